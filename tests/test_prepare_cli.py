@@ -1,0 +1,107 @@
+"End-to-end: `agevae prepare` on every dataset layout, with every bad input, through the real command line."
+import json, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from agevae import fixtures
+from agevae.preprocess import read_cache
+
+def agevae(*args, check=True):
+    "Run the `agevae` command line in a fresh interpreter."
+    r = subprocess.run([sys.executable, '-c', 'from agevae.cli import main; main()', *map(str, args)], capture_output=True, text=True)
+    if check and r.returncode: raise AssertionError(f'agevae {args} failed ({r.returncode}):\n{r.stderr}')
+    return r
+
+def prepare(dataset, root, out, *extra):
+    r = agevae('prepare', '--dataset', dataset, '--root', root, '--size', 32, '--out', out, '--workers', 2, *extra)
+    report = json.loads((Path(out)/'report.json').read_text())
+    images, faces, _ = read_cache(out)
+    assert images.shape == (report['kept'], 3, 32, 32) and len(faces) == report['kept']
+    assert isinstance(report['kept'], int) and isinstance(report['skipped'], dict)
+    return report, faces, r.stdout
+
+# (layout builder, dataset name, kept, skipped by reason)
+LAYOUTS = {
+    'utkface': (lambda d: fixtures.make_utkface(d, n=10), 10 + 3, dict(age_missing=1, empty_file=1, not_an_image=1, truncated=1)),
+    'fgnet': (lambda d: fixtures.make_fgnet(d, people=4, per_person=3), 16, {}),
+    'aaf': (lambda d: fixtures.make_aaf(d, n=10), 10, {}),
+    'morph2': (lambda d: fixtures.make_morph2(d, people=5, photos=2), 10, {}),
+    'imdb-wiki': (lambda d: fixtures.make_imdb_wiki(d), 6, dict(no_face=1, second_face=1, low_face_score=1, age_out_of_range=1)),
+    'csv': (lambda d: fixtures.make_csv(d), 10, dict(age_missing=1, age_out_of_range=1, empty_file=1, missing_file=1, not_an_image=1, truncated=1)),
+}
+
+@pytest.mark.parametrize('dataset', list(LAYOUTS))
+def test_prepare_every_layout(tmp_path, dataset):
+    make, kept, skipped = LAYOUTS[dataset]
+    report, faces, out = prepare(dataset, make(tmp_path/'raw'), tmp_path/'cache')
+    assert (report['dataset'], report['kept'], report['skipped']) == (dataset, kept, skipped)
+    assert sum(skipped.values()) + kept == report['total']          # nothing lost silently
+    for reason in skipped: assert report['examples'][reason] and reason in out
+    assert set(faces.split) <= {'train', 'val', 'test'}
+    if faces.person.notna().any(): assert faces.groupby('person').split.nunique().max() == 1   # person-disjoint
+
+def test_utkface_oddities(tmp_path):
+    report, faces, _ = prepare('utkface', fixtures.make_utkface(tmp_path/'raw', n=4), tmp_path/'c')
+    names = faces.path.map(lambda p: Path(p).name)
+    raceless = faces[names == '39_1_20170116174525125.jpg.chip.jpg'].iloc[0]
+    assert raceless.age == 39 and raceless.gender == 1 and pd.isna(raceless.race)
+    assert report['unknown']['race']['count'] == 1
+    assert (names == '55_0_0_20170116232725357jpg.chip.jpg').any()      # the dot-less real name
+    assert (names == '24_1_4_20170116000000004.jpg.chip.jpg').any()      # CMYK kept
+    assert report['examples']['age_missing'] == ['_1_0_20170116174525999.jpg.chip.jpg']
+
+def test_every_image_mode_converted(tmp_path):
+    "Grayscale, 16-bit and RGBA PNGs and a CMYK JPEG are kept, as RGB close to the original face."
+    csv = fixtures.make_csv(tmp_path/'raw')
+    _, faces, _ = prepare('csv', csv, tmp_path/'c')
+    images, faces, _ = read_cache(tmp_path/'c')
+    names = faces.path.map(lambda p: Path(p).stem).tolist()
+    for stem, i in (('gray', 50), ('png16', 51), ('rgba', 52), ('cmyk', 60)):
+        assert stem in names, stem
+        got = images[names.index(stem)].transpose(1, 2, 0).astype(float)
+        ref = np.asarray(Image.fromarray(fixtures.face_pixels(i)).resize((32, 32))).astype(float)
+        if stem in ('gray', 'png16'): ref = ref.mean(-1, keepdims=True); got = got.mean(-1, keepdims=True)
+        assert np.abs(got[4:] - ref[4:]).mean() < 25, stem
+        assert got.std() > 10, f'{stem} came out flat'
+
+def test_clear_errors(tmp_path):
+    r = agevae('prepare', '--dataset', 'utkface', '--root', tmp_path/'nowhere', '--out', tmp_path/'c', check=False)
+    assert r.returncode == 2 and 'does not exist' in r.stderr and 'AGE_GENDER_RACE' in r.stderr
+    csv = fixtures.make_csv(tmp_path/'raw')
+    pd.read_csv(csv).drop(columns='age').to_csv(tmp_path/'noage.csv', index=False)
+    r = agevae('prepare', '--dataset', 'csv', '--root', tmp_path/'noage.csv', '--out', tmp_path/'c', check=False)
+    assert r.returncode == 2 and "no 'age' column" in r.stderr and 'noage.csv' in r.stderr
+    r = agevae('prepare', '--dataset', 'aaf', '--out', tmp_path/'c', check=False)
+    assert r.returncode == 2 and '--root is required' in r.stderr
+    assert not (tmp_path/'c').exists()
+
+def test_killed_prepare_leaves_no_cache_and_rerun_succeeds(tmp_path):
+    out = tmp_path/'cache'
+    cmd = [sys.executable, '-c', 'from agevae.cli import main; main()', 'prepare', '--dataset', 'synthetic',
+           '--n', '8000', '--size', '64', '--out', str(out), '--workers', '1']
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob('.cache.partial-*')) and time.time() < deadline and p.poll() is None: time.sleep(0.01)
+    time.sleep(0.5)
+    assert p.poll() is None, 'prepare finished before it could be killed; make the job bigger'
+    p.kill(); p.wait()
+    assert not out.exists(), 'a killed run must not leave anything at the cache path'
+    assert list(tmp_path.glob('.cache.partial-*')), 'expected the unfinished partial folder'
+    r = agevae('prepare', '--dataset', 'synthetic', '--n', '8000', '--size', '64', '--out', out, '--workers', 2)
+    assert 'interrupted run' in r.stderr
+    assert not list(tmp_path.glob('.cache.partial-*'))
+    images, faces, report = read_cache(out)
+    assert report['kept'] == 8000 and images.shape == (8000, 3, 64, 64)
+    assert images[-1].std() > 10                                  # the last face was really written
+
+def test_rerun_reuses_cache(tmp_path):
+    root = fixtures.make_fgnet(tmp_path/'raw', people=2, per_person=2)
+    prepare('fgnet', root, tmp_path/'c')
+    t = (tmp_path/'c'/'images.npy').stat().st_mtime_ns
+    _, _, _ = prepare('fgnet', root, tmp_path/'c')
+    assert (tmp_path/'c'/'images.npy').stat().st_mtime_ns == t
+    fixtures.save_image(root/'images'/'009A33.JPG', fixtures.face_pixels(5, 33, 320))   # new input: rebuilt
+    report, _, _ = prepare('fgnet', root, tmp_path/'c')
+    assert report['kept'] == 7
