@@ -58,7 +58,7 @@ class FaceData:
                  bin_width:float=10, beta:float=0.999, top:float=80):
         images, self.faces, self.report = read_cache(cache)
         self.device, self.pixel_range = torch.device(device), tuple(pixel_range)
-        self.images = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)   # (N, 3, S, S) uint8
+        self.images = torch.from_numpy(np.array(images)).to(self.device)            # (N, 3, S, S) uint8, read once
         ages = self.faces['age'].to_numpy(float)
         self.age_years = torch.tensor(ages, dtype=torch.float32, device=self.device)
         self.age = torch.tensor(age_to_unit(ages), device=self.device)                  # (N,) in [0, 1]
