@@ -270,6 +270,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     model.train()
     try:
         for step in bar:
+            if _fault and _fault.get('stop_at') == step: stop['signal'] = 'SIGINT'   # tests: as if interrupted here
             if stop['signal']: break
             torch.manual_seed(int(np.random.SeedSequence([cfg.seed, 3, step, rank]).generate_state(1)[0]))
             batch = data.batch(plan.indices(step), augment_=cfg.augment, generator=_gen(device, cfg.seed, 4, step, rank))
@@ -324,11 +325,12 @@ class _MetricsLog:
     def __init__(self, path, start:int):
         self.path, self.last = Path(path), None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        rows = []
+        self.fields = None
         if start > 0 and self.path.exists():
             with open(self.path) as f: rows = [r for r in csv.DictReader(f) if int(r['step']) <= start]
-        self.fields = list(rows[0]) if rows else None
-        self._rewrite(rows)
+            self.fields = list(rows[0]) if rows else None
+            self._rewrite(rows)
+        else: self.path.unlink(missing_ok=True)                         # a fresh run starts a fresh log
     def _rewrite(self, rows):
         tmp = self.path.with_name('.metrics.csv.tmp')
         with open(tmp, 'w', newline='') as f:
