@@ -74,6 +74,11 @@ def _train(a):
     print(f"trained {name}/{mcfg.age_mode} {s['steps']} steps: " + ', '.join(f'{k} {f[k]:.4g}' for k in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'images_per_s') if k in f))
     print(f'run: {tcfg.out}')
 
+def _figures(a):
+    import matplotlib; matplotlib.use('Agg')
+    from agevae.train import run_figures
+    for p in run_figures(a.run, a.out, a.prefix): print(p)
+
 # %% ../nbs/09_cli.ipynb #ead3dbaf
 def parser() -> argparse.ArgumentParser:
     "The `agevae` argument parser."
@@ -113,6 +118,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--sampler', choices=('uniform', 'weighted'))
     t.add_argument('--compile', action='store_true'); t.add_argument('--channels-last', action='store_true')
     t.set_defaults(func=_train)
+    f = sub.add_parser('figures', help="copy a run's final sample grids and draw its loss curves into a folder")
+    f.add_argument('--run', required=True); f.add_argument('--out', default='figures'); f.add_argument('--prefix', help='file name prefix (default: the run folder name)')
+    f.set_defaults(func=_figures)
     return p
 
 def main(argv=None):

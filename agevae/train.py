@@ -18,7 +18,7 @@ from .model import VAEConfig, AgeRegressor, build_model, MODELS, age_to_decades
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'SWEEP_AGES', 'TrainConfig', 'seed_baseline_configs', 'BatchPlan', 'save_checkpoint', 'load_checkpoint',
            'load_model', 'save_grid', 'sample_grids', 'train_critic', 'TrainStep', 'NonFiniteLoss', 'train',
-           'plot_losses']
+           'plot_losses', 'run_figures']
 
 # %% ../nbs/08_train.ipynb #5c4bbcb9
 @dataclass
@@ -358,3 +358,19 @@ def plot_losses(runs, logy:bool=True):
         for ax, t in zip(g.axes.flat, terms):
             if (df[t] > 0).all(): ax.set_yscale('log')
     return g.figure
+
+# %% ../nbs/08_train.ipynb #343e2d5b
+def run_figures(run, out_dir, prefix:str=None) -> list:
+    "Copy a run's final age sweep and reconstructions to `out_dir` and draw its loss curves there; returns the paths."
+    import matplotlib.pyplot as plt
+    run, out = Path(run), Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    prefix = prefix or run.name
+    paths = []
+    for kind in ('age_sweep', 'recon'):
+        src = run/'samples'/f'{kind}_final.png'
+        if not src.exists(): raise FileNotFoundError(f"run '{run}' has no {src.name}: did it finish?")
+        dst = out/f'{prefix}_{kind}.png'; tmp = dst.with_name(f'.{dst.name}.tmp'); tmp.write_bytes(src.read_bytes()); os.replace(tmp, dst)
+        paths.append(dst)
+    fig = plot_losses({prefix: run}); dst = out/f'{prefix}_losses.png'; tmp = out/f'.{prefix}_losses.tmp.png'
+    fig.savefig(tmp, dpi=100, bbox_inches='tight'); os.replace(tmp, dst); plt.close(fig); paths.append(dst)
+    return paths

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: synthetic faces -> preprocessing cache -> exploration figures.
-# Everything runs on the CPU with no download. Outputs: data/synthetic-64/ (cache), figures/synthetic/ (PNG).
+# The main job on the embedded default, on the CPU with no download:
+# synthetic faces -> preprocessing cache -> exploration figures -> a small age-conditioned beta-VAE
+# (decoder mode, configs/cpu-small.json) -> its age sweep, reconstructions and loss curves.
+# Outputs: data/synthetic-64/ (cache), runs/main-decoder/ (run), figures/synthetic/ (PNG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 start=$(date +%s)
-.venv/bin/agevae prepare --dataset synthetic --n 2000 --size 64 --out data/synthetic-64
+.venv/bin/agevae prepare --dataset synthetic --n 4000 --size 64 --out data/synthetic-64
 .venv/bin/agevae explore --data data/synthetic-64 --out figures/synthetic
-echo "== main job done in $(( $(date +%s) - start )) s: figures in figures/synthetic/"
+rm -rf runs/main-decoder
+.venv/bin/agevae train --data data/synthetic-64 --out runs/main-decoder --config configs/cpu-small.json
+.venv/bin/agevae figures --run runs/main-decoder --out figures/synthetic --prefix decoder
+echo "== main job done in $(( $(date +%s) - start )) s: figures in figures/synthetic/, run in runs/main-decoder/"
