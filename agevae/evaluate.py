@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_evaluate.ipynb #0b02cf80
 from __future__ import annotations
-import importlib.util, json, time
+import importlib.util, json, os, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from .shift import age_shift_vector, age_edit, encode_codes, controls_age
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'face_models_dir', 'to_uint8', 'IndependentScorers', 'stratified_sample',
-           'benchmark_metrics', 'evaluate']
+           'benchmark_metrics', 'evaluate', 'comparison_table', 'align_face', 'photo_progression']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
@@ -165,3 +165,53 @@ def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int
 def _save(fig, path):
     import matplotlib.pyplot as plt
     tmp = path.with_name(f'.{path.stem}.tmp.png'); fig.savefig(tmp, dpi=120, bbox_inches='tight'); os.replace(tmp, path); plt.close(fig)
+
+# %% ../nbs/13_evaluate.ipynb #28ce649e
+def comparison_table(evals:dict) -> str:
+    "Markdown table of {name: metrics.json path or dict}."
+    head = ('model', 'age via', 'mean estimated age at 10 … 70', 'Spearman ρ', 'slope', 'target MAE', 'identity kept', 'id. distance',
+            'PSNR', 'SSIM', 'MIG age', 'MIG gender', 'estimator MAE on inputs')
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for name, m in evals.items():
+        m = json.loads(Path(m).read_text()) if not isinstance(m, dict) else m
+        a, i, r = m['age_control'], m['identity'], m['recon']
+        lines.append('| ' + ' | '.join([name, m.get('age_via', ''), ', '.join(f'{v:.0f}' for v in a['mean_estimated_age']),
+                     f"{a['spearman']:.2f}", f"{a.get('slope', float('nan')):.2f}", f"{a['target_mae']:.1f}", f"{i['retention']:.0%}",
+                     f"{i['mean_distance']:.2f}", f"{r['psnr']:.1f}", f"{r['ssim']:.3f}", f"{m['mig']['age']:.3f}", f"{m['mig']['gender']:.3f}",
+                     f"{a['estimator_mae_on_inputs']:.1f}"]) + ' |')
+    return '\n'.join(lines) + '\n'
+
+# %% ../nbs/13_evaluate.ipynb #9fae4e89
+def align_face(path, size:int, padding:float=0.25):
+    "The largest face in the photo at `path`, aligned on 5 landmarks: (size, size, 3) uint8."
+    import dlib
+    from PIL import Image, ImageOps
+    from agevae.preprocess import to_rgb
+    try:
+        with Image.open(path) as im: img = np.ascontiguousarray(np.asarray(to_rgb(ImageOps.exif_transpose(im))))
+    except (OSError, ValueError) as e: raise ValueError(f"cannot read the photo '{path}': {e}") from None
+    dets = dlib.get_frontal_face_detector()(img, 1)
+    if len(dets) == 0: raise ValueError(f"no face found in '{path}' (dlib's frontal face detector); try a clearer, frontal photo")
+    box = max(dets, key=lambda r: r.width() * r.height())
+    shape = dlib.shape_predictor(str(face_models_dir()/'shape_predictor_5_face_landmarks.dat'))(img, box)
+    return np.asarray(dlib.get_face_chip(img, shape, size=size, padding=padding))
+
+@torch.no_grad()
+def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, gender:int=None, device='cpu'):
+    "Age progression of the face in `photo`: (T, S, S, 3) uint8; with `out`, a PNG grid (input, then each age)."
+    from agevae.train import load_model, save_grid
+    model = load_model(run, device)
+    face = align_face(photo, model.cfg.image_size)
+    x = torch.from_numpy(face).permute(2, 0, 1)[None].float().div(127.5).sub(1).to(device)
+    if age is None or gender is None:
+        sc = IndependentScorers()
+        if age is None: age = float(sc.ages(face[None])[0])
+        if gender is None: gender = 1 if sc.estimator.gender(face)['value'] == 'female' else 0
+    vector = None
+    if controls_age(model) == 'shift':
+        run_cache = json.loads((Path(run)/'config.json').read_text())['train']['data']
+        codes, a, _ = encode_codes(model, FaceData(run_cache), 'train', n=5000, device=device)
+        vector = age_shift_vector(codes, a, 'regression')
+    edits = age_edit(model, x, torch.tensor([age]), torch.tensor([gender]), list(ages), vector)[0]   # (T, 3, S, S)
+    if out is not None: save_grid(torch.cat([x, edits]), out, nrow=len(ages) + 1)
+    return to_uint8(edits)
