@@ -164,6 +164,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'agevae.train._MetricsLog.__init__': ('train.html#_metricslog.__init__', 'agevae/train.py'),
                               'agevae.train._MetricsLog._rewrite': ('train.html#_metricslog._rewrite', 'agevae/train.py'),
                               'agevae.train._MetricsLog.write': ('train.html#_metricslog.write', 'agevae/train.py'),
+                              'agevae.train._any_rank': ('train.html#_any_rank', 'agevae/train.py'),
                               'agevae.train._device': ('train.html#_device', 'agevae/train.py'),
                               'agevae.train._dist': ('train.html#_dist', 'agevae/train.py'),
                               'agevae.train._gen': ('train.html#_gen', 'agevae/train.py'),

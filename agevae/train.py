@@ -271,6 +271,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     try:
         for step in bar:
             if _fault and _fault.get('stop_at') == step: stop['signal'] = 'SIGINT'   # tests: as if interrupted here
+            if world > 1 and _any_rank(bool(stop['signal'])): stop['signal'] = stop['signal'] or 'SIGTERM'   # all ranks stop at one step
             if stop['signal']: break
             torch.manual_seed(int(np.random.SeedSequence([cfg.seed, 3, step, rank]).generate_state(1)[0]))
             batch = data.batch(plan.indices(step), augment_=cfg.augment, generator=_gen(device, cfg.seed, 4, step, rank))
@@ -278,6 +279,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
             with amp: terms = run_step(batch, step)
             if _fault and _fault.get('nan_at') == step: terms['total'] = terms['total'] * float('nan')
             bad = [k for k, v in terms.items() if not torch.isfinite(v)]
+            if world > 1 and _any_rank(bool(bad)) and not bad: bad = ['(on another rank)']
             if bad:
                 raise NonFiniteLoss(f"loss term(s) {bad} became non-finite at step {step} " +
                                     f"({ {k: float(v) for k, v in terms.items()} }); last good checkpoint: " +
@@ -312,6 +314,12 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
         atomic_write_json(out/'summary.json', summary)
         if stop['signal']: print(f"stopped by {stop['signal']} at step {step}; checkpoint '{last}' written: continue with --resume", file=sys.stderr)
     return summary
+
+def _any_rank(flag:bool) -> bool:
+    "Whether `flag` is set on any process (so that all stop together instead of deadlocking)."
+    t = torch.tensor([float(flag)], device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return bool(t.item())
 
 def _rank_checksums(model) -> list:
     "Every rank's sum of all parameters (they must be equal under DDP)."

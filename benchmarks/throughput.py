@@ -4,7 +4,8 @@
 Usage: python benchmarks/throughput.py [--size 64] [--batch 128] [--steps 20] [--device auto]
 Runs full training steps (forward, loss, backward, AdamW step) on random data; prints a table.
 """
-import argparse, time
+import argparse, json, time
+from pathlib import Path
 import torch
 from agevae.model import VAEConfig, build_model
 from agevae.train import TrainStep
@@ -36,8 +37,10 @@ if __name__ == '__main__':
     dev = torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if a.device == 'auto' else a.device)
     print(f'device {dev} ({torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"{torch.get_num_threads()} CPU threads"}), '
           f'{a.size} px, batch {a.batch}, torch {torch.__version__}')
+    small = json.loads(Path('configs/cpu-small.json').read_text())['model']
     models = {'seed': VAEConfig(image_size=a.size, latent_dim=256, beta=1.0, adv_weight=0),
-              'agevae (decoder)': VAEConfig(image_size=a.size), 'agevae (posthoc)': VAEConfig(image_size=a.size, age_mode='posthoc')}
+              'agevae (decoder)': VAEConfig(image_size=a.size), 'agevae (posthoc)': VAEConfig(image_size=a.size, age_mode='posthoc'),
+              'cpu-small decoder': VAEConfig(**{**small, 'image_size': a.size})}
     print(f"{'model':<18} {'params':>10} {'fp32 img/s':>11} {'bf16 img/s':>11}")
     for label, cfg in models.items():
         name = 'seed' if label == 'seed' else 'agevae'

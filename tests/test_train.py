@@ -112,3 +112,23 @@ def test_two_process_gloo_ddp_identical_weights(cache, tmp_path):
     assert s['world_size'] == 2 and len(s['param_checksums']) == 2
     assert s['param_checksums'][0] == s['param_checksums'][1]
     assert load_checkpoint(tmp_path/'ddp'/'checkpoints'/'last.pt')['step'] == 4
+
+def test_ddp_nan_on_one_rank_stops_both(cache, tmp_path):
+    "A NaN on rank 1 only must stop both processes at the same step, not leave rank 0 waiting forever."
+    script = tmp_path/'nan_rank1.py'
+    script.write_text(f'''import os
+from agevae.train import train, TrainConfig, NonFiniteLoss
+from agevae.model import VAEConfig
+rank = int(os.environ['RANK'])
+try:
+    train(TrainConfig(data={str(cache)!r}, out={str(tmp_path/'r')!r}, steps=8, batch_size=8, ckpt_every=0, sample_every=0, device='cpu'),
+          VAEConfig(latent_dim=8, channels=(8, 16, 32)), progress=False, _fault={{'nan_at': 2}} if rank == 1 else None)
+except NonFiniteLoss as e:
+    print(f'rank {{rank}} stopped: {{e}}', flush=True); raise SystemExit(3)
+''')
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', str(script)],
+                       capture_output=True, text=True, env=env, timeout=240)
+    assert r.returncode != 0
+    assert 'rank 0 stopped' in r.stdout and 'rank 1 stopped' in r.stdout, r.stdout + r.stderr[-2000:]
+    assert 'at step 2' in r.stdout
