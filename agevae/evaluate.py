@@ -110,7 +110,7 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     if controls_age(model) == 'shift':
         tr_codes, tr_ages, _ = encode_codes(model, data, 'train', n=5000, device=device)
         vector = age_shift_vector(tr_codes, tr_ages, 'regression')
-    sample = test.numpy()[np.searchsorted(test.numpy(), stratified_sample(data.faces, test.numpy(), n, seed))]
+    sample = stratified_sample(data.faces, test.numpy(), n, seed)      # rows of the cache
     scorers = scorers or IndependentScorers()
     ins, outs = [], []
     for s in tqdm(range(0, len(sample), 50), desc='edit', disable=not progress):
@@ -135,11 +135,12 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
         np.savez_compressed(tmp, rows=sample, true_age=data.age_years[sample].numpy(), input_estimated_age=in_age,
                             estimated_age=est, identity_distance=dist, targets=np.array(targets))
         os.replace(tmp, out/'arrays.npz')
-        _figures(ins, outs, data.age_years[sample].numpy(), in_age, est, dist, targets, out, run)
+        from agevae.explore import CREDITS
+        _figures(ins, outs, data.age_years[sample].numpy(), in_age, est, dist, targets, out, run, credit=CREDITS.get(data.report.get('dataset') or '', ''))
     return res
 
 # %% ../nbs/13_evaluate.ipynb #18b76711
-def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int=8):
+def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int=8, credit:str=''):
     import matplotlib; import matplotlib.pyplot as plt, seaborn as sns
     out, N, T = Path(out), len(ins), len(targets)
     pick = np.linspace(0, N - 1, min(rows, N)).round().astype(int)[np.argsort(true_age[np.linspace(0, N - 1, min(rows, N)).round().astype(int)])]
@@ -149,7 +150,7 @@ def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int
             ax = axs[r, c]; ax.axis('off')
             ax.imshow(ins[i] if c == 0 else outs[i, c - 1])
             ax.set_title(f'in {true_age[i]:.0f} (est {in_age[i]:.0f})' if c == 0 else f'{targets[c - 1]} → {est[i, c - 1]:.0f}', fontsize=6)
-    fig.suptitle(f'{Path(run).name}: target → independently estimated age', fontsize=8)
+    fig.suptitle(f'{Path(run).name}: target → independently estimated age' + (f'\nfaces: {credit}' if credit else ''), fontsize=8)
     fig.tight_layout(); _save(fig, out/'age_progression.png')
     long = pd.DataFrame(dict(target=np.repeat(np.asarray(targets)[None], N, 0).ravel(), estimated=est.ravel(), distance=dist.ravel()))
     fig, ax = plt.subplots(figsize=(4.2, 4))
