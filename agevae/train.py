@@ -282,7 +282,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
             if world > 1 and _any_rank(bool(bad)) and not bad: bad = ['(on another rank)']
             if bad:
                 raise NonFiniteLoss(f"loss term(s) {bad} became non-finite at step {step} " +
-                                    f"({ {k: float(v) for k, v in terms.items()} }); last good checkpoint: " +
+                                    f"({ {k: v.item() for k, v in terms.items()} }); last good checkpoint: " +
                                     (f"'{last}'" if last.exists() else 'none yet') + '. Lower the learning rate or check the data.')
             opt.zero_grad(set_to_none=True)
             terms['total'].backward()
