@@ -220,6 +220,7 @@ class SeedCVAE(nn.Module):
     def __init__(self, cfg:VAEConfig=None):
         super().__init__()
         self.cfg = cfg = cfg or VAEConfig(latent_dim=256, beta=1.0, age_mode='decoder', adv_weight=0)
+        if cfg.age_mode != 'decoder': raise ValueError(f"the seed baseline is a conditional VAE: age_mode must be 'decoder', got {cfg.age_mode!r}")
         ch, g = (3, 16, 32, 64, 128), cfg.image_size // 16
         self.grid = g
         enc = []
