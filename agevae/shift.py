@@ -35,10 +35,12 @@ def apply_shift(codes, vector, delta_years):
 
 # %% ../nbs/12_shift.ipynb #c95cf37a
 @torch.no_grad()
-def encode_codes(model, data, split:str='train', n:int=None, batch_size:int=256, device='cpu'):
-    "Encoder means (N, D), ages in years (N,) and genders (N,) of `split` (its first `n` faces)."
+def encode_codes(model, data, split:str='train', n:int=None, batch_size:int=256, device='cpu', seed:int=0):
+    "Encoder means (N, D), ages in years (N,) and genders (N,) of `split` (a random `n` of its faces, fixed by `seed`)."
     model.eval()
-    rows = data.splits[split][:n] if n else data.splits[split]
+    rows = data.splits[split]
+    if n and n < len(rows):                                                   # tables are sorted by file name: sample, don't slice
+        rows = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:n].sort().values.to(rows.device)]
     mus = []
     for s in range(0, len(rows), batch_size):
         b = {k: v.to(device) for k, v in data.batch(rows[s:s + batch_size]).items()}
