@@ -78,13 +78,17 @@ def _evaluate(a):
     import json, matplotlib; matplotlib.use('Agg')
     from agevae.evaluate import evaluate
     out = a.out or str(Path(a.run)/'eval')
-    r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device)
+    r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split)
     ac, idn, rc = r['age_control'], r['identity'], r['recon']
     print(f"age control ({r['age_via']}): targets {', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
           f"{', '.join(f'{v:.0f}' for v in ac['mean_estimated_age'])}; Spearman {ac['spearman']:.2f}, target MAE {ac['target_mae']:.1f} "
           f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})")
-    print(f"identity kept {idn['retention']:.0%} (mean distance {idn['mean_distance']:.2f}); PSNR {rc['psnr']:.1f} dB, SSIM {rc['ssim']:.3f}; "
-          f"MIG age {r['mig']['age']:.3f}, gender {r['mig']['gender']:.3f}")
+    fmt = lambda v: 'n/a' if v is None else f'{v:.3f}'
+    print(f"identity kept {idn['retention']:.0%} (mean distance {idn['mean_distance']:.2f}; by the plain reconstruction "
+          f"{idn['reconstruction_retention']:.0%}); PSNR {rc['psnr']:.1f} dB, SSIM {rc['ssim']:.3f}; "
+          f"MIG age {fmt(r['mig']['age'])}, gender {fmt(r['mig']['gender'])}")
+    dc = r['data_check']
+    print(f"split: {dc['split']} ({dc['relation'].replace('_', ' ')}" + (f", trained on {dc['trained_on']}" if dc['cross_dataset'] else '') + ')')
     print(f'metrics: {Path(out)/"metrics.json"}')
 
 def _shift(a):
@@ -144,6 +148,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument('--run', required=True); v.add_argument('--data', required=True, help='cache folder (its test split is used)')
     v.add_argument('--n', type=int, default=300, help='faces in the age-stratified sample'); v.add_argument('--out', help='default: RUN/eval')
     v.add_argument('--device', default='cpu')
+    v.add_argument('--split', default='test', choices=('val', 'test'), help='val to choose between models, test (default) to report one')
+    v.add_argument('--allow-other-split', action='store_true', help='score a cache whose splits differ from the run\'s (its held-out faces may have been trained on)')
     v.set_defaults(func=_evaluate)
     h = sub.add_parser('shift', help='age progression of any photo (face detected and aligned with dlib)')
     h.add_argument('--run', required=True); h.add_argument('--image', required=True); h.add_argument('--ages', default='20,40,60')

@@ -4,15 +4,17 @@
 
 # %% ../nbs/05_data.ipynb #30ae7fda
 from __future__ import annotations
+import hashlib
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from .core import age_to_unit
 from .preprocess import read_cache
+from .datasets import SPLITS
 
 # %% auto #0
-__all__ = ['WEIGHT_SCHEMES', 'age_bin', 'age_bin_weights', 'augment', 'FaceData']
+__all__ = ['WEIGHT_SCHEMES', 'age_bin', 'age_bin_weights', 'augment', 'FaceData', 'split_fingerprint', 'compare_fingerprints']
 
 # %% ../nbs/05_data.ipynb #bea8b6e2
 WEIGHT_SCHEMES = ('none', 'inverse', 'effective')
@@ -57,6 +59,7 @@ class FaceData:
     def __init__(self, cache, device='cpu', pixel_range=(-1.0, 1.0), weight_scheme:str='effective',
                  bin_width:float=10, beta:float=0.999, top:float=80):
         images, self.faces, self.report = read_cache(cache)
+        self.cache = Path(cache)
         self.device, self.pixel_range = torch.device(device), tuple(pixel_range)
         self.images = torch.from_numpy(np.array(images)).to(self.device)            # (N, 3, S, S) uint8, read once
         ages = self.faces['age'].to_numpy(float)
@@ -70,6 +73,8 @@ class FaceData:
 
     @property
     def size(self) -> int: return self.images.shape[-1]
+    @property
+    def fingerprint(self) -> dict: return split_fingerprint(self.faces, self.report)
     def __len__(self): return len(self.images)
     def __repr__(self): return f'FaceData({len(self)} faces, {self.size}px, ' + ', '.join(f'{k} {len(v)}' for k, v in self.splits.items()) + f', {self.device})'
 
@@ -97,3 +102,16 @@ class FaceData:
         else: raise ValueError(f"sampler must be 'uniform' or 'weighted', got {sampler!r}")
         stop = len(order) - (len(order) % batch_size if drop_last else 0)
         for s in range(0, stop, batch_size): yield self.batch(order[s:s + batch_size], augment, generator)
+
+# %% ../nbs/05_data.ipynb #0cea8631
+def split_fingerprint(faces:pd.DataFrame, report:dict) -> dict:
+    "Dataset, size, cache key, and the count and digest of each split's faces (file name and age)."
+    names = faces['path'].astype(str).map(lambda p: Path(p).name) + '|' + faces['age'].astype(str)
+    def digest(s): return hashlib.sha256('\n'.join(sorted(names[faces['split'] == s])).encode()).hexdigest()[:16]
+    return dict(dataset=report.get('dataset'), size=report.get('size'), key=report.get('key'),
+                splits={s: dict(n=int((faces['split'] == s).sum()), digest=digest(s)) for s in SPLITS})
+
+def compare_fingerprints(trained:dict, other:dict) -> str:
+    "'same_splits', 'cross_dataset' (another dataset) or 'other_splits' (the same dataset split otherwise)."
+    if trained.get('dataset') != other.get('dataset'): return 'cross_dataset'
+    return 'same_splits' if trained['splits'] == other['splits'] else 'other_splits'

@@ -12,13 +12,14 @@ import torch
 from .age_response import response_stats
 from tqdm.auto import tqdm
 from .core import AGE_MAX, atomic_write_json
-from .data import FaceData
+from .data import FaceData, compare_fingerprints
 from .metrics import recon_metrics, mig, sap, bin_factor
 from .shift import age_shift_vector, age_edit, encode_codes, controls_age
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'face_models_dir', 'to_uint8', 'IndependentScorers', 'stratified_sample',
-           'benchmark_metrics', 'evaluate', 'comparison_table', 'align_face', 'photo_progression']
+           'benchmark_metrics', 'run_fingerprint', 'check_split', 'disentanglement', 'split_recon_metrics', 'evaluate',
+           'comparison_table', 'align_face', 'photo_progression']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
@@ -82,60 +83,104 @@ def benchmark_metrics(targets, est_ages, distances, input_est_ages, input_true_a
                               retention_per_target=(dist < SAME_PERSON).mean(0).round(3).tolist()))
 
 # %% ../nbs/13_evaluate.ipynb #80f781fe
+def run_fingerprint(run) -> dict|None:
+    "The cache fingerprint a run (folder or checkpoint file) recorded when it was trained, or None."
+    p = Path(run)
+    if p.is_dir() and (p/'config.json').is_file(): return json.loads((p/'config.json').read_text()).get('data_fingerprint')
+    if p.is_file(): return torch.load(p, map_location='cpu', weights_only=True).get('data_fingerprint')
+    return None
+
+def check_split(run, data:FaceData, split:str, allow_other_split:bool=False) -> dict:
+    "How the faces of `split` relate to the run's training data; refuses other splits of its dataset unless allowed."
+    trained = run_fingerprint(run) if run is not None else None
+    rel = compare_fingerprints(trained, data.fingerprint) if trained else 'unrecorded'
+    if rel in ('other_splits', 'unrecorded') and not allow_other_split:
+        why = ('was trained on another split of this dataset: its training faces may be among these "' + split + '" faces'
+               if rel == 'other_splits' else 'records no fingerprint of the cache it was trained on, so its training faces cannot be ruled out')
+        raise ValueError(f"the run '{run}' {why} (cache '{data.report.get('dataset')}' at '{data.cache}'). "
+                         "Evaluate on the cache the run was trained on, or pass --allow-other-split (allow_other_split=True) to score anyway.")
+    return dict(split=split, relation=rel, trained_on=(trained or {}).get('dataset'), cross_dataset=rel == 'cross_dataset')
+
+# %% ../nbs/13_evaluate.ipynb #65d02581
+def _mean(*v):
+    v = [x for x in v if x is not None]
+    return float(np.mean(v)) if v else None
+
+def disentanglement(codes, ages, genders) -> dict:
+    "MIG and SAP of `codes` (N, D) for age (all faces) and gender (faces whose gender is known; None where no face's is)."
+    known = np.asarray(genders) >= 0
+    m_age = mig(codes, bin_factor(ages)[:, None], names=['age'])['age']
+    s_age = sap(codes, np.asarray(ages, float)[:, None], continuous=[True], names=['age'])['age']
+    m_g = mig(codes[known], genders[known][:, None], names=['gender'])['gender'] if known.any() else None
+    s_g = sap(codes[known], genders[known][:, None].astype(float), continuous=[False], names=['gender'])['gender'] if known.any() else None
+    return dict(mig=dict(age=m_age, gender=m_g, mean=_mean(m_age, m_g)), sap=dict(age=s_age, gender=s_g, mean=_mean(s_age, s_g)))
+
 @torch.no_grad()
-def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu', progress:bool=True) -> dict:
-    "The age-control benchmark of the model in `run` on the test split of `cache`; writes metrics.json (+ arrays) to `out`."
+def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='cpu') -> dict:
+    "Reconstruction metrics (`recon_metrics`) of the autoencoder's own output D(z, own age) over `rows`, a chunk at a time."
+    sums, n = {}, 0
+    for s in range(0, len(rows), batch_size):
+        b = {k: v.to(device) for k, v in data.batch(rows[s:s + batch_size]).items()}
+        m = recon_metrics(b['x'], model(b)['x_hat'].float())
+        for k, v in m.items(): sums[k] = sums.get(k, 0.0) + v * len(b['x'])
+        n += len(b['x'])
+    return {k: v / n for k, v in sums.items()}
+
+# %% ../nbs/13_evaluate.ipynb #e10270bf
+@torch.no_grad()
+def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu', progress:bool=True,
+             split:str='test', allow_other_split:bool=False, model=None) -> dict:
+    "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`; writes metrics.json (+ arrays, figures) to `out`."
     from agevae.train import load_model
     t0 = time.time()
-    model = load_model(run, device)
+    if split not in ('val', 'test'): raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {split!r}")
+    model = model if model is not None else load_model(run, device)
     data = FaceData(cache, device='cpu')
     if data.size != model.cfg.image_size: raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
-    test = data.splits['test']
-    if len(test) == 0: raise ValueError(f"cache '{cache}' has no test split")
-    # reconstruction on the whole test split
-    xs, xh = [], []
-    for s in range(0, len(test), 256):
-        b = data.batch(test[s:s + 256]); b = {k: v.to(device) for k, v in b.items()}
-        xs.append(b['x'].cpu()); xh.append(model(b)['x_hat'].float().cpu())
-    recon = recon_metrics(torch.cat(xs), torch.cat(xh))
-    # disentanglement of the test codes
-    codes, ages, genders = encode_codes(model, data, 'test', device=device)
-    known = genders >= 0
-    m = mig(codes[known], np.stack([bin_factor(ages[known]), genders[known]], 1), names=['age', 'gender'])
-    sp = sap(codes[known], np.stack([ages[known], genders[known]], 1), continuous=[True, False], names=['age', 'gender'])
-    # the age-control sample
+    rows = data.splits[split]
+    if len(rows) == 0: raise ValueError(f"cache '{cache}' has no {split} split")
+    data_check = check_split(run, data, split, allow_other_split)
+    recon = split_recon_metrics(model, data, rows, device=device)                       # the autoencoder's own output, whole split
+    codes, ages, genders = encode_codes(model, data, split, device=device)
+    dis = disentanglement(codes, ages, genders)
     vector = None
     if controls_age(model) == 'shift':
         tr_codes, tr_ages, _ = encode_codes(model, data, 'train', n=5000, device=device)
         vector = age_shift_vector(tr_codes, tr_ages, 'regression')
-    sample = stratified_sample(data.faces, test.numpy(), n, seed)      # rows of the cache
-    scorers = scorers or IndependentScorers()
-    ins, outs = [], []
+    sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
+    ins, recs, outs = [], [], []
     for s in tqdm(range(0, len(sample), 50), desc='edit', disable=not progress):
-        b = data.batch(torch.as_tensor(sample[s:s + 50])); b = {k: v.to(device) for k, v in b.items()}
-        ins.append(to_uint8(b['x']))
-        outs.append(to_uint8(age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector).flatten(0, 1)).reshape(len(b['x']), len(targets), data.size, data.size, 3))
-    ins, outs = np.concatenate(ins), np.concatenate(outs)                 # (N, S, S, 3), (N, T, S, S, 3)
+        b = {k: v.to(device) for k, v in data.batch(torch.as_tensor(sample[s:s + 50])).items()}
+        ins.append(to_uint8(b['x'])); recs.append(to_uint8(model(b)['x_hat']))
+        edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector)     # (B, T, 3, S, S)
+        outs.append(to_uint8(edits.flatten(0, 1)).reshape(len(b['x']), len(targets), data.size, data.size, 3))
+    ins, recs, outs = np.concatenate(ins), np.concatenate(recs), np.concatenate(outs)   # (N, S, S, 3) ×2, (N, T, S, S, 3)
     N, T = outs.shape[:2]
-    with tqdm(total=N * (T + 1) * 2, desc='score', disable=not progress) as bar:
-        in_age = scorers.ages(ins); in_emb = scorers.embeddings(ins); bar.update(2 * N)
+    scorers = scorers or IndependentScorers()
+    with tqdm(total=N * (T + 2) * 2, desc='score', disable=not progress) as bar:
+        in_age, in_emb = scorers.ages(ins), scorers.embeddings(ins); bar.update(2 * N)
+        rec_dist = np.linalg.norm(scorers.embeddings(recs) - in_emb, axis=-1); bar.update(2 * N)
         flat = outs.reshape(N * T, *outs.shape[2:])
         est = scorers.ages(flat).reshape(N, T); bar.update(N * T)
         emb = scorers.embeddings(flat).reshape(N, T, -1); bar.update(N * T)
-    dist = np.linalg.norm(emb - in_emb[:, None], axis=-1)
-    res = dict(recon=recon, mig=dict(age=m['age'], gender=m['gender'], mean=m['mig']), sap=dict(age=sp['age'], gender=sp['gender'], mean=sp['sap']),
-               **benchmark_metrics(targets, est, dist, in_age, data.age_years[sample].numpy()),
-               n_faces=int(N), image_size=int(data.size), age_via=controls_age(model), run=str(run), data=str(cache), seconds=round(time.time() - t0, 1))
-    if out is not None:
-        out = Path(out); out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out/'metrics.json', res)
-        tmp = out/'.arrays.tmp.npz'
-        np.savez_compressed(tmp, rows=sample, true_age=data.age_years[sample].numpy(), input_estimated_age=in_age,
-                            estimated_age=est, identity_distance=dist, targets=np.array(targets))
-        os.replace(tmp, out/'arrays.npz')
-        from agevae.explore import CREDITS
-        _figures(ins, outs, data.age_years[sample].numpy(), in_age, est, dist, targets, out, run, credit=CREDITS.get(data.report.get('dataset') or '', ''))
+    dist = np.linalg.norm(emb - in_emb[:, None], axis=-1)                                 # (N, T)
+    true_age = data.age_years[sample].numpy()
+    res = dict(recon=recon, **dis, **benchmark_metrics(targets, est, dist, in_age, true_age),
+               n_faces=int(N), image_size=int(data.size), age_via=controls_age(model), data_check=data_check,
+               run=str(run), data=str(cache), seconds=round(time.time() - t0, 1))
+    res['identity']['reconstruction_retention'] = float((rec_dist < SAME_PERSON).mean())
+    if out is not None: _write(out, res, sample, true_age, in_age, est, dist, rec_dist, targets, ins, outs, run, data)
     return res
+
+def _write(out, res, sample, true_age, in_age, est, dist, rec_dist, targets, ins, outs, run, data):
+    from agevae.explore import CREDITS
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out/'metrics.json', res)
+    tmp = out/'.arrays.tmp.npz'
+    np.savez_compressed(tmp, rows=sample, true_age=true_age, input_estimated_age=in_age, estimated_age=est,
+                        identity_distance=dist, reconstruction_identity_distance=rec_dist, targets=np.array(targets))
+    os.replace(tmp, out/'arrays.npz')
+    _figures(ins, outs, true_age, in_age, est, dist, targets, out, run or 'model', credit=CREDITS.get(data.report.get('dataset') or '', ''))
 
 # %% ../nbs/13_evaluate.ipynb #18b76711
 def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int=8, credit:str=''):
@@ -166,18 +211,20 @@ def _save(fig, path):
     tmp = path.with_name(f'.{path.stem}.tmp.png'); fig.savefig(tmp, dpi=120, bbox_inches='tight'); os.replace(tmp, path); plt.close(fig)
 
 # %% ../nbs/13_evaluate.ipynb #28ce649e
+def _f(v, spec:str) -> str: return '–' if v is None else format(v, spec)
+
 def comparison_table(evals:dict) -> str:
     "Markdown table of {name: metrics.json path or dict}."
     head = ('model', 'age via', 'mean estimated age at 10 … 70', 'Spearman ρ', 'slope', 'target MAE', 'identity kept', 'id. distance',
-            'PSNR', 'SSIM', 'MIG age', 'MIG gender', 'estimator MAE on inputs')
+            'identity kept by the reconstruction', 'PSNR', 'SSIM', 'MIG age', 'MIG gender', 'estimator MAE on inputs')
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for name, m in evals.items():
         m = json.loads(Path(m).read_text()) if not isinstance(m, dict) else m
         a, i, r = m['age_control'], m['identity'], m['recon']
         lines.append('| ' + ' | '.join([name, m.get('age_via', ''), ', '.join(f'{v:.0f}' for v in a['mean_estimated_age']),
-                     f"{a['spearman']:.2f}", f"{a.get('slope', float('nan')):.2f}", f"{a['target_mae']:.1f}", f"{i['retention']:.0%}",
-                     f"{i['mean_distance']:.2f}", f"{r['psnr']:.1f}", f"{r['ssim']:.3f}", f"{m['mig']['age']:.3f}", f"{m['mig']['gender']:.3f}",
-                     f"{a['estimator_mae_on_inputs']:.1f}"]) + ' |')
+                     _f(a['spearman'], '.2f'), _f(a.get('slope'), '.2f'), _f(a['target_mae'], '.1f'), _f(i['retention'], '.0%'),
+                     _f(i['mean_distance'], '.2f'), _f(i.get('reconstruction_retention'), '.0%'), _f(r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
+                     _f(m['mig']['age'], '.3f'), _f(m['mig']['gender'], '.3f'), _f(a['estimator_mae_on_inputs'], '.1f')]) + ' |')
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/13_evaluate.ipynb #9fae4e89

@@ -12,13 +12,13 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 from .core import atomic_write_json, AGE_MAX
-from .data import FaceData, augment
+from .data import FaceData, augment, compare_fingerprints
 from .model import VAEConfig, AgeRegressor, build_model, MODELS, age_to_decades
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'SWEEP_AGES', 'TrainConfig', 'seed_baseline_configs', 'BatchPlan', 'save_checkpoint', 'load_checkpoint',
-           'load_model', 'save_grid', 'sample_grids', 'train_critic', 'TrainStep', 'NonFiniteLoss', 'train',
-           'plot_losses', 'run_figures']
+__all__ = ['CKPT_FORMAT', 'RESUMABLE_CHANGES', 'SWEEP_AGES', 'TrainConfig', 'seed_baseline_configs', 'BatchPlan',
+           'save_checkpoint', 'load_checkpoint', 'check_resume', 'load_model', 'save_grid', 'grid_rows', 'sample_grids',
+           'train_critic', 'TrainStep', 'NonFiniteLoss', 'train', 'plot_losses', 'run_figures']
 
 # %% ../nbs/08_train.ipynb #5c4bbcb9
 @dataclass
@@ -95,13 +95,13 @@ class BatchPlan:
 # %% ../nbs/08_train.ipynb #7db5b566
 CKPT_FORMAT = 1
 
-def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg:TrainConfig):
+def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg:TrainConfig, data_fingerprint:dict=None):
     "Write a checkpoint atomically."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     state = dict(format=CKPT_FORMAT, step=step, model_name=model_name, model_config=_plain(asdict(model_cfg)),
                  train_config=_plain(asdict(train_cfg)), model=model.state_dict(),
                  optimizer=optimizer.state_dict() if optimizer else None, scheduler=scheduler.state_dict() if scheduler else None,
-                 torch_rng=torch.get_rng_state())
+                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint)
     tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
     try: torch.save(state, tmp); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
@@ -122,6 +122,21 @@ def load_checkpoint(path, model_name:str=None, model_cfg:VAEConfig=None, map_loc
         if diff: raise ValueError(f"checkpoint '{path}' was trained with another model config: " +
                                   ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()))
     return ck
+
+# Settings a resumed run may change: how long it runs, where it writes, how often it logs, and on which device.
+RESUMABLE_CHANGES = ('steps', 'epochs', 'out', 'data', 'device', 'log_every', 'sample_every', 'ckpt_every', 'compile')
+
+def check_resume(ck:dict, cfg:TrainConfig, fingerprint:dict, path):
+    "Refuse to resume checkpoint `ck` with other training settings, or on another cache, than it was started with."
+    old = ck.get('train_config', {})
+    diff = {k: (old[k], v) for k, v in asdict(cfg).items() if k in old and k not in RESUMABLE_CHANGES and old[k] != v}
+    if diff: raise ValueError(f"cannot resume '{path}' with other training settings: " + ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()) +
+                              f'; only {", ".join(RESUMABLE_CHANGES)} may change on --resume')
+    was = ck.get('data_fingerprint')
+    if was and (compare_fingerprints(was, fingerprint) != 'same_splits' or was.get('key') != fingerprint.get('key')):
+        raise ValueError(f"cannot resume '{path}' on the cache '{cfg.data}': the run was started on another cache "
+                         f"({was.get('dataset')}, {was['splits']['train']['n']} training faces, key {str(was.get('key'))[:12]}; this cache: "
+                         f"{fingerprint.get('dataset')}, {fingerprint['splits']['train']['n']} training faces, key {str(fingerprint.get('key'))[:12]})")
 
 def load_model(run_or_ckpt, device='cpu') -> nn.Module:
     "The model of a run folder (its last checkpoint) or of a checkpoint file, in eval mode."
@@ -147,12 +162,17 @@ def save_grid(images:torch.Tensor, path, nrow:int):
     tmp = path.with_name(f'.{path.name}.tmp.png')
     Image.fromarray(grid.permute(1, 2, 0).numpy()).save(tmp); os.replace(tmp, path)
 
-@torch.no_grad()
-def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, device='cpu'):
-    "Write `recon_{tag}.png` and `age_sweep_{tag}.png` for `n` fixed validation faces."
-    was = model.training; model.eval()
+def grid_rows(data:FaceData, n:int=8, seed:int=0) -> torch.Tensor:
+    "`n` validation rows (training rows if there is no validation split), a seeded random draw sorted by age: the table is sorted by file name."
     split = data.splits['val'] if len(data.splits['val']) else data.splits['train']
-    b = {k: v.to(device) for k, v in data.batch(split[:n]).items()}
+    pick = split[torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n].to(split.device)]
+    return pick[data.age_years[pick].argsort()]
+
+@torch.no_grad()
+def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, device='cpu', seed:int=0):
+    "Write `recon_{tag}.png` and `age_sweep_{tag}.png` for `n` validation faces, drawn at random once per `seed` (sorted by age)."
+    was = model.training; model.eval()
+    b = {k: v.to(device) for k, v in data.batch(grid_rows(data, n, seed)).items()}
     out = model(b)
     save_grid(torch.cat([b['x'], out['x_hat']]), Path(out_dir)/f'recon_{tag}.png', nrow=len(b['x']))
     sweep = model.age_sweep(b['x'], b['age'], b['gender'], [a / AGE_MAX for a in SWEEP_AGES])   # (n, T, 3, S, S)
@@ -225,6 +245,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     if data.size != model_cfg.image_size:
         raise ValueError(f"the cache '{cfg.data}' holds {data.size} px images but the model is configured for {model_cfg.image_size} px")
     plan = BatchPlan(data, cfg, rank, world)
+    fingerprint = data.fingerprint
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     model = build_model(cfg.model, model_cfg).to(device)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
@@ -234,6 +255,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     start = 0
     if resume and last.exists():
         ck = load_checkpoint(last, cfg.model, model_cfg, map_location=device)
+        check_resume(ck, cfg, fingerprint, last)
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
         torch.set_rng_state(ck['torch_rng']); start = ck['step']
     critic = None
@@ -252,7 +274,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     run_step = torch.compile(step_fn) if cfg.compile else step_fn
     if rank == 0:
         atomic_write_json(out/'config.json', dict(model_name=cfg.model, model=_plain(asdict(model_cfg)), train=asdict(cfg),
-                                                  world_size=world, device=str(device), torch=torch.__version__,
+                                                  data_fingerprint=fingerprint, world_size=world, device=str(device), torch=torch.__version__,
                                                   parameters=sum(p.numel() for p in model.parameters())))
     metrics = _MetricsLog(out/'metrics.csv', start) if rank == 0 else None
     stop = {'signal': None}
@@ -261,8 +283,8 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     for s in (signal.SIGINT, signal.SIGTERM):
         try: old[s] = signal.signal(s, on_signal)
         except ValueError: pass                                             # not the main thread
-    save = lambda step, extra=True: (save_checkpoint(last, model, opt, sched, step, cfg.model, model_cfg, cfg),
-                                     extra and save_checkpoint(ckdir/f'step_{step}.pt', model, opt, sched, step, cfg.model, model_cfg, cfg))
+    save = lambda step, extra=True: (save_checkpoint(last, model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint),
+                                     extra and save_checkpoint(ckdir/f'step_{step}.pt', model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint))
     bar = tqdm(range(start, plan.total_steps), initial=start, total=plan.total_steps, desc=f'train {cfg.model}/{model_cfg.age_mode}',
                disable=not progress or rank != 0, mininterval=1)
     t_log, n_img, step = time.time(), 0, start
@@ -298,7 +320,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
                 metrics.write(row); bar.set_postfix(total=f"{row['total']:.1f}", img_s=row['images_per_s'])
                 t_log, n_img = time.time(), 0
             if rank == 0 and cfg.sample_every and done % cfg.sample_every == 0 and done < plan.total_steps:
-                sample_grids(model, data, out/'samples', f'{done:06d}', device=device)
+                sample_grids(model, data, out/'samples', f'{done:06d}', device=device, seed=cfg.seed)
             if rank == 0 and cfg.ckpt_every and done % cfg.ckpt_every == 0 and done < plan.total_steps: save(done)
         else: step = plan.total_steps
     finally:
@@ -306,7 +328,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
         for s, h in old.items(): signal.signal(s, h)
     if rank == 0:
         save(step, extra=False)
-        sample_grids(model, data, out/'samples', 'final' if not stop['signal'] else f'{step:06d}', device=device)
+        sample_grids(model, data, out/'samples', 'final' if not stop['signal'] else f'{step:06d}', device=device, seed=cfg.seed)
     summary = dict(steps=step, total_steps=plan.total_steps, interrupted=stop['signal'], world_size=world)
     if world > 1: summary['param_checksums'] = _rank_checksums(model)
     if rank == 0:
