@@ -102,11 +102,20 @@ def read_aaf(root) -> pd.DataFrame:
     return face_table(map(row, files), 'aaf')
 
 # %% ../nbs/03_datasets.ipynb #a3c1ffae
-def _gender_code(v):
-    "0 male / 1 female from M/F/male/female (other values: unknown)."
-    if v is None or (isinstance(v, float) and np.isnan(v)): return None
-    s = str(v).strip().lower()
-    return {'m': 0, 'male': 0, 'f': 1, 'female': 1}.get(s)
+_GENDER_WORDS = {'m': 0, 'male': 0, 'f': 1, 'female': 1}
+
+def _gender_code(v, where:str='gender'):
+    "0 male / 1 female from M/F, male/female (any case) or 0/1 (also 0.0/1.0); None when blank; else a ValueError naming `where`."
+    if v is None or (not isinstance(v, str) and pd.isna(v)): return None
+    s = str(v).strip()
+    if not s: return None
+    if s.lower() in _GENDER_WORDS: return _GENDER_WORDS[s.lower()]
+    try: f = float(s)
+    except ValueError: f = None
+    if f in (0.0, 1.0): return int(f)      # whole floats: pandas reads a 0/1 column with a blank as 0.0/1.0
+    raise ValueError(f"{where}: gender {s!r} is not a gender code; expected 0 or 1 (0 male, 1 female), M/F, male/female, or blank for unknown")
+
+def _row_where(csv, i:int) -> str: return f"'{csv}' data row {i + 1} (1-based, header not counted)"
 
 def read_morph2(root) -> pd.DataFrame:
     "Face table of MORPH-2 in the Kaggle layout (`Dataset/Index/*.csv`)."
@@ -116,10 +125,10 @@ def read_morph2(root) -> pd.DataFrame:
     by_name = None
     rows = []
     for csv in index:
-        df = pd.read_csv(csv)
+        df = pd.read_csv(csv, dtype={'gender': str})
         missing = {'age', 'filename'} - set(df.columns)
         if missing: raise ValueError(f"morph2 index '{csv}' lacks column(s) {sorted(missing)}; has {list(df.columns)}")
-        for r in df.to_dict('records'):
+        for i, r in enumerate(df.to_dict('records')):
             rel = str(r.get('filepath') or r['filename'])
             cands = [root/rel, csv.parent.parent/rel, root/'Dataset'/rel, csv.parent.parent/'Images'/rel]
             path = next((c for c in cands if c.is_file()), None)
@@ -127,7 +136,7 @@ def read_morph2(root) -> pd.DataFrame:
                 if by_name is None: by_name = {p.name: p for p in root.rglob('*') if p.suffix.lower() in _IMG_EXT}
                 path = by_name.get(Path(rel).name, cands[0])
             m = re.match(r'(\d+)_\d+([MF])', str(r['filename']), re.I)
-            g = _gender_code(r.get('gender'))
+            g = _gender_code(r.get('gender'), f'morph2 index {_row_where(csv, i)}')
             rows.append(dict(path=str(path), age=r['age'], gender=g if g is not None else (_gender_code(m[2]) if m else None),
                              person=m[1] if m else None, index_file=csv.name))
     return face_table(rows, 'morph2')
@@ -168,10 +177,10 @@ def read_csv_faces(csv) -> pd.DataFrame:
         found = sorted(csv.glob('*.csv'))
         if len(found) != 1: raise ValueError(f"csv: '{csv}' is a folder with {len(found)} CSV files; pass the CSV itself ({LAYOUTS['csv']})")
         csv = found[0]
-    df = pd.read_csv(csv, dtype={'person': str})
+    df = pd.read_csv(csv, dtype={'person': str, 'gender': str})
     for c in ('path', 'age'):
         if c not in df.columns: raise ValueError(f"CSV '{csv}' has no '{c}' column (columns: {', '.join(map(str, df.columns))}); expected path,age[,gender][,person]")
-    gender = df['gender'].map(lambda v: _gender_code(v) if not str(v).strip().isdigit() else int(v)) if 'gender' in df else None
+    gender = [_gender_code(v, f'CSV {_row_where(csv, i)}') for i, v in enumerate(df['gender'])] if 'gender' in df else None
     return face_table((dict(path=str((csv.parent/p).resolve()), age=a, gender=None if gender is None else gender[i],
                             person=df['person'][i] if 'person' in df else None)
                        for i, (p, a) in enumerate(zip(df['path'], df['age']))), 'csv')

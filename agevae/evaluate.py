@@ -231,11 +231,8 @@ def comparison_table(evals:dict) -> str:
 def align_face(path, size:int, padding:float=0.25):
     "The largest face in the photo at `path`, aligned on 5 landmarks: (size, size, 3) uint8."
     import dlib
-    from PIL import Image, ImageOps
-    from agevae.preprocess import to_rgb
-    try:
-        with Image.open(path) as im: img = np.ascontiguousarray(np.asarray(to_rgb(ImageOps.exif_transpose(im))))
-    except (OSError, ValueError) as e: raise ValueError(f"cannot read the photo '{path}': {e}") from None
+    from agevae.preprocess import load_photo
+    img = np.ascontiguousarray(load_photo(path))           # a one-line ValueError for a missing, broken or oversized file
     dets = dlib.get_frontal_face_detector()(img, 1)
     if len(dets) == 0: raise ValueError(f"no face found in '{path}' (dlib's frontal face detector); try a clearer, frontal photo")
     box = max(dets, key=lambda r: r.width() * r.height())

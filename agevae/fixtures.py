@@ -37,16 +37,28 @@ def save_image(path, pixels:np.ndarray, mode:str='RGB'):
     im.save(path, fmt)
     return path
 
-BAD_KINDS = ('truncated', 'empty', 'text')
+BAD_KINDS = ('truncated', 'empty', 'text', 'bomb', 'headless')
+
+def _png_bomb(path, side:int=20_000):
+    "A valid all-black grayscale PNG of `side`×`side` pixels, written row by row (about 390 KB, little memory)."
+    import struct, zlib
+    chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
+    z, row = zlib.compressobj(9), bytes(side + 1)          # each row: filter byte 0, then `side` zero pixels
+    idat = b''.join(z.compress(row) for _ in range(side)) + z.flush()
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', side, side, 8, 0, 0, 0, 0))
+                     + chunk(b'IDAT', idat) + chunk(b'IEND', b''))
 
 def write_bad(path, kind:str):
-    "Write a broken image file at `path`: a `truncated` JPEG, an `empty` (zero-byte) file or a `text` file."
+    """Write a broken image file at `path`: a `truncated` JPEG, an `empty` (zero-byte) file, a `text` file, a
+    20,000×20,000 PNG `bomb` (400 million pixels in 390 KB) or a `headless` QOI image (header, no pixel data)."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     if kind == 'truncated':
         buf = io.BytesIO(); Image.fromarray(face_pixels(0)).save(buf, 'JPEG')
         path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
     elif kind == 'empty': path.write_bytes(b'')
     elif kind == 'text': path.write_text('this is not an image\n')
+    elif kind == 'bomb': _png_bomb(path)
+    elif kind == 'headless': path.write_bytes(b'qoif' + (64).to_bytes(4, 'big') * 2 + bytes([3, 0]))
     else: raise ValueError(f'unknown bad file kind {kind!r}; expected one of {BAD_KINDS}')
     return path
 

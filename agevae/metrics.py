@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.metrics import mutual_info_score
-from sklearn.linear_model import LinearRegression
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.svm import LinearSVC
 
 # %% auto #0
 __all__ = ['recon_metrics', 'discretize', 'bin_factor', 'mig', 'sap']
@@ -16,14 +15,24 @@ __all__ = ['recon_metrics', 'discretize', 'bin_factor', 'mig', 'sap']
 # %% ../nbs/11_metrics.ipynb #c7187367
 def _unit(x): return (torch.as_tensor(x).float().clamp(-1, 1) + 1) / 2
 
-def recon_metrics(x, x_hat) -> dict:
-    "MSE, L1, PSNR (dB) and SSIM between batches (B, 3, H, W) in [-1, 1], averaged over images."
+def recon_metrics(x, x_hat, batch_size:int=32) -> dict:
+    "MSE, L1, PSNR (dB) and SSIM between batches (B, C, H, W) in [-1, 1], each per image then averaged over images; `batch_size` images at a time."
     from torchmetrics.functional.image import structural_similarity_index_measure as ssim
-    a, b = _unit(x), _unit(x_hat)
-    mse = (a - b).pow(2).flatten(1).mean(1)                              # (B,)
-    return dict(mse=mse.mean().item(), l1=(a - b).abs().mean().item(),
-                psnr=(10 * torch.log10(1 / mse.clamp_min(1e-10))).mean().item(),
-                ssim=ssim(b, a, data_range=1.0).item())
+    if len(x.shape) != 4 or tuple(x.shape) != tuple(x_hat.shape):
+        raise ValueError(f"recon_metrics needs two batches (B, C, H, W) of one shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}")
+    n = len(x)
+    if n == 0 or batch_size < 1: raise ValueError(f"recon_metrics needs at least one image and batch_size >= 1, got {n} images, batch_size {batch_size}")
+    tot = dict(mse=0.0, l1=0.0, psnr=0.0, ssim=0.0)                             # sums over images
+    for s in range(0, n, batch_size):
+        a, b = _unit(x[s:s + batch_size]), _unit(x_hat[s:s + batch_size])
+        for name, t in (('x', a), ('x_hat', b)):
+            if bad := int(torch.isnan(t).sum()): raise ValueError(f"recon_metrics: {name} has {bad} NaN values in images {s}..{s + len(t) - 1}")
+        mse = (a - b).pow(2).flatten(1).mean(1).double()                        # (chunk,)
+        tot['mse'] += mse.sum().item()
+        tot['l1'] += (a - b).abs().flatten(1).mean(1).double().sum().item()
+        tot['psnr'] += (10 * torch.log10(1 / mse.clamp_min(1e-10))).sum().item()
+        tot['ssim'] += ssim(b, a, data_range=1.0, reduction='none').double().sum().item()
+    return {k: v / n for k, v in tot.items()}
 
 # %% ../nbs/11_metrics.ipynb #3163a201
 def discretize(codes:np.ndarray, bins:int=20) -> np.ndarray:
@@ -40,39 +49,66 @@ def bin_factor(values, width:float=10) -> np.ndarray:
     "A continuous factor cut into `width`-wide bins (age → decades)."
     return (np.asarray(values, float) // width).astype(int)
 
-def mig(codes, factors, bins:int=20, names=None) -> dict:
-    "MIG of `codes` (N, D) for discrete `factors` (N, K): {'mig': mean, name: per-factor gap}."
-    codes, factors = np.asarray(codes, float), np.asarray(factors)
+def _inputs(codes, factors, names, valid):
+    "Checked (N, D) float codes, (N, K) float factors, K names and an (N, K) mask of the rows where each factor is known."
+    codes = np.asarray(codes, float)
+    if codes.ndim != 2 or codes.shape[1] == 0: raise ValueError(f"codes must be an (N, D) array with D >= 1, got shape {codes.shape}")
+    factors = np.asarray(factors, float)
     if factors.ndim == 1: factors = factors[:, None]
-    names = names or [f'factor_{k}' for k in range(factors.shape[1])]
-    d = discretize(codes, bins)
+    if factors.ndim != 2 or len(factors) != len(codes):
+        raise ValueError(f"factors must be (N,) or (N, K) with the N = {len(codes)} rows of codes, got shape {factors.shape}")
+    names = [f'factor_{k}' for k in range(factors.shape[1])] if names is None else list(names)
+    if len(names) != factors.shape[1]: raise ValueError(f"{len(names)} names {names} for {factors.shape[1]} factors")
+    valid = np.ones(factors.shape, bool) if valid is None else np.asarray(valid, bool)
+    if valid.ndim == 1: valid = valid[:, None]
+    if valid.ndim != 2 or len(valid) != len(factors) or valid.shape[1] not in (1, factors.shape[1]):
+        raise ValueError(f"valid must be (N,) or (N, K) = {factors.shape}, got shape {np.shape(valid)}")
+    valid = np.broadcast_to(valid, factors.shape)
+    if bad := int((~np.isfinite(codes)).sum()): raise ValueError(f"codes contain {bad} non-finite values (NaN or inf)")
+    if bad := int((~np.isfinite(factors) & valid).sum()): raise ValueError(f"factors contain {bad} non-finite values (NaN or inf) on valid rows")
+    return codes, factors, names, valid
+
+def _mean(scores:dict):
+    "Mean of the scores that are not None; None when there are none."
+    v = [s for s in scores.values() if s is not None]
+    return float(np.mean(v)) if v else None
+
+def mig(codes, factors, bins:int=20, names=None, valid=None) -> dict:
+    "MIG of `codes` (N, D) for discrete `factors` (N, K), each on its `valid` rows: {'mig': mean, name: gap}; None where undefined."
+    codes, factors, names, valid = _inputs(codes, factors, names, valid)
     out = {}
     for k, name in enumerate(names):
-        f = factors[:, k]
-        h = mutual_info_score(f, f)                                          # entropy of the factor (nats)
-        if h <= 0: out[name] = 0.0; continue
+        rows = valid[:, k]; f = factors[rows, k]
+        if np.unique(f).size < 2: out[name] = None; continue                 # constant or no known rows: entropy 0
+        d = discretize(codes[rows], bins)
         mi = np.sort([mutual_info_score(f, d[:, j]) for j in range(d.shape[1])])[::-1]
-        out[name] = float((mi[0] - (mi[1] if len(mi) > 1 else 0)) / h)
-    return {'mig': float(np.mean(list(out.values()))), **out}
+        out[name] = float((mi[0] - (mi[1] if len(mi) > 1 else 0)) / mutual_info_score(f, f))   # / entropy (nats)
+    return {'mig': _mean(out), **out}
 
 # %% ../nbs/11_metrics.ipynb #66fe8570
-def sap(codes, factors, continuous, names=None, seed:int=0) -> dict:
-    "SAP of `codes` (N, D) for `factors` (N, K); `continuous[k]` says whether factor k is continuous."
-    codes, factors = np.asarray(codes, float), np.asarray(factors, float)
-    if factors.ndim == 1: factors = factors[:, None]
-    names = names or [f'factor_{k}' for k in range(factors.shape[1])]
-    n = len(codes); idx = np.random.default_rng(seed).permutation(n); tr, te = idx[: n // 2], idx[n // 2:]
+def _sap_r2(z, y) -> float:
+    "R² of a linear fit of `y` on one latent `z`: cov² / (var · var), 0 for a (near-)constant latent."
+    cov = np.cov(z, y, ddof=1)
+    return float(cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1])) if cov[0, 0] > 1e-12 else 0.0
+
+def _sap_acc(z_tr, y_tr, z_te, y_te, seed:int=0) -> float:
+    "Test accuracy of a linear SVM fitted on one latent."
+    clf = LinearSVC(C=0.01, class_weight='balanced', random_state=seed).fit(z_tr[:, None], y_tr)
+    return float(np.mean(clf.predict(z_te[:, None]) == y_te))
+
+def sap(codes, factors, continuous, names=None, seed:int=0, valid=None) -> dict:
+    "SAP of `codes` (N, D) for `factors` (N, K), each on its `valid` rows; `continuous[k]` says whether factor k is continuous."
+    codes, factors, names, valid = _inputs(codes, factors, names, valid)
+    continuous = np.asarray(continuous, bool).reshape(-1)
+    if continuous.size == 1: continuous = np.repeat(continuous, len(names))
+    if continuous.size != len(names): raise ValueError(f"continuous has {continuous.size} entries for {len(names)} factors")
     out = {}
     for k, name in enumerate(names):
-        f, scores = factors[:, k], []
-        for j in range(codes.shape[1]):
-            c = codes[:, j:j + 1]
-            if np.ptp(c) == 0: scores.append(0.0); continue
-            if continuous[k]: scores.append(max(0.0, LinearRegression().fit(c, f).score(c, f)))
-            else:
-                clf = DecisionTreeClassifier(max_depth=1).fit(c[tr], f[tr])
-                acc, base = clf.score(c[te], f[te]), np.max(np.unique(f[te], return_counts=True)[1]) / len(te)
-                scores.append(max(0.0, (acc - base) / (1 - base)) if base < 1 else 0.0)   # above chance, in [0, 1]
+        rows = valid[:, k]; z, y = codes[rows], factors[rows, k]
+        idx = np.random.default_rng(seed).permutation(len(y)); tr, te = idx[: len(y) // 2], idx[len(y) // 2:]
+        if np.unique(y[tr]).size < 2: out[name] = None; continue             # constant (on the train half) or no rows
+        if continuous[k]: scores = [_sap_r2(z[tr, j], y[tr]) for j in range(z.shape[1])]
+        else: scores = [_sap_acc(z[tr, j], y[tr], z[te, j], y[te], seed) for j in range(z.shape[1])]
         s = np.sort(scores)[::-1]
         out[name] = float(s[0] - (s[1] if len(s) > 1 else 0))
-    return {'sap': float(np.mean(list(out.values()))), **out}
+    return {'sap': _mean(out), **out}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_preprocess.ipynb #da917f4d
 from __future__ import annotations
-import hashlib, json, os, shutil, sys, time, warnings
+import hashlib, json, os, re, shutil, sys, time, warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -17,8 +17,8 @@ from .datasets import load_faces, FACE_COLUMNS
 from .synthetic import render_face, SYNTHETIC_FACTORS
 
 # %% auto #0
-__all__ = ['SKIP_REASONS', 'CACHE_FILES', 'PrepareConfig', 'to_rgb', 'square_box', 'landmarks_box', 'load_face', 'filter_reasons',
-           'is_cache', 'prepare', 'read_cache', 'prepare_dataset']
+__all__ = ['MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'PrepareConfig', 'to_rgb', 'square_box', 'landmarks_box', 'load_face',
+           'load_photo', 'filter_reasons', 'is_cache', 'prepare', 'read_cache', 'prepare_dataset']
 
 # %% ../nbs/04_preprocess.ipynb #4662d628
 @dataclass
@@ -70,32 +70,63 @@ def landmarks_box(points):
     return (*p.min(0), *p.max(0))
 
 # %% ../nbs/04_preprocess.ipynb #394693b9
+MAX_PIXELS = 89_478_485          # PIL's default Image.MAX_IMAGE_PIXELS; larger images are skipped as too_many_pixels
+
 SKIP_REASONS = dict(
     age_missing='no age', age_out_of_range='age outside [age_min, age_max]',
     no_face='IMDB-WIKI face_score is -inf', second_face='IMDB-WIKI: a second face in the photo',
     low_face_score='IMDB-WIKI face_score below min_face_score',
     missing_file='file does not exist', empty_file='zero-byte file', not_an_image='not a readable image format',
-    truncated='image data ends early', unreadable='image could not be decoded', bad_box='face box empty or outside the image',
-    too_small='crop smaller than min_side')
+    too_many_pixels=f'more than MAX_PIXELS ({MAX_PIXELS:,}) pixels: a decompression bomb or far larger than a face photo',
+    truncated='image data ends early', unreadable='image could not be decoded (any other decoder error)',
+    bad_box='face box empty or outside the image', too_small='crop smaller than min_side')
 
-def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32):
-    "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file."
+def _decode(path, max_pixels:int=MAX_PIXELS, draft=None):
+    "(8-bit RGB image, None, '') or (None, reason, detail) for one image file; never raises on bad data."
     path = Path(path)
     try:
-        if not path.is_file(): return None, 'missing_file'
-        if path.stat().st_size == 0: return None, 'empty_file'
-        with Image.open(path) as im:
-            if box is None and im.format == 'JPEG': im.draft('RGB', (2 * size, 2 * size))
-            im.load()
-            im = to_rgb(ImageOps.exif_transpose(im))
-    except UnidentifiedImageError: return None, 'not_an_image'
-    except (OSError, SyntaxError, ValueError) as e:
-        return None, 'truncated' if 'truncated' in str(e).lower() or 'broken data stream' in str(e).lower() else 'unreadable'
+        if not path.is_file(): return None, 'missing_file', ''
+        if path.stat().st_size == 0: return None, 'empty_file', ''
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)     # the limit is checked here instead
+            with Image.open(path) as im:
+                w, h = im.size
+                if w * h > max_pixels: return None, 'too_many_pixels', f'{w}×{h} = {w * h:,} pixels'
+                if draft and im.format == 'JPEG': im.draft('RGB', draft)
+                im.load()
+                return to_rgb(ImageOps.exif_transpose(im)), None, ''
+    except UnidentifiedImageError: return None, 'not_an_image', ''
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:   # PIL's own limit, 2 × its default
+        n = re.search(r'\((\d+) pixels\)', str(e))
+        return None, 'too_many_pixels', f'{int(n[1]):,} pixels' if n else ''
+    except Exception as e:       # decoders raise OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, ...
+        msg = ' '.join(str(e).split())                     # one line, for load_photo's message
+        ends_early = isinstance(e, EOFError) or 'truncated' in msg.lower() or 'broken data stream' in msg.lower()
+        return None, 'truncated' if ends_early else 'unreadable', f'{type(e).__name__}: {msg}'
+
+# %% ../nbs/04_preprocess.ipynb #e3389487
+def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32, max_pixels:int=MAX_PIXELS):
+    "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file."
+    im, reason, _ = _decode(path, max_pixels, draft=(2 * size, 2 * size) if box is None else None)
+    if reason: return None, reason
     try: l, t, r, b = square_box(*im.size, box, margin)
     except ValueError: return None, 'bad_box'
     if r <= 0 or b <= 0 or l >= im.size[0] or t >= im.size[1]: return None, 'bad_box'
     if min(r - l, b - t, *im.size) < min_side: return None, 'too_small'
     return np.asarray(im.crop((l, t, r, b)).resize((size, size), Image.LANCZOS)), None
+
+# %% ../nbs/04_preprocess.ipynb #3b9a38b7
+_PHOTO_PROBLEMS = dict(missing_file='no such file', empty_file='the file is empty (0 bytes)',
+                       not_an_image='not an image in any format PIL can read',
+                       truncated='the image data ends early (truncated file)', unreadable='the image could not be decoded')
+
+def load_photo(path, max_pixels:int=MAX_PIXELS) -> np.ndarray:
+    "The photo at `path` as RGB pixels (H, W, 3) uint8, EXIF orientation applied; a ValueError naming the file otherwise."
+    im, reason, detail = _decode(path, max_pixels)
+    if reason is None: return np.array(im)
+    what = (f'more than the limit of {max_pixels:,} pixels (agevae.preprocess.MAX_PIXELS)' if reason == 'too_many_pixels'
+            else _PHOTO_PROBLEMS[reason])
+    raise ValueError(f"cannot load photo '{path}': {what}" + (f' ({detail})' if detail else ''))
 
 # %% ../nbs/04_preprocess.ipynb #a2b11f5f
 def filter_reasons(table:pd.DataFrame, cfg:PrepareConfig) -> pd.Series:

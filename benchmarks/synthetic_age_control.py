@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from agevae.age_response import synthetic_age_estimator, age_response
 from agevae.data import FaceData
+from agevae.metrics import recon_metrics
 from agevae.model import VAEConfig, AgeRegressor
 from agevae.preprocess import prepare_dataset
 from agevae.train import TrainConfig, train, load_model, seed_baseline_configs
@@ -48,8 +49,8 @@ for name in a.models.split(','):
     m = load_model(run)
     r = age_response(m, data, est)
     with torch.no_grad():
-        b = data.batch(data.splits['test'][:200]); mse = (m(b)['x_hat'] - b['x']).pow(2).mean().item() / 4   # pixels in [0, 1]
-    runs[name] = dict(**r, recon_mse=mse, psnr=float(10 * torch.log10(torch.tensor(1 / mse))), train_seconds=time.time() - t,
+        b = data.batch(data.splits['test'][:200]); rec = recon_metrics(b['x'], m(b)['x_hat'])   # per-image PSNR, averaged
+    runs[name] = dict(**r, recon_mse=rec['mse'], psnr=rec['psnr'], ssim=rec['ssim'], train_seconds=time.time() - t,
                       params=sum(p.numel() for p in m.parameters()))
     (out/'results.json').write_text(json.dumps(runs, indent=1))
 

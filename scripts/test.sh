@@ -24,9 +24,18 @@ else
   echo "(not a git checkout: sync check skipped)"
 fi
 
+# Tests write only to temporary folders: the user's own data/ and runs/ (the main job's cache and run) must not change.
+snapshot() { { find data runs -type f -printf '%p %s %T@\n' 2>/dev/null || true; } | sort | sha256sum; }
+before=$(snapshot)
+
 echo "== nbdev-test (inline notebook tests; slow and gpu cells skipped)"
 nbdev-test --n-workers 2 --timing
 
 echo "== pytest"
 python -m pytest -q -rs "$@"
+if [ "$(snapshot)" != "$before" ]; then
+  echo "FAIL: the tests changed files under data/ or runs/ (tests must write only to temporary folders):"
+  find data runs -type f -newermt "@$start" 2>/dev/null | head -n 20 || true
+  exit 1
+fi
 echo "== test suite done in $(( $(date +%s) - start )) s"

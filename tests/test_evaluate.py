@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from agevae.datasets import read_utkface
-from agevae.evaluate import IndependentScorers, evaluate, align_face
+from agevae.evaluate import IndependentScorers, evaluate, align_face, stratified_sample
 from agevae.model import VAEConfig
 from agevae.preprocess import prepare_dataset
 from agevae.shift import age_shift_vector, encode_codes
@@ -64,6 +64,63 @@ def test_evaluate_end_to_end_with_real_scorers(synth, scorers, tmp_path):
     assert len(saved['age_control']['mean_estimated_age']) == 7 and 0 <= saved['identity']['retention'] <= 1
     assert all(np.isfinite(saved['recon'][k]) for k in ('mse', 'l1', 'psnr', 'ssim'))
     assert 0 <= saved['mig']['age'] <= 1 and 0 <= saved['mig']['gender'] <= 1
+    arrays = np.load(tmp_path/'eval'/'arrays.npz')
+    assert arrays['estimated_age'].shape == (14, 7) and arrays['identity_distance'].shape == (14, 7)
+
+class KnownModel(torch.nn.Module):
+    "A stand-in model whose outputs are known: `faces_at` (T, 3, S, S) decoded at each target if given, else the input itself."
+    def __init__(self, size, faces_at=None):
+        super().__init__()
+        self.cfg, self.faces_at = VAEConfig(image_size=size, age_mode='decoder'), faces_at
+    def condition(self, age, gender): return None
+    def encode(self, x, cond=None):
+        mu = torch.nn.functional.avg_pool2d(x, 16).flatten(1); return mu, torch.zeros_like(mu)
+    def forward(self, batch): return dict(x_hat=batch['x'])
+    def age_sweep(self, x, age_unit, gender, targets):
+        if self.faces_at is None: return x[:, None].repeat(1, len(targets), 1, 1, 1)
+        return self.faces_at[None].repeat(len(x), 1, 1, 1, 1)
+
+def test_evaluate_identity_model_gives_known_numbers(synth, scorers):
+    "A model that returns its input: identity kept 1, and every reading equals the estimator's reading of the cached face itself."
+    data = FaceData(synth/'cache')
+    r = evaluate(None, synth/'cache', n=12, scorers=scorers, progress=False, model=KnownModel(64), allow_other_split=True)
+    rows = stratified_sample(data.faces, data.splits['test'].numpy(), 12, 0)
+    raw = data.images[rows].permute(0, 2, 3, 1).numpy()                   # the cache's own pixels, (N, S, S, 3) RGB
+    direct = scorers.ages(raw)
+    targets = np.array(r['age_control']['targets'])
+    assert r['identity']['retention'] == 1 and r['identity']['reconstruction_retention'] == 1 and r['identity']['mean_distance'] < 1e-6
+    np.testing.assert_allclose(r['age_control']['mean_estimated_age'], np.full(7, direct.mean()), atol=0.01)
+    np.testing.assert_allclose(r['age_control']['target_mae'], np.abs(direct[:, None] - targets).mean(), rtol=1e-6)
+    np.testing.assert_allclose(r['age_control']['estimator_mae_on_inputs'], np.abs(direct - data.age_years[rows].numpy()).mean(), rtol=1e-6)
+    assert r['recon']['mse'] == 0 and r['recon']['ssim'] > 0.999
+
+def test_evaluate_known_age_ordering(synth, scorers, utkface_root):
+    "A model that shows a real face of age t at target t: the readings follow the targets, column by column."
+    from agevae.datasets import read_utkface
+    t = read_utkface(utkface_root).sort_values('path')
+    paths = [t[t.age == a].path.iloc[3] for a in (10, 20, 30, 40, 50, 60, 70)]
+    faces = faces64(paths)                                                       # (7, 64, 64, 3)
+    model = KnownModel(64, torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 127.5 - 1)
+    r = evaluate(None, synth/'cache', n=5, scorers=scorers, progress=False, model=model, allow_other_split=True)
+    np.testing.assert_allclose(r['age_control']['mean_estimated_age'], scorers.ages(faces), atol=0.01)   # target k ↔ face k
+    assert r['age_control']['spearman'] > 0.8, r['age_control']
+    assert r['identity']['retention'] == 0                                       # strangers, not the input
+
+def test_evaluate_cli_on_fgnet_without_gender(scorers, tmp_path):
+    "FG-NET has no gender: the benchmark runs through the CLI, age MIG/SAP over every face, gender reported as null."
+    from agevae import fixtures
+    root = fixtures.make_fgnet(tmp_path/'fgnet', people=20, per_person=3)
+    r = cli('prepare', '--dataset', 'fgnet', '--root', root, '--size', 64, '--out', tmp_path/'cache', '--workers', 1)
+    assert r.returncode == 0, r.stderr
+    (tmp_path/'small.json').write_text(json.dumps(dict(model=dict(latent_dim=8, channels=[8, 16, 32]))))
+    r = cli('train', '--data', tmp_path/'cache', '--out', tmp_path/'run', '--config', tmp_path/'small.json', '--steps', 3, '--batch-size', 8)
+    assert r.returncode == 0, r.stderr
+    r = cli('evaluate', '--run', tmp_path/'run', '--data', tmp_path/'cache', '--n', 6)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'run'/'eval'/'metrics.json').read_text())
+    assert m['mig']['gender'] is None and m['sap']['gender'] is None and 0 <= m['mig']['age'] <= 1 and m['mig']['mean'] == m['mig']['age']
+    assert m['data_check'] == dict(split='test', relation='same_splits', trained_on='fgnet', cross_dataset=False)
+    assert 'MIG age' in r.stdout and 'gender n/a' in r.stdout
 
 def cli(*args):
     return subprocess.run([sys.executable, '-c', 'from agevae.cli import main; main()', *map(str, args)], capture_output=True, text=True)
@@ -73,6 +130,10 @@ def test_shift_cli(synth, utkface_root, tmp_path):
     blank = tmp_path/'wall.png'; Image.fromarray(np.full((200, 200, 3), 180, np.uint8)).save(blank)
     r = cli('shift', '--run', synth/'posthoc', '--image', blank, '--ages', '20,60', '--out', tmp_path/'x.png', '--age', 30, '--gender', 0)
     assert r.returncode == 2 and 'no face found' in r.stderr and 'wall.png' in r.stderr
+    from agevae.fixtures import write_bad
+    write_bad(tmp_path/'bomb.png', 'bomb')                             # 20,000 × 20,000 pixels in 390 KB
+    r = cli('shift', '--run', synth/'posthoc', '--image', tmp_path/'bomb.png', '--ages', '20,60', '--out', tmp_path/'y.png', '--age', 30, '--gender', 0)
+    assert r.returncode == 2 and 'bomb.png' in r.stderr and 'limit' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     photo = sorted(utkface_root.glob('35_0_0_*.jpg'))[0]
     r = cli('shift', '--run', synth/'posthoc', '--image', photo, '--ages', '20,40,60', '--out', tmp_path/'grid.png')
     assert r.returncode == 0, r.stderr

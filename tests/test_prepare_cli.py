@@ -105,3 +105,42 @@ def test_rerun_reuses_cache(tmp_path):
     fixtures.save_image(root/'images'/'009A33.JPG', fixtures.face_pixels(5, 33, 320))   # new input: rebuilt
     report, _, _ = prepare('fgnet', root, tmp_path/'c')
     assert report['kept'] == 7
+
+def test_csv_numeric_gender_with_a_blank(tmp_path):
+    "A 0/1 gender column with one blank (read by pandas as 0.0/1.0/NaN) keeps every other face's gender."
+    csv = fixtures.make_csv(tmp_path/'raw')
+    df = pd.read_csv(csv).head(6).assign(gender=[None, 1, 0, 1, 0, 1])
+    df.to_csv(csv, index=False)
+    assert '1.0' in csv.read_text()                                # what pandas writes for such a column
+    report, faces, _ = prepare('csv', csv, tmp_path/'c')
+    got = dict(zip(faces.path.map(lambda p: Path(p).stem), faces.gender.fillna(-1).astype(int)))
+    assert got == dict(ok0=-1, ok1=1, ok2=0, ok3=1, ok4=0, ok5=1), got      # -1: unknown
+    assert report['unknown']['gender']['count'] == 1
+
+def test_csv_bad_gender_code_is_an_error(tmp_path):
+    "A gender code other than 0/1, M/F or male/female is not a third class: exit 2, naming file, row and value."
+    csv = fixtures.make_csv(tmp_path/'raw')
+    pd.read_csv(csv).head(6).assign(gender=[0, 1, 2, 1, 0, 1]).to_csv(tmp_path/'codes.csv', index=False)
+    r = agevae('prepare', '--dataset', 'csv', '--root', tmp_path/'codes.csv', '--out', tmp_path/'c', check=False)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "codes.csv' data row 3 (1-based, header not counted): gender '2'" in r.stderr
+    assert not (tmp_path/'c').exists()
+
+@pytest.mark.parametrize('kind,reason', [('bomb', 'too_many_pixels'), ('headless', 'unreadable')])
+def test_undecodable_image_is_a_counted_skip(tmp_path, kind, reason):
+    "A decompression bomb (PIL's DecompressionBombError) or a decoder's IndexError skips that file, not the run."
+    d = fixtures.make_utkface(tmp_path/'raw', n=6, bad=False)
+    name = '35_0_0_20170117170000000.jpg.chip.jpg'
+    fixtures.write_bad(d/name, kind)
+    report, faces, out = prepare('utkface', d, tmp_path/'c')
+    assert (report['kept'], report['skipped']) == (6 + 2, {reason: 1})
+    assert report['examples'][reason] == [name] and reason in out
+    assert name not in set(faces.path.map(lambda p: Path(p).name))
+
+def test_load_photo_refuses_a_bomb(tmp_path):
+    from agevae.preprocess import load_photo, MAX_PIXELS
+    bomb = fixtures.write_bad(tmp_path/'bomb.png', 'bomb')
+    with pytest.raises(ValueError) as e: load_photo(bomb)
+    assert str(bomb) in str(e.value) and f'limit of {MAX_PIXELS:,} pixels' in str(e.value)
+    px = load_photo(fixtures.save_image(tmp_path/'ok.jpg', fixtures.face_pixels(0, size=(80, 60))))
+    assert px.shape == (60, 80, 3) and px.dtype == np.uint8
