@@ -44,11 +44,15 @@ def response_stats(targets, estimated) -> dict:
                 target_mae=float(np.abs(e - t).mean()), spearman=float(spearmanr(tt, e.ravel()).statistic),
                 slope=float(np.polyfit(tt, e.ravel(), 1)[0]), spread=float(e.mean(0).max() - e.mean(0).min()))
 
+# %% ../nbs/10_age_response.ipynb #f23c9779
 @torch.no_grad()
-def age_response(model, data, estimator, targets=(10, 20, 30, 40, 50, 60, 70), n:int=200, split:str='test', device='cpu') -> dict:
-    "Estimated age of `n` held-out faces decoded at each target age (see above)."
+def age_response(model, data, estimator, targets=(10, 20, 30, 40, 50, 60, 70), n:int=200, split:str='test', device='cpu',
+                 seed:int=0) -> dict:
+    "Estimated age of `n` held-out faces (a random sample of `split`, fixed by `seed`) decoded at each target age (see above)."
     model.eval()
-    rows = data.splits[split][:n]
+    rows = data.splits[split]
+    if n and n < len(rows):                                                   # tables are sorted by file name: sample, don't slice
+        rows = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:n].sort().values.to(rows.device)]
     est = []
     for s in range(0, len(rows), 50):
         b = data.batch(rows[s:s + 50])

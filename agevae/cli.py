@@ -78,9 +78,10 @@ def _evaluate(a):
     import json, matplotlib; matplotlib.use('Agg')
     from agevae.evaluate import evaluate
     out = a.out or str(Path(a.run)/'eval')
-    r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split)
+    r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split,
+                 edit=a.edit, gain=a.gain)
     ac, idn, rc = r['age_control'], r['identity'], r['recon']
-    print(f"age control ({r['age_via']}): targets {', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
+    print(f"age control ({r['age_via']}, {a.edit} edit" + (f", gain {a.gain:g}" if a.edit == 'residual' else '') + f"): targets {', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
           f"{', '.join(f'{v:.0f}' for v in ac['mean_estimated_age'])}; Spearman {ac['spearman']:.2f}, target MAE {ac['target_mae']:.1f} "
           f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})")
     fmt = lambda v: 'n/a' if v is None else f'{v:.3f}'
@@ -148,6 +149,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument('--run', required=True); v.add_argument('--data', required=True, help='cache folder (its test split is used)')
     v.add_argument('--n', type=int, default=300, help='faces in the age-stratified sample'); v.add_argument('--out', help='default: RUN/eval')
     v.add_argument('--device', default='cpu')
+    v.add_argument('--edit', default='decode', choices=('decode', 'residual'), help='decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age))')
+    v.add_argument('--gain', type=float, default=1.0, help='residual edit: how much the decoder\'s age change is amplified')
     v.add_argument('--split', default='test', choices=('val', 'test'), help='val to choose between models, test (default) to report one')
     v.add_argument('--allow-other-split', action='store_true', help='score a cache whose splits differ from the run\'s (its held-out faces may have been trained on)')
     v.set_defaults(func=_evaluate)

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .core import AGE_MAX, atomic_write_json
 from .data import FaceData, compare_fingerprints
 from .metrics import recon_metrics, mig, sap, bin_factor
-from .shift import age_shift_vector, age_edit, encode_codes, controls_age
+from .shift import age_shift_vector, age_edit, encode_codes, controls_age, EDITS
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'face_models_dir', 'to_uint8', 'IndependentScorers', 'stratified_sample',
@@ -129,11 +129,12 @@ def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='
 # %% ../nbs/13_evaluate.ipynb #e10270bf
 @torch.no_grad()
 def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu', progress:bool=True,
-             split:str='test', allow_other_split:bool=False, model=None) -> dict:
+             split:str='test', allow_other_split:bool=False, model=None, edit:str='decode', gain:float=1.0) -> dict:
     "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`; writes metrics.json (+ arrays, figures) to `out`."
     from agevae.train import load_model
     t0 = time.time()
     if split not in ('val', 'test'): raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {split!r}")
+    if edit not in EDITS: raise ValueError(f'unknown edit {edit!r}; expected one of {EDITS}')
     model = model if model is not None else load_model(run, device)
     data = FaceData(cache, device='cpu')
     if data.size != model.cfg.image_size: raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
@@ -152,7 +153,7 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     for s in tqdm(range(0, len(sample), 50), desc='edit', disable=not progress):
         b = {k: v.to(device) for k, v in data.batch(torch.as_tensor(sample[s:s + 50])).items()}
         ins.append(to_uint8(b['x'])); recs.append(to_uint8(model(b)['x_hat']))
-        edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector)     # (B, T, 3, S, S)
+        edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector, edit, gain)   # (B, T, 3, S, S)
         outs.append(to_uint8(edits.flatten(0, 1)).reshape(len(b['x']), len(targets), data.size, data.size, 3))
     ins, recs, outs = np.concatenate(ins), np.concatenate(recs), np.concatenate(outs)   # (N, S, S, 3) ×2, (N, T, S, S, 3)
     N, T = outs.shape[:2]
@@ -166,7 +167,7 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     dist = np.linalg.norm(emb - in_emb[:, None], axis=-1)                                 # (N, T)
     true_age = data.age_years[sample].numpy()
     res = dict(recon=recon, **dis, **benchmark_metrics(targets, est, dist, in_age, true_age),
-               n_faces=int(N), image_size=int(data.size), age_via=controls_age(model), data_check=data_check,
+               n_faces=int(N), image_size=int(data.size), age_via=controls_age(model), edit=dict(kind=edit, gain=gain), data_check=data_check,
                run=str(run), data=str(cache), seconds=round(time.time() - t0, 1))
     res['identity']['reconstruction_retention'] = float((rec_dist < SAME_PERSON).mean())
     if out is not None: _write(out, res, sample, true_age, in_age, est, dist, rec_dist, targets, ins, outs, run, data)

@@ -13,8 +13,8 @@ from .core import AGE_MAX
 
 # %% auto #0
 __all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'N_AGE_FEATS', 'MODELS', 'VAEConfig', 'age_features', 'gender_features',
-           'ResBlock', 'kl_divergence', 'age_to_decades', 'latent_age_target', 'grad_reverse', 'AgeVAE', 'SeedCVAE',
-           'build_model', 'AgeRegressor']
+           'ResBlock', 'kl_divergence', 'age_to_decades', 'latent_age_target', 'grad_reverse', 'beta_at',
+           'loss_weights', 'vae_loss', 'AgeVAE', 'SeedCVAE', 'build_model', 'AgeRegressor']
 
 # %% ../nbs/07_model.ipynb #01a90cc7
 AGE_MODES = ('posthoc', 'latent', 'decoder')
@@ -112,6 +112,28 @@ def grad_reverse(x, scale:float=1.0):
     "Identity forward; gradient multiplied by −`scale` backward."
     return _GradReverse.apply(x, scale)
 
+# %% ../nbs/07_model.ipynb #1807c8a3
+def beta_at(cfg:VAEConfig, step:int) -> float:
+    "β after the KL warm-up at `step`."
+    w = cfg.kl_warmup_steps
+    return cfg.beta * (min(1.0, step / w) if w > 0 else 1.0)
+
+def loss_weights(cfg:VAEConfig, batch:dict) -> torch.Tensor:
+    "Per-sample weights (B,) of the reconstruction and age terms: the data's imbalance weights if `cfg.sample_weights`, else ones."
+    return batch['weight'] if cfg.sample_weights else torch.ones(len(batch['x']), device=batch['x'].device)
+
+def vae_loss(cfg:VAEConfig, batch:dict, out:dict, step:int=0) -> dict:
+    "The β-VAE part of every model's loss: `recon`, `kl` and `total` = recon + the KL term (β with warm-up, or the capacity schedule)."
+    d = (out['x_hat'].float() - batch['x'].float()).flatten(1)
+    rec = {'mse': d.pow(2).sum(1), 'l1': d.abs().sum(1), 'both': d.pow(2).sum(1) + d.abs().sum(1)}[cfg.recon_loss]
+    recon = (loss_weights(cfg, batch) * rec).mean()
+    kl = kl_divergence(out['mu'].float(), out['logvar'].float()).mean()
+    if cfg.capacity_max > 0:
+        C = cfg.capacity_max * min(1.0, step / max(1, cfg.capacity_steps))
+        kl_term = cfg.capacity_gamma * (kl - C).abs()
+    else: kl_term = beta_at(cfg, step) * kl
+    return dict(recon=recon, kl=kl, total=recon + kl_term)
+
 # %% ../nbs/07_model.ipynb #8935d674
 class AgeVAE(nn.Module):
     "The configurable β-VAE: ResNet-like encoder, mirror decoder, age carried per `cfg.age_mode`."
@@ -166,23 +188,13 @@ class AgeVAE(nn.Module):
 
     def beta_now(self, step:int) -> float:
         "β after the KL warm-up at `step`."
-        w = self.cfg.kl_warmup_steps
-        return self.cfg.beta * (min(1.0, step / w) if w > 0 else 1.0)
+        return beta_at(self.cfg, step)
 
     def loss(self, batch:dict, out:dict, step:int=0, critic=None) -> dict:
         "Named loss terms and their weighted `total`."
         cfg, x, B = self.cfg, batch['x'], len(batch['x'])
-        w = batch['weight'] if cfg.sample_weights else torch.ones(B, device=x.device)
-        d = (out['x_hat'].float() - x.float()).flatten(1)
-        rec = {'mse': d.pow(2).sum(1), 'l1': d.abs().sum(1), 'both': d.pow(2).sum(1) + d.abs().sum(1)}[cfg.recon_loss]
-        terms = dict(recon=(w * rec).mean())
-        kl = kl_divergence(out['mu'].float(), out['logvar'].float()).mean()
-        terms['kl'] = kl
-        if cfg.capacity_max > 0:
-            C = cfg.capacity_max * min(1.0, step / max(1, cfg.capacity_steps))
-            kl_term = cfg.capacity_gamma * (kl - C).abs()
-        else: kl_term = self.beta_now(step) * kl
-        total = terms['recon'] + kl_term
+        terms = vae_loss(cfg, batch, out, step)                             # recon, kl, total
+        total, w = terms.pop('total'), loss_weights(cfg, batch)
         target = age_to_decades(batch['age'])                               # (B,) in decades
         if cfg.age_mode == 'latent':
             units = out['mu'][:, :cfg.age_units].float()
@@ -215,12 +227,24 @@ class AgeVAE(nn.Module):
         return torch.stack(outs, 1)
 
 # %% ../nbs/07_model.ipynb #b467c0a0
+def _check_seed_config(cfg:VAEConfig):
+    "Refuse settings the seed baseline cannot honour (rather than accept and ignore them)."
+    if cfg.age_mode != 'decoder': raise ValueError(f"the seed baseline is a conditional VAE: age_mode must be 'decoder', got {cfg.age_mode!r}")
+    if not cfg.gender_cond: raise ValueError('the seed baseline always conditions on gender: gender_cond must be True, got False')
+    for k, why in (('adv_weight', 'it has no adversarial age regressor'), ('guide_weight', 'it is trained without age guidance')):
+        if getattr(cfg, k) != 0: raise ValueError(f'the seed baseline cannot use {k}: {why}; {k} must be 0, got {getattr(cfg, k)}')
+    d = VAEConfig()
+    for k, why in (('channels', "its widths are fixed at (16, 32, 64, 128); channels are AgeVAE's"),
+                   ('age_units', 'it is a latent-mode setting'), ('age_weight', 'it is a latent-mode setting')):
+        if getattr(cfg, k) != getattr(d, k):
+            raise ValueError(f'the seed baseline cannot use {k} ({why}): leave it at the default {getattr(d, k)}, got {getattr(cfg, k)}')
+
 class SeedCVAE(nn.Module):
     "The seed's conditional VAE, for side-by-side comparison (same interface as `AgeVAE`)."
     def __init__(self, cfg:VAEConfig=None):
         super().__init__()
         self.cfg = cfg = cfg or VAEConfig(latent_dim=256, beta=1.0, age_mode='decoder', adv_weight=0)
-        if cfg.age_mode != 'decoder': raise ValueError(f"the seed baseline is a conditional VAE: age_mode must be 'decoder', got {cfg.age_mode!r}")
+        _check_seed_config(cfg)
         ch, g = (3, 16, 32, 64, 128), cfg.image_size // 16
         self.grid = g
         enc = []
@@ -250,11 +274,11 @@ class SeedCVAE(nn.Module):
 
     forward = AgeVAE.forward
     age_sweep = AgeVAE.age_sweep
+    beta_now = AgeVAE.beta_now
 
-    def loss(self, batch, out, step=0, critic=None):
-        rec = (out['x_hat'].float() - batch['x'].float()).pow(2).flatten(1).sum(1).mean()
-        kl = kl_divergence(out['mu'].float(), out['logvar'].float()).mean()
-        return dict(recon=rec, kl=kl, total=rec + kl)
+    def loss(self, batch:dict, out:dict, step:int=0, critic=None) -> dict:
+        "`recon`, `kl` and `total` from `vae_loss` (the seed's own settings: summed MSE + KL, β = 1); `critic` is unused (no guidance)."
+        return vae_loss(self.cfg, batch, out, step)
 
 # %% ../nbs/07_model.ipynb #5dbd7e34
 MODELS = ('agevae', 'seed')

@@ -8,9 +8,11 @@ import numpy as np
 import torch
 from sklearn.linear_model import Ridge
 from .core import AGE_MAX
+from .model import latent_age_target
 
 # %% auto #0
-__all__ = ['SHIFT_METHODS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'controls_age', 'age_edit', 'traversal']
+__all__ = ['SHIFT_METHODS', 'EDITS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'controls_age', 'decode_at', 'age_edit',
+           'traversal']
 
 # %% ../nbs/12_shift.ipynb #53cb929d
 SHIFT_METHODS = ('mean_diff', 'regression')
@@ -53,16 +55,33 @@ def controls_age(model) -> str:
     if type(model).__name__ == 'SeedCVAE' or mode == 'decoder': return 'condition'
     return 'latent' if mode == 'latent' else 'shift'
 
+# %% ../nbs/12_shift.ipynb #ae25d5c4
 @torch.no_grad()
-def age_edit(model, x, age_years, gender, targets, vector=None) -> torch.Tensor:
-    "Faces `x` (B, 3, S, S) of ages `age_years` (B,) decoded at each target age in years: (B, T, 3, S, S)."
+def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.Tensor:
+    "Codes `mu` (B, D) of faces aged `age_years` (B,) decoded at `target_years` (B,) through the model's own age control: (B, 3, S, S)."
+    how = controls_age(model)
+    if how == 'shift':
+        if vector is None: raise ValueError('a posthoc model changes age through a shift vector: pass vector=age_shift_vector(...)')
+        return model.decode(apply_shift(mu, vector, target_years - age_years).float())
+    if how == 'latent':
+        z = mu.clone(); z[:, :model.cfg.age_units] = latent_age_target(target_years / AGE_MAX)[:, None]
+        return model.decode(z)
+    return model.decode(mu, model.condition(target_years / AGE_MAX, gender))
+
+EDITS = ('decode', 'residual')
+
+@torch.no_grad()
+def age_edit(model, x, age_years, gender, targets, vector=None, edit:str='decode', gain:float=1.0) -> torch.Tensor:
+    "Faces `x` (B, 3, S, S) of ages `age_years` (B,) edited to each target age in years: (B, T, 3, S, S); see `edit` below."
+    if edit not in EDITS: raise ValueError(f'unknown edit {edit!r}; expected one of {EDITS}')
     model.eval()
     age_years = torch.as_tensor(age_years, dtype=torch.float32, device=x.device)
-    how = controls_age(model)
-    if how != 'shift': return model.age_sweep(x, age_years / AGE_MAX, gender, [t / AGE_MAX for t in targets])
-    if vector is None: raise ValueError('a posthoc model changes age through a shift vector: pass vector=age_shift_vector(...)')
-    mu, _ = model.encode(x, None)
-    return torch.stack([model.decode(apply_shift(mu, vector, float(t) - age_years).float()) for t in targets], 1)
+    mu, _ = model.encode(x, model.condition(age_years / AGE_MAX, gender))
+    at = lambda t: decode_at(model, mu, age_years, gender, t, vector)
+    own = at(age_years) if edit == 'residual' else None                               # D(z, own age)
+    outs = [at(torch.full_like(age_years, float(t))) for t in targets]                 # D(z, target), each (B, 3, S, S)
+    if own is not None: outs = [(x + gain * (d - own)).clamp(-1, 1) for d in outs]
+    return torch.stack(outs, 1)
 
 # %% ../nbs/12_shift.ipynb #c1953cc7
 @torch.no_grad()

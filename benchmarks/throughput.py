@@ -4,7 +4,7 @@
 Usage: python benchmarks/throughput.py [--size 64] [--batch 128] [--steps 20] [--device auto]
 Runs full training steps (forward, loss, backward, AdamW step) on random data; prints a table.
 """
-import argparse, json, time
+import argparse, json, sys, time
 from pathlib import Path
 import torch
 from agevae.model import VAEConfig, build_model
@@ -33,6 +33,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--size', type=int, default=64); ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--steps', type=int, default=20); ap.add_argument('--device', default='auto')
+    ap.add_argument('--results', default='figures/throughput_cpu.json', help="results file the README table is rendered from ('' : none)")
     a = ap.parse_args()
     dev = torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if a.device == 'auto' else a.device)
     print(f'device {dev} ({torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"{torch.get_num_threads()} CPU threads"}), '
@@ -42,7 +43,13 @@ if __name__ == '__main__':
               'agevae (decoder)': VAEConfig(image_size=a.size), 'agevae (posthoc)': VAEConfig(image_size=a.size, age_mode='posthoc'),
               'cpu-small decoder': VAEConfig(**{**small, 'image_size': a.size})}
     print(f"{'model':<18} {'params':>10} {'fp32 img/s':>11} {'bf16 img/s':>11}")
+    rows = []
     for label, cfg in models.items():
         name = 'seed' if label == 'seed' else 'agevae'
         r = {amp: bench(name, cfg, dev, a.batch, a.steps, amp) for amp in ('fp32', 'bf16')}
         print(f"{label:<18} {r['fp32'][1]:>10,} {r['fp32'][0]:>11.0f} {r['bf16'][0]:>11.0f}")
+        rows.append(dict(model=label, params=r['fp32'][1], fp32=r['fp32'][0], bf16=r['bf16'][0]))
+    if a.results:
+        Path(a.results).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.results).write_text(json.dumps(dict(kind='throughput', command='python ' + ' '.join(sys.argv), device=str(dev),
+                                                   threads=torch.get_num_threads(), size=a.size, batch=a.batch, rows=rows), indent=1) + '\n')

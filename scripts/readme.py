@@ -3,11 +3,62 @@
 
 Markdown cells are copied as they are; code cells become ```python blocks (cells marked `#| hide` are left out,
 other `#|` directives are stripped). Outputs are never copied: the notebooks are kept clean.
+
+Numbers are never typed into the README: a markdown line `<!-- table: PATH -->` is replaced by that marker and
+the table rendered from the committed results file PATH (JSON written by a benchmark script or `agevae evaluate`),
+so the README's tables always say what those files say (tests/test_readme.py checks it).
 """
-import json, os, sys, tempfile
+import json, os, re, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+MARKER = re.compile(r'^<!-- table: (?P<path>[^ ]+) -->$', re.M)
+
+def _f(v, spec):
+    return '–' if v is None else format(v, spec)
+
+def _row(cells): return '| ' + ' | '.join(cells) + ' |'
+
+def _table(head, rows): return '\n'.join([_row(head), '|' + '---|' * len(head), *map(_row, rows)])
+
+def comparison(res):
+    "Age-control benchmark results: {'models': {label: metrics.json content (+ train_seconds)}}."
+    head = ('model', 'mean estimated age at 10 … 70', 'Spearman ρ', 'target MAE', 'identity kept', 'identity kept (reconstruction)',
+            'PSNR', 'SSIM', 'MIG age', 'training')
+    rows = []
+    for name, m in res['models'].items():
+        a, i, r = m['age_control'], m['identity'], m['recon']
+        t = m.get('train_seconds')
+        rows.append([name, ', '.join(f'{v:.0f}' for v in a['mean_estimated_age']), _f(a['spearman'], '.2f'), _f(a['target_mae'], '.1f'),
+                     _f(i['retention'], '.0%'), _f(i.get('reconstruction_retention'), '.0%'), _f(r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
+                     _f(m['mig']['age'], '.3f'), '–' if t is None else f'{t / 60:.0f} min'])
+    return _table(head, rows)
+
+def synthetic_age_control(res):
+    "Synthetic benchmark results: {'models': {name: age_response stats + psnr}}."
+    head = ('model', 'mean estimated age at targets 10 … 70', 'Spearman ρ', 'slope', 'target MAE (y)', 'PSNR (dB)')
+    rows = [[name, ', '.join(f'{v:.0f}' for v in r['mean_estimated_age']), f"{r['spearman']:.2f}", f"{r['slope']:.2f}",
+             f"{r['target_mae']:.1f}", f"{r['psnr']:.1f}"] for name, r in res['models'].items()]
+    return _table(head, rows)
+
+def throughput(res):
+    "Throughput results: {'rows': [{model, params, fp32, bf16}]}."
+    head = ('model', 'parameters', 'fp32 images/s', 'bf16 autocast images/s')
+    return _table(head, [[r['model'], f"{r['params']:,}", f"{r['fp32']:,.0f}", f"{r['bf16']:,.0f}"] for r in res['rows']])
+
+RENDERERS = dict(comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
+
+def table(path:str) -> str:
+    "The markdown table of the results file at `path` (relative to the repository)."
+    p = ROOT/path
+    if not p.is_file(): raise FileNotFoundError(f"README table source '{path}' does not exist (nbs/index.ipynb names it)")
+    res = json.loads(p.read_text())
+    if res.get('kind') not in RENDERERS: raise ValueError(f"'{path}': unknown results kind {res.get('kind')!r}; expected one of {sorted(RENDERERS)}")
+    return RENDERERS[res['kind']](res)
+
+def expand(md:str) -> str:
+    "Markdown with every table marker followed by its rendered table."
+    return MARKER.sub(lambda m: f"{m.group(0)}\n{table(m.group('path'))}", md)
 
 def render(nb_path: Path) -> str:
     nb = json.loads(nb_path.read_text())
@@ -15,7 +66,7 @@ def render(nb_path: Path) -> str:
     for cell in nb['cells']:
         src = ''.join(cell['source']).strip('\n')
         if not src: continue
-        if cell['cell_type'] == 'markdown': parts.append(src)
+        if cell['cell_type'] == 'markdown': parts.append(expand(src))
         elif cell['cell_type'] == 'code':
             lines = src.split('\n')
             if any(l.strip().startswith('#|') and 'hide' in l for l in lines): continue

@@ -26,7 +26,7 @@ def fixed_batch(B=8, S=64):
 
 def _model(mode):
     torch.manual_seed(0)
-    return SeedCVAE(VAEConfig(latent_dim=16, beta=1.0)) if mode == 'seed' else AgeVAE(VAEConfig(age_mode=mode, guide_weight=1.0, beta=1.0, **TINY))
+    return SeedCVAE(VAEConfig(latent_dim=16, beta=1.0, adv_weight=0)) if mode == 'seed' else AgeVAE(VAEConfig(age_mode=mode, guide_weight=1.0, beta=1.0, **TINY))
 
 def _critic():
     torch.manual_seed(1)

@@ -1,0 +1,56 @@
+"README numbers come from committed results files: every table that holds measurements is rendered from one, and matches it."
+import importlib.util, json, re
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location('readme', ROOT/'scripts'/'readme.py')
+readme = importlib.util.module_from_spec(spec); spec.loader.exec_module(readme)
+TEXT = (ROOT/'README.md').read_text()
+
+def tables(md:str) -> list:
+    "Each markdown table in `md` as its block of lines, with the line just above it."
+    out, lines = [], md.split('\n')
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith('|'):
+            j = i
+            while j < len(lines) and lines[j].startswith('|'): j += 1
+            out.append((lines[i - 1] if i else '', '\n'.join(lines[i:j]))); i = j
+        else: i += 1
+    return out
+
+def test_readme_is_rendered_from_the_notebook_and_results():
+    assert readme.render(ROOT/'nbs'/'index.ipynb') == TEXT, 'README.md is out of step: run python scripts/readme.py'
+
+def test_every_table_of_numbers_comes_from_a_results_file():
+    markers = readme.MARKER.findall(TEXT)
+    assert markers, 'the README renders no table from a results file'
+    for above, block in tables(TEXT):
+        rows = block.split('\n')[2:]
+        numeric = any(re.search(r'\d', c) for r in rows for c in r.split('|')[2:])   # measurements beyond the first column
+        if not numeric: continue
+        m = readme.MARKER.match(above)
+        assert m, f'a table of numbers is typed into the README by hand:\n{block[:300]}'
+        assert readme.table(m.group('path')) == block, f"table under {above} differs from {m.group('path')}"
+
+def test_tables_follow_their_files(tmp_path, monkeypatch):
+    "Changing a number in a results file changes the rendered table (the rendering reads the file, not a copy)."
+    poke = dict(comparison=lambda r: next(iter(r['models'].values()))['age_control'].update(spearman=0.123456),
+                synthetic_age_control=lambda r: next(iter(r['models'].values())).update(spearman=0.123456),
+                throughput=lambda r: r['rows'][0].update(fp32=123456.0))
+    for path in readme.MARKER.findall(TEXT):
+        res = json.loads((ROOT/path).read_text())
+        before = readme.table(path)
+        poke[res['kind']](res)
+        (tmp_path/'r.json').write_text(json.dumps(res))
+        with monkeypatch.context() as m:
+            m.setattr(readme, 'ROOT', tmp_path)
+            after = readme.table('r.json')
+        assert after != before and ('0.12' in after or '123,456' in after), path
+
+def test_unknown_source_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(readme, 'ROOT', tmp_path)
+    with pytest.raises(FileNotFoundError, match='missing.json'): readme.table('missing.json')
+    (tmp_path/'x.json').write_text('{"kind": "nope"}')
+    with pytest.raises(ValueError, match='unknown results kind'): readme.table('x.json')
