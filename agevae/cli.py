@@ -77,7 +77,7 @@ def _train(a):
 def _evaluate(a):
     import json, matplotlib; matplotlib.use('Agg')
     from agevae.evaluate import evaluate
-    out = a.out or str(Path(a.run)/'eval')
+    out = a.out or str((Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent)/'eval')   # RUN/eval, or beside a checkpoint file
     r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split,
                  edit=a.edit, gain=a.gain)
     ac, idn, rc = r['age_control'], r['identity'], r['recon']

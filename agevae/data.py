@@ -14,7 +14,8 @@ from .preprocess import read_cache
 from .datasets import SPLITS
 
 # %% auto #0
-__all__ = ['WEIGHT_SCHEMES', 'age_bin', 'age_bin_weights', 'augment', 'FaceData', 'split_fingerprint', 'compare_fingerprints']
+__all__ = ['WEIGHT_SCHEMES', 'age_bin', 'age_bin_weights', 'augment', 'FaceData', 'face_ids', 'split_fingerprint',
+           'compare_fingerprints']
 
 # %% ../nbs/05_data.ipynb #bea8b6e2
 WEIGHT_SCHEMES = ('none', 'inverse', 'effective')
@@ -75,6 +76,9 @@ class FaceData:
     def size(self) -> int: return self.images.shape[-1]
     @property
     def fingerprint(self) -> dict: return split_fingerprint(self.faces, self.report)
+    def face_ids(self, split:str) -> np.ndarray:
+        "Sorted `face_ids` of the faces in `split`."
+        return np.sort(face_ids(self.faces)[self.splits[split].cpu().numpy()])
     def __len__(self): return len(self.images)
     def __repr__(self): return f'FaceData({len(self)} faces, {self.size}px, ' + ', '.join(f'{k} {len(v)}' for k, v in self.splits.items()) + f', {self.device})'
 
@@ -104,9 +108,15 @@ class FaceData:
         for s in range(0, stop, batch_size): yield self.batch(order[s:s + batch_size], augment, generator)
 
 # %% ../nbs/05_data.ipynb #0cea8631
+def _face_names(faces:pd.DataFrame) -> pd.Series: return faces['path'].astype(str).map(lambda p: Path(p).name) + '|' + faces['age'].astype(str)
+
+def face_ids(faces:pd.DataFrame) -> np.ndarray:
+    "A 64-bit id (N,) per face from its file name and age: the same face has the same id in any cache of it."
+    return pd.util.hash_pandas_object(_face_names(faces), index=False).to_numpy().view(np.int64)
+
 def split_fingerprint(faces:pd.DataFrame, report:dict) -> dict:
     "Dataset, size, cache key, and the count and digest of each split's faces (file name and age)."
-    names = faces['path'].astype(str).map(lambda p: Path(p).name) + '|' + faces['age'].astype(str)
+    names = _face_names(faces)
     def digest(s): return hashlib.sha256('\n'.join(sorted(names[faces['split'] == s])).encode()).hexdigest()[:16]
     return dict(dataset=report.get('dataset'), size=report.get('size'), key=report.get('key'),
                 splits={s: dict(n=int((faces['split'] == s).sum()), digest=digest(s)) for s in SPLITS})

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .synthetic import synthetic_factors
+from .core import RACES
 
 # %% auto #0
 __all__ = ['FACE_COLUMNS', 'LAYOUTS', 'SPLITS', 'READERS', 'DATASETS', 'face_table', 'parse_utkface_name', 'read_utkface',
@@ -59,7 +60,10 @@ def parse_utkface_name(name:str) -> dict:
     lead = fields[:-1] if len(fields) > 1 and re.fullmatch(r'\d{8,}(jpg)?', fields[-1]) else fields
     num = lambda s: int(s) if s.isdigit() else None
     vals = [num(f) for f in lead[:3]] + [None] * (3 - len(lead[:3]))
-    return dict(zip(('age', 'gender', 'race'), vals))
+    out = dict(zip(('age', 'gender', 'race'), vals))
+    if out['gender'] not in (0, 1): out['gender'] = None                   # not a UTKFace code: unknown (counted in the report)
+    if out['race'] is not None and not 0 <= out['race'] < len(RACES): out['race'] = None
+    return out
 
 # %% ../nbs/03_datasets.ipynb #0e86e1bb
 def read_utkface(root) -> pd.DataFrame:

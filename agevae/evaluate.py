@@ -13,13 +13,14 @@ from .age_response import response_stats
 from tqdm.auto import tqdm
 from .core import AGE_MAX, atomic_write_json
 from .data import FaceData, compare_fingerprints
+from .preprocess import is_cache
 from .metrics import recon_metrics, mig, sap, bin_factor
 from .shift import age_shift_vector, age_edit, encode_codes, controls_age, EDITS
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'face_models_dir', 'to_uint8', 'IndependentScorers', 'stratified_sample',
-           'benchmark_metrics', 'run_fingerprint', 'check_split', 'disentanglement', 'split_recon_metrics', 'evaluate',
-           'comparison_table', 'align_face', 'photo_progression']
+           'benchmark_metrics', 'check_split', 'run_cache', 'fit_shift_vector', 'disentanglement',
+           'split_recon_metrics', 'evaluate', 'comparison_table', 'align_face', 'photo_progression']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
@@ -83,23 +84,48 @@ def benchmark_metrics(targets, est_ages, distances, input_est_ages, input_true_a
                               retention_per_target=(dist < SAME_PERSON).mean(0).round(3).tolist()))
 
 # %% ../nbs/13_evaluate.ipynb #80f781fe
-def run_fingerprint(run) -> dict|None:
-    "The cache fingerprint a run (folder or checkpoint file) recorded when it was trained, or None."
+def _run_record(run) -> tuple:
+    "(cache fingerprint, ids of the training faces) that a run folder or checkpoint file recorded; None where it recorded none."
     p = Path(run)
-    if p.is_dir() and (p/'config.json').is_file(): return json.loads((p/'config.json').read_text()).get('data_fingerprint')
-    if p.is_file(): return torch.load(p, map_location='cpu', weights_only=True).get('data_fingerprint')
-    return None
+    ck = p/'checkpoints'/'last.pt' if p.is_dir() else p
+    rec = torch.load(ck, map_location='cpu', weights_only=True) if ck.is_file() else {}
+    fp = rec.get('data_fingerprint')
+    if fp is None and p.is_dir() and (p/'config.json').is_file(): fp = json.loads((p/'config.json').read_text()).get('data_fingerprint')
+    ids = rec.get('train_faces')
+    return fp, (None if ids is None else ids.numpy())
 
 def check_split(run, data:FaceData, split:str, allow_other_split:bool=False) -> dict:
-    "How the faces of `split` relate to the run's training data; refuses other splits of its dataset unless allowed."
-    trained = run_fingerprint(run) if run is not None else None
-    rel = compare_fingerprints(trained, data.fingerprint) if trained else 'unrecorded'
-    if rel in ('other_splits', 'unrecorded') and not allow_other_split:
-        why = ('was trained on another split of this dataset: its training faces may be among these "' + split + '" faces'
-               if rel == 'other_splits' else 'records no fingerprint of the cache it was trained on, so its training faces cannot be ruled out')
-        raise ValueError(f"the run '{run}' {why} (cache '{data.report.get('dataset')}' at '{data.cache}'). "
-                         "Evaluate on the cache the run was trained on, or pass --allow-other-split (allow_other_split=True) to score anyway.")
-    return dict(split=split, relation=rel, trained_on=(trained or {}).get('dataset'), cross_dataset=rel == 'cross_dataset')
+    "How the faces of `split` relate to the run's training faces; refuses to score training faces unless allowed."
+    fp, ids = _run_record(run) if run is not None else (None, None)
+    here = data.fingerprint
+    overlap = None if ids is None else int(np.isin(data.face_ids(split), ids).sum())
+    if fp and compare_fingerprints(fp, here) == 'same_splits': rel = 'same_splits'
+    elif overlap is not None: rel = 'other_faces' if overlap == 0 else 'overlaps_training'
+    elif fp: rel = compare_fingerprints(fp, here)                           # a run without face ids: by the dataset's name
+    else: rel = 'unrecorded'
+    if rel in ('overlaps_training', 'other_splits', 'unrecorded') and not allow_other_split:
+        why = {'overlaps_training': f'was trained on {overlap} of these {len(data.splits[split])} "{split}" faces',
+               'other_splits': f'was trained on another split of this dataset: its training faces may be among these "{split}" faces',
+               'unrecorded': 'records no fingerprint of the cache it was trained on, so its training faces cannot be ruled out'}[rel]
+        raise ValueError(f"the run '{run}' {why} (cache '{data.cache}'). Evaluate on the cache the run was trained on, "
+                         "or pass --allow-other-split (allow_other_split=True) to score anyway.")
+    return dict(split=split, relation=rel, trained_on=(fp or {}).get('dataset'), training_faces_scored=overlap,
+                cross_dataset=bool(fp) and fp.get('dataset') != here.get('dataset'))
+
+# %% ../nbs/13_evaluate.ipynb #f9a319bc
+def run_cache(run):
+    "The cache a run (folder or checkpoint file) was trained on, from its checkpoint, or None."
+    p = Path(run); ck = p/'checkpoints'/'last.pt' if p.is_dir() else p
+    return torch.load(ck, map_location='cpu', weights_only=True).get('train_config', {}).get('data') if ck.is_file() else None
+
+def fit_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000) -> np.ndarray:
+    "A posthoc model's regression shift vector, from up to `n` training faces of the run's own cache (else of `data`)."
+    cache = run_cache(run) if run is not None else None
+    src = FaceData(cache) if cache and is_cache(cache) else data
+    if src is None: raise ValueError(f"the run '{run}' needs its training cache ('{cache}') to fit its age shift vector, and it is not there")
+    if len(src.splits['train']) < 2: raise ValueError(f"the cache '{src.cache}' has {len(src.splits['train'])} training faces: too few to fit an age shift vector")
+    codes, ages, _ = encode_codes(model, src, 'train', n=n, device=device)
+    return age_shift_vector(codes, ages, 'regression')
 
 # %% ../nbs/13_evaluate.ipynb #65d02581
 def _mean(*v):
@@ -135,6 +161,7 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     t0 = time.time()
     if split not in ('val', 'test'): raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {split!r}")
     if edit not in EDITS: raise ValueError(f'unknown edit {edit!r}; expected one of {EDITS}')
+    if n < 1: raise ValueError(f'n must be at least 1 face, got {n}')
     model = model if model is not None else load_model(run, device)
     data = FaceData(cache, device='cpu')
     if data.size != model.cfg.image_size: raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
@@ -145,9 +172,7 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     codes, ages, genders = encode_codes(model, data, split, device=device)
     dis = disentanglement(codes, ages, genders)
     vector = None
-    if controls_age(model) == 'shift':
-        tr_codes, tr_ages, _ = encode_codes(model, data, 'train', n=5000, device=device)
-        vector = age_shift_vector(tr_codes, tr_ages, 'regression')
+    if controls_age(model) == 'shift': vector = fit_shift_vector(model, run, data, device)
     sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
     ins, recs, outs = [], [], []
     for s in tqdm(range(0, len(sample), 50), desc='edit', disable=not progress):
@@ -251,11 +276,7 @@ def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, g
         sc = IndependentScorers()
         if age is None: age = float(sc.ages(face[None])[0])
         if gender is None: gender = 1 if sc.estimator.gender(face)['value'] == 'female' else 0
-    vector = None
-    if controls_age(model) == 'shift':
-        run_cache = json.loads((Path(run)/'config.json').read_text())['train']['data']
-        codes, a, _ = encode_codes(model, FaceData(run_cache), 'train', n=5000, device=device)
-        vector = age_shift_vector(codes, a, 'regression')
+    vector = fit_shift_vector(model, run, device=device) if controls_age(model) == 'shift' else None
     edits = age_edit(model, x, torch.tensor([age]), torch.tensor([gender]), list(ages), vector)[0]   # (T, 3, S, S)
     if out is not None: save_grid(torch.cat([x, edits]), out, nrow=len(ages) + 1)
     return to_uint8(edits)

@@ -95,13 +95,14 @@ class BatchPlan:
 # %% ../nbs/08_train.ipynb #7db5b566
 CKPT_FORMAT = 1
 
-def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg:TrainConfig, data_fingerprint:dict=None):
-    "Write a checkpoint atomically."
+def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg:TrainConfig,
+                    data_fingerprint:dict=None, train_faces:torch.Tensor=None):
+    "Write a checkpoint atomically (with the cache's fingerprint and the ids of the training faces, see `agevae.data.face_ids`)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     state = dict(format=CKPT_FORMAT, step=step, model_name=model_name, model_config=_plain(asdict(model_cfg)),
                  train_config=_plain(asdict(train_cfg)), model=model.state_dict(),
                  optimizer=optimizer.state_dict() if optimizer else None, scheduler=scheduler.state_dict() if scheduler else None,
-                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint)
+                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces)
     tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
     try: torch.save(state, tmp); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
@@ -132,8 +133,8 @@ def check_resume(ck:dict, cfg:TrainConfig, fingerprint:dict, path):
     diff = {k: (old[k], v) for k, v in asdict(cfg).items() if k in old and k not in RESUMABLE_CHANGES and old[k] != v}
     if diff: raise ValueError(f"cannot resume '{path}' with other training settings: " + ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()) +
                               f'; only {", ".join(RESUMABLE_CHANGES)} may change on --resume')
-    was = ck.get('data_fingerprint')
-    if was and (compare_fingerprints(was, fingerprint) != 'same_splits' or was.get('key') != fingerprint.get('key')):
+    was = ck.get('data_fingerprint')                         # the same faces in the same splits at the same size (the key also hashes paths and times)
+    if was and (compare_fingerprints(was, fingerprint) != 'same_splits' or was.get('size') != fingerprint.get('size')):
         raise ValueError(f"cannot resume '{path}' on the cache '{cfg.data}': the run was started on another cache "
                          f"({was.get('dataset')}, {was['splits']['train']['n']} training faces, key {str(was.get('key'))[:12]}; this cache: "
                          f"{fingerprint.get('dataset')}, {fingerprint['splits']['train']['n']} training faces, key {str(fingerprint.get('key'))[:12]})")
@@ -245,7 +246,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     if data.size != model_cfg.image_size:
         raise ValueError(f"the cache '{cfg.data}' holds {data.size} px images but the model is configured for {model_cfg.image_size} px")
     plan = BatchPlan(data, cfg, rank, world)
-    fingerprint = data.fingerprint
+    fingerprint, train_faces = data.fingerprint, torch.from_numpy(data.face_ids('train'))
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     model = build_model(cfg.model, model_cfg).to(device)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
@@ -283,8 +284,8 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     for s in (signal.SIGINT, signal.SIGTERM):
         try: old[s] = signal.signal(s, on_signal)
         except ValueError: pass                                             # not the main thread
-    save = lambda step, extra=True: (save_checkpoint(last, model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint),
-                                     extra and save_checkpoint(ckdir/f'step_{step}.pt', model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint))
+    save = lambda step, extra=True: (save_checkpoint(last, model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces),
+                                     extra and save_checkpoint(ckdir/f'step_{step}.pt', model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces))
     bar = tqdm(range(start, plan.total_steps), initial=start, total=plan.total_steps, desc=f'train {cfg.model}/{model_cfg.age_mode}',
                disable=not progress or rank != 0, mininterval=1)
     t_log, n_img, step = time.time(), 0, start

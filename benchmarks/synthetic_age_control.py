@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from agevae.age_response import synthetic_age_estimator, age_response
 from agevae.data import FaceData
-from agevae.metrics import recon_metrics
+from agevae.evaluate import split_recon_metrics
 from agevae.model import VAEConfig, AgeRegressor
 from agevae.preprocess import prepare_dataset
 from agevae.train import TrainConfig, train, load_model, seed_baseline_configs
@@ -49,8 +49,7 @@ for name in a.models.split(','):
     if not (run/'summary.json').exists(): train(replace(tcfg, out=str(run)), mcfg, resume=(run/'checkpoints'/'last.pt').exists(), progress=False)
     m = load_model(run)
     r = age_response(m, data, est)
-    with torch.no_grad():
-        b = data.batch(data.splits['test']); rec = recon_metrics(b['x'], m(b)['x_hat'])   # the whole test split; per-image PSNR, averaged
+    rec = split_recon_metrics(m, data, data.splits['test'])                # the whole test split, in chunks; per-image PSNR, averaged
     runs[name] = dict(**r, recon_mse=rec['mse'], psnr=rec['psnr'], ssim=rec['ssim'], train_seconds=time.time() - t,
                       params=sum(p.numel() for p in m.parameters()))
     (out/'results.json').write_text(json.dumps(runs, indent=1))

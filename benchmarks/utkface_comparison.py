@@ -24,6 +24,7 @@ ap.add_argument('--models', default='seed,posthoc,latent,decoder'); ap.add_argum
 ap.add_argument('--config', default='configs/cpu-small.json'); ap.add_argument('--figures', default='figures/utkface')
 ap.add_argument('--device', default='auto'); ap.add_argument('--tag', default='', help='suffix of the figure and table names')
 ap.add_argument('--split', default='test', choices=('val', 'test'), help='val to choose settings, test to report them')
+ap.add_argument('--allow-other-split', action='store_true', help='score runs that recorded no fingerprint of their cache (trained before agevae recorded one)')
 a = ap.parse_args()
 size = read_cache(a.data)[2]['size']
 cfg = json.loads(Path(a.config).read_text())
@@ -38,7 +39,7 @@ for name in a.models.split(','):
         train(replace(tcfg, out=str(run)), mcfg, resume=(run/'checkpoints'/'last.pt').exists())
         (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t)))
     timing[name] = json.loads((run/'train_seconds.json').read_text())['seconds'] if (run/'train_seconds.json').exists() else None
-    results[name] = {**evaluate(run, a.data, n=a.n, out=run/'eval', scorers=scorers, split=a.split), 'train_seconds': timing[name]}
+    results[name] = {**evaluate(run, a.data, n=a.n, out=run/'eval', scorers=scorers, split=a.split, allow_other_split=a.allow_other_split), 'train_seconds': timing[name]}
     fig_dir = Path(a.figures); fig_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(run/'eval'/'age_progression.png', fig_dir/f'{name}_{size}{a.tag}_age_progression.png')
     shutil.copy(run/'eval'/'estimated_vs_target.png', fig_dir/f'{name}_{size}{a.tag}_estimated_vs_target.png')

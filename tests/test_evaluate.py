@@ -68,17 +68,17 @@ def test_evaluate_end_to_end_with_real_scorers(synth, scorers, tmp_path):
     assert arrays['estimated_age'].shape == (14, 7) and arrays['identity_distance'].shape == (14, 7)
 
 class KnownModel(torch.nn.Module):
-    "A stand-in model whose outputs are known: `faces_at` (T, 3, S, S) decoded at each target if given, else the input itself."
+    "A stand-in model whose outputs are known: decoded at target t it shows `faces_at[t // 10 - 1]` (T, 3, S, S) if given, else its input."
     def __init__(self, size, faces_at=None):
         super().__init__()
-        self.cfg, self.faces_at = VAEConfig(image_size=size, age_mode='decoder'), faces_at
-    def condition(self, age, gender): return None
+        self.cfg, self.faces_at, self.x = VAEConfig(image_size=size, age_mode='decoder'), faces_at, None
+    def condition(self, age_unit, gender): return age_unit * 120                       # the target in years
     def encode(self, x, cond=None):
-        mu = torch.nn.functional.avg_pool2d(x, 16).flatten(1); return mu, torch.zeros_like(mu)
+        self.x = x; mu = torch.nn.functional.avg_pool2d(x, 16).flatten(1); return mu, torch.zeros_like(mu)
+    def decode(self, z, cond):
+        if self.faces_at is None: return self.x
+        return self.faces_at[(cond.round().long() // 10 - 1).clamp(0, len(self.faces_at) - 1)]
     def forward(self, batch): return dict(x_hat=batch['x'])
-    def age_sweep(self, x, age_unit, gender, targets):
-        if self.faces_at is None: return x[:, None].repeat(1, len(targets), 1, 1, 1)
-        return self.faces_at[None].repeat(len(x), 1, 1, 1, 1)
 
 def test_evaluate_identity_model_gives_known_numbers(synth, scorers):
     "A model that returns its input: identity kept 1, and every reading equals the estimator's reading of the cached face itself."

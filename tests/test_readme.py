@@ -28,7 +28,7 @@ def test_every_table_of_numbers_comes_from_a_results_file():
     assert markers, 'the README renders no table from a results file'
     for above, block in tables(TEXT):
         rows = block.split('\n')[2:]
-        numeric = any(re.search(r'\d', c) for r in rows for c in r.split('|')[2:])   # measurements beyond the first column
+        numeric = any(re.search(r'\d\.\d|\d,\d{3}|\d ?%', c) for r in rows for c in r.split('|')[2:])   # decimals, thousands, shares
         if not numeric: continue
         m = readme.MARKER.match(above)
         assert m, f'a table of numbers is typed into the README by hand:\n{block[:300]}'
@@ -39,7 +39,9 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
     poke = dict(comparison=lambda r: next(iter(r['models'].values()))['age_control'].update(spearman=0.123456),
                 synthetic_age_control=lambda r: next(iter(r['models'].values())).update(spearman=0.123456),
                 throughput=lambda r: r['rows'][0].update(fp32=123456.0))
-    for path in readme.MARKER.findall(TEXT):
+    paths = readme.MARKER.findall(TEXT)
+    assert len(paths) >= 3, paths                                               # throughput, synthetic and UTKFace tables
+    for path in paths:
         res = json.loads((ROOT/path).read_text())
         before = readme.table(path)
         poke[res['kind']](res)

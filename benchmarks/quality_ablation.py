@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""One row of the quality ablation: train one setting on the UTKFace cache (or reuse a finished run), then score
+it on the VALIDATION split with the independent benchmark, for one or more ways of editing (plain decoding, or
+residual editing with a gain). Each (run, edit) pair appends a row to figures/utkface/ablation_64.csv with the
+command, the training time and every headline metric, so nothing is lost when a session stops.
+
+Usage:
+  python benchmarks/quality_ablation.py --name dec-z32 --config configs/cpu-utk.json --set model.age_mode=decoder \
+      --steps 1200 --edits decode,residual:2.5 [--n 150] [--run runs/ablation/dec-z32]
+  python benchmarks/quality_ablation.py --name latent-cpu-utk --run runs/utk64-v3/latent --edits residual:2.5   # score a finished run
+"""
+import argparse, csv, json, sys, time
+from pathlib import Path
+from agevae.evaluate import evaluate, IndependentScorers
+from agevae.model import VAEConfig
+from agevae.preprocess import read_cache
+from agevae.train import TrainConfig, train
+
+COLUMNS = ('name', 'edit', 'gain', 'split', 'n', 'age_via', 'mean_estimated_age', 'spearman', 'target_mae', 'identity', 'identity_recon',
+           'psnr', 'ssim', 'mig_age', 'estimator_mae_inputs', 'train_seconds', 'steps', 'command')
+
+def parse_value(v):
+    try: return json.loads(v)
+    except json.JSONDecodeError: return v
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--name', required=True); ap.add_argument('--data', default='data/utkface-64')
+    ap.add_argument('--config', help="JSON with 'model'/'train' sections"); ap.add_argument('--run', help='run folder (default runs/ablation/NAME)')
+    ap.add_argument('--set', action='append', default=[], help='model.KEY=VALUE or train.KEY=VALUE (JSON values)')
+    ap.add_argument('--steps', type=int); ap.add_argument('--edits', default='decode', help='decode and/or residual:GAIN, comma-separated')
+    ap.add_argument('--n', type=int, default=150); ap.add_argument('--split', default='val', choices=('val', 'test'))
+    ap.add_argument('--table', default='figures/utkface/ablation_64.csv')
+    a = ap.parse_args()
+    run = Path(a.run or f'runs/ablation/{a.name}')
+    if not (run/'summary.json').exists():
+        cfg = json.loads(Path(a.config).read_text()) if a.config else {}
+        m, t = dict(cfg.get('model', {})), dict(cfg.get('train', {}))
+        for kv in a.set:
+            key, _, val = kv.partition('='); sec, _, k = key.partition('.')
+            if sec not in ('model', 'train') or not k: raise SystemExit(f'--set {kv!r}: expected model.KEY=VALUE or train.KEY=VALUE')
+            (m if sec == 'model' else t)[k] = parse_value(val)
+        m['image_size'] = read_cache(a.data)[2]['size']
+        t.update(data=a.data, out=str(run), sample_every=0, **({'steps': a.steps} if a.steps else {}))
+        t0 = time.time()
+        train(TrainConfig(**t), VAEConfig.from_dict(m), resume=(run/'checkpoints'/'last.pt').exists())
+        (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t0)))
+    secs = json.loads((run/'train_seconds.json').read_text())['seconds'] if (run/'train_seconds.json').exists() else None
+    steps = json.loads((run/'summary.json').read_text())['steps']
+    scorers = IndependentScorers()
+    table = Path(a.table); new = not table.exists()
+    for e in a.edits.split(','):
+        kind, _, gain = e.partition(':')
+        r = evaluate(run, a.data, n=a.n, split=a.split, scorers=scorers, edit=kind, gain=float(gain or 1), out=run/f'eval-{a.split}-{e.replace(":", "")}')
+        ac, idn = r['age_control'], r['identity']
+        row = dict(name=a.name, edit=kind, gain=float(gain or 1), split=a.split, n=r['n_faces'], age_via=r['age_via'],
+                   mean_estimated_age=' '.join(f'{v:.0f}' for v in ac['mean_estimated_age']), spearman=round(ac['spearman'], 3),
+                   target_mae=round(ac['target_mae'], 2), identity=round(idn['retention'], 3), identity_recon=round(idn['reconstruction_retention'], 3),
+                   psnr=round(r['recon']['psnr'], 2), ssim=round(r['recon']['ssim'], 3), mig_age=None if r['mig']['age'] is None else round(r['mig']['age'], 3),
+                   estimator_mae_inputs=round(ac['estimator_mae_on_inputs'], 2), train_seconds=None if secs is None else round(secs),
+                   steps=steps, command='python ' + ' '.join(sys.argv))
+        table.parent.mkdir(parents=True, exist_ok=True)
+        with open(table, 'a', newline='') as f:
+            w = csv.DictWriter(f, COLUMNS)
+            if new: w.writeheader(); new = False
+            w.writerow(row)
+        print(' | '.join(f'{k} {row[k]}' for k in COLUMNS if k != 'command'), flush=True)
+
+if __name__ == '__main__': main()
