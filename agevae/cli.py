@@ -76,7 +76,8 @@ def _train(a):
 
 def _evaluate(a):
     import json, matplotlib; matplotlib.use('Agg')
-    from agevae.evaluate import evaluate
+    from agevae.evaluate import evaluate, shipped_model
+    a.run = a.run or str(shipped_model())
     out = a.out or str((Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent)/'eval')   # RUN/eval, or beside a checkpoint file
     r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split,
                  edit=a.edit, gain=a.gain)
@@ -93,7 +94,8 @@ def _evaluate(a):
     print(f'metrics: {Path(out)/"metrics.json"}')
 
 def _shift(a):
-    from agevae.evaluate import photo_progression
+    from agevae.evaluate import photo_progression, shipped_model
+    a.run = a.run or str(shipped_model())
     ages = [float(v) for v in a.ages.split(',')]
     photo_progression(a.run, a.image, ages, a.out, age=a.age, gender=a.gender)
     print(a.out)
@@ -146,7 +148,8 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument('--run', required=True); f.add_argument('--out', default='figures'); f.add_argument('--prefix', help='file name prefix (default: the run folder name)')
     f.set_defaults(func=_figures)
     v = sub.add_parser('evaluate', help='the independent age-control benchmark of a run')
-    v.add_argument('--run', required=True); v.add_argument('--data', required=True, help='cache folder (its test split is used)')
+    v.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)')
+    v.add_argument('--data', required=True, help='cache folder (its test split is used)')
     v.add_argument('--n', type=int, default=300, help='faces in the age-stratified sample'); v.add_argument('--out', help='default: RUN/eval')
     v.add_argument('--device', default='cpu')
     v.add_argument('--edit', default='decode', choices=('decode', 'residual'), help='decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age))')
@@ -155,7 +158,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument('--allow-other-split', action='store_true', help='score a cache whose splits differ from the run\'s (its held-out faces may have been trained on)')
     v.set_defaults(func=_evaluate)
     h = sub.add_parser('shift', help='age progression of any photo (face detected and aligned with dlib)')
-    h.add_argument('--run', required=True); h.add_argument('--image', required=True); h.add_argument('--ages', default='20,40,60')
+    h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)'); h.add_argument('--image', required=True); h.add_argument('--ages', default='20,40,60')
     h.add_argument('--out', required=True, help='PNG grid: the aligned input, then each age')
     h.add_argument('--age', type=float, help="the person's age (default: estimated)"); h.add_argument('--gender', type=int, choices=(0, 1), help='0 male, 1 female (default: estimated)')
     h.set_defaults(func=_shift)

@@ -19,8 +19,9 @@ from .shift import age_shift_vector, age_edit, encode_codes, controls_age, EDITS
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'face_models_dir', 'to_uint8', 'IndependentScorers', 'stratified_sample',
-           'benchmark_metrics', 'check_split', 'run_cache', 'fit_shift_vector', 'disentanglement',
-           'split_recon_metrics', 'evaluate', 'comparison_table', 'align_face', 'photo_progression']
+           'benchmark_metrics', 'check_split', 'run_cache', 'fit_shift_vector', 'shipped_model', 'disentanglement',
+           'split_recon_metrics', 'edit_sample', 'score_edits', 'evaluate', 'comparison_table', 'align_face',
+           'photo_progression']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
@@ -127,6 +128,15 @@ def fit_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000) -
     codes, ages, _ = encode_codes(model, src, 'train', n=n, device=device)
     return age_shift_vector(codes, ages, 'regression')
 
+# %% ../nbs/13_evaluate.ipynb #255036ac
+def shipped_model(name:str='utkface-64') -> Path:
+    "The model shipped in the repository's `models/NAME` folder (what `agevae evaluate` and `agevae shift` use without `--run`)."
+    import agevae
+    p = Path(agevae.__file__).resolve().parents[1]/'models'/name
+    if not (p/'checkpoints'/'last.pt').is_file():
+        raise FileNotFoundError(f"no shipped model at '{p}' (it needs checkpoints/last.pt): pass --run RUN, a run folder of `agevae train`")
+    return p
+
 # %% ../nbs/13_evaluate.ipynb #65d02581
 def _mean(*v):
     v = [x for x in v if x is not None]
@@ -154,6 +164,34 @@ def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='
 
 # %% ../nbs/13_evaluate.ipynb #e10270bf
 @torch.no_grad()
+def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='decode', gain:float=1.0, device='cpu', progress:bool=True):
+    "Inputs (N, S, S, 3), plain reconstructions (N, S, S, 3) and edits (N, T, S, S, 3), uint8, of the cache rows `sample`."
+    ins, recs, outs = [], [], []
+    for s in tqdm(range(0, len(sample), 50), desc='edit', disable=not progress):
+        b = {k: v.to(device) for k, v in data.batch(torch.as_tensor(sample[s:s + 50])).items()}
+        ins.append(to_uint8(b['x'])); recs.append(to_uint8(model(b)['x_hat']))
+        edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector, edit, gain)   # (B, T, 3, S, S)
+        outs.append(to_uint8(edits.flatten(0, 1)).reshape(len(b['x']), len(targets), data.size, data.size, 3))
+    return np.concatenate(ins), np.concatenate(recs), np.concatenate(outs)
+
+def score_edits(scorers, ins, recs, outs, progress:bool=True) -> dict:
+    "The scorers' readings: input ages (N,), edited ages (N, T), identity distances of edits (N, T) and reconstructions (N,)."
+    N, T = outs.shape[:2]
+    with tqdm(total=N * (T + 2), desc='score', unit='face', disable=not progress) as bar:
+        def score(ims, ages=True):                                                     # (M, S, S, 3) → ages (M,), embeddings (M, 128)
+            a, e = [], []
+            for s in range(0, len(ims), 64):
+                if ages: a.append(scorers.ages(ims[s:s + 64]))
+                e.append(scorers.embeddings(ims[s:s + 64])); bar.update(len(ims[s:s + 64]))
+            return (np.concatenate(a) if ages else None), np.concatenate(e)
+        in_age, in_emb = score(ins)
+        rec_emb = score(recs, ages=False)[1]
+        est, emb = score(outs.reshape(N * T, *outs.shape[2:]))
+    return dict(input_age=in_age, estimated=est.reshape(N, T), recon_distance=np.linalg.norm(rec_emb - in_emb, axis=-1),
+                distance=np.linalg.norm(emb.reshape(N, T, -1) - in_emb[:, None], axis=-1))
+
+# %% ../nbs/13_evaluate.ipynb #bb6acebc
+@torch.no_grad()
 def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu', progress:bool=True,
              split:str='test', allow_other_split:bool=False, model=None, edit:str='decode', gain:float=1.0) -> dict:
     "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`; writes metrics.json (+ arrays, figures) to `out`."
@@ -170,43 +208,28 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     data_check = check_split(run, data, split, allow_other_split)
     recon = split_recon_metrics(model, data, rows, device=device)                       # the autoencoder's own output, whole split
     codes, ages, genders = encode_codes(model, data, split, device=device)
-    dis = disentanglement(codes, ages, genders)
-    vector = None
-    if controls_age(model) == 'shift': vector = fit_shift_vector(model, run, data, device)
+    vector = fit_shift_vector(model, run, data, device) if controls_age(model) == 'shift' else None
     sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
-    ins, recs, outs = [], [], []
-    for s in tqdm(range(0, len(sample), 50), desc='edit', disable=not progress):
-        b = {k: v.to(device) for k, v in data.batch(torch.as_tensor(sample[s:s + 50])).items()}
-        ins.append(to_uint8(b['x'])); recs.append(to_uint8(model(b)['x_hat']))
-        edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector, edit, gain)   # (B, T, 3, S, S)
-        outs.append(to_uint8(edits.flatten(0, 1)).reshape(len(b['x']), len(targets), data.size, data.size, 3))
-    ins, recs, outs = np.concatenate(ins), np.concatenate(recs), np.concatenate(outs)   # (N, S, S, 3) ×2, (N, T, S, S, 3)
-    N, T = outs.shape[:2]
-    scorers = scorers or IndependentScorers()
-    with tqdm(total=N * (T + 2) * 2, desc='score', disable=not progress) as bar:
-        in_age, in_emb = scorers.ages(ins), scorers.embeddings(ins); bar.update(2 * N)
-        rec_dist = np.linalg.norm(scorers.embeddings(recs) - in_emb, axis=-1); bar.update(2 * N)
-        flat = outs.reshape(N * T, *outs.shape[2:])
-        est = scorers.ages(flat).reshape(N, T); bar.update(N * T)
-        emb = scorers.embeddings(flat).reshape(N, T, -1); bar.update(N * T)
-    dist = np.linalg.norm(emb - in_emb[:, None], axis=-1)                                 # (N, T)
+    ins, recs, outs = edit_sample(model, data, sample, targets, vector, edit, gain, device, progress)
+    sc = score_edits(scorers or IndependentScorers(), ins, recs, outs, progress)
     true_age = data.age_years[sample].numpy()
-    res = dict(recon=recon, **dis, **benchmark_metrics(targets, est, dist, in_age, true_age),
-               n_faces=int(N), image_size=int(data.size), age_via=controls_age(model), edit=dict(kind=edit, gain=gain), data_check=data_check,
+    res = dict(recon=recon, **disentanglement(codes, ages, genders), **benchmark_metrics(targets, sc['estimated'], sc['distance'], sc['input_age'], true_age),
+               n_faces=len(sample), image_size=int(data.size), age_via=controls_age(model), edit=dict(kind=edit, gain=gain), data_check=data_check,
                run=str(run), data=str(cache), seconds=round(time.time() - t0, 1))
-    res['identity']['reconstruction_retention'] = float((rec_dist < SAME_PERSON).mean())
-    if out is not None: _write(out, res, sample, true_age, in_age, est, dist, rec_dist, targets, ins, outs, run, data)
+    res['identity']['reconstruction_retention'] = float((sc['recon_distance'] < SAME_PERSON).mean())
+    if out is not None: _write(out, res, sample, true_age, sc, targets, ins, outs, run, data)
     return res
 
-def _write(out, res, sample, true_age, in_age, est, dist, rec_dist, targets, ins, outs, run, data):
+def _write(out, res, sample, true_age, sc, targets, ins, outs, run, data):
     from agevae.explore import CREDITS
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out/'metrics.json', res)
     tmp = out/'.arrays.tmp.npz'
-    np.savez_compressed(tmp, rows=sample, true_age=true_age, input_estimated_age=in_age, estimated_age=est,
-                        identity_distance=dist, reconstruction_identity_distance=rec_dist, targets=np.array(targets))
+    np.savez_compressed(tmp, rows=sample, true_age=true_age, input_estimated_age=sc['input_age'], estimated_age=sc['estimated'],
+                        identity_distance=sc['distance'], reconstruction_identity_distance=sc['recon_distance'], targets=np.array(targets))
     os.replace(tmp, out/'arrays.npz')
-    _figures(ins, outs, true_age, in_age, est, dist, targets, out, run or 'model', credit=CREDITS.get(data.report.get('dataset') or '', ''))
+    _figures(ins, outs, true_age, sc['input_age'], sc['estimated'], sc['distance'], targets, out, run or 'model',
+             credit=CREDITS.get(data.report.get('dataset') or '', ''))
 
 # %% ../nbs/13_evaluate.ipynb #18b76711
 def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int=8, credit:str=''):

@@ -4,21 +4,21 @@
 
 # %% ../nbs/08_train.ipynb #bba5f18b
 from __future__ import annotations
-import csv, json, math, os, random, signal, sys, time
+import csv, json, math, os, random, shutil, signal, sys, time
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
-from .core import atomic_write_json, AGE_MAX
+from .core import atomic_write_json, AGE_MAX, partial_dir, replace_dir
 from .data import FaceData, augment, compare_fingerprints
 from .model import VAEConfig, AgeRegressor, build_model, MODELS, age_to_decades
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'RESUMABLE_CHANGES', 'SWEEP_AGES', 'TrainConfig', 'seed_baseline_configs', 'BatchPlan',
-           'save_checkpoint', 'load_checkpoint', 'check_resume', 'load_model', 'save_grid', 'grid_rows', 'sample_grids',
-           'train_critic', 'TrainStep', 'NonFiniteLoss', 'train', 'plot_losses', 'run_figures']
+           'save_checkpoint', 'load_checkpoint', 'check_resume', 'load_model', 'export_model', 'save_grid', 'grid_rows',
+           'sample_grids', 'train_critic', 'TrainStep', 'NonFiniteLoss', 'train', 'plot_losses', 'run_figures']
 
 # %% ../nbs/08_train.ipynb #5c4bbcb9
 @dataclass
@@ -146,6 +146,22 @@ def load_model(run_or_ckpt, device='cpu') -> nn.Module:
     cfg = VAEConfig.from_dict(ck['model_config'])
     m = build_model(ck['model_name'], cfg).to(device)
     m.load_state_dict(ck['model']); return m.eval()
+
+# %% ../nbs/08_train.ipynb #9cce625a
+def export_model(run, out, extra_files=()) -> Path:
+    "Copy the model of `run` (config.json and weights, no optimiser state) to the folder `out`, atomically."
+    run, out = Path(run), Path(out)
+    ck = load_checkpoint(run/'checkpoints'/'last.pt')
+    tmp = partial_dir(out)
+    try:
+        (tmp/'checkpoints').mkdir()
+        torch.save({**ck, 'optimizer': None, 'scheduler': None}, tmp/'checkpoints'/'last.pt')
+        for f in ('config.json', 'summary.json', *extra_files):
+            if (run/f).is_file(): (tmp/f).write_bytes((run/f).read_bytes())
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
+    return out
 
 # %% ../nbs/08_train.ipynb #dd868e90
 SWEEP_AGES = (10, 20, 30, 40, 50, 60, 70)
