@@ -76,8 +76,9 @@ def _train(a):
 
 def _evaluate(a):
     import json, matplotlib; matplotlib.use('Agg')
-    from agevae.evaluate import evaluate, shipped_model
+    from agevae.evaluate import evaluate, shipped_model, edit_settings
     a.run = a.run or str(shipped_model())
+    e = edit_settings(a.run, a.edit, a.gain); a.edit, a.gain = e['kind'], e['gain']
     out = a.out or str((Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent)/'eval')   # RUN/eval, or beside a checkpoint file
     r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split,
                  edit=a.edit, gain=a.gain)
@@ -97,7 +98,7 @@ def _shift(a):
     from agevae.evaluate import photo_progression, shipped_model
     a.run = a.run or str(shipped_model())
     ages = [float(v) for v in a.ages.split(',')]
-    photo_progression(a.run, a.image, ages, a.out, age=a.age, gender=a.gender)
+    photo_progression(a.run, a.image, ages, a.out, age=a.age, gender=a.gender, edit=a.edit, gain=a.gain)
     print(a.out)
 
 def _figures(a):
@@ -106,6 +107,10 @@ def _figures(a):
     for p in run_figures(a.run, a.out, a.prefix): print(p)
 
 # %% ../nbs/09_cli.ipynb #ead3dbaf
+def _edit_flags(p):
+    p.add_argument('--edit', choices=('decode', 'residual'), help="decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age)) (default: the run's edit.json, else decode)")
+    p.add_argument('--gain', type=float, help="residual edit: how much the decoder's age change is amplified (default: the run's edit.json, else 1)")
+
 def parser() -> argparse.ArgumentParser:
     "The `agevae` argument parser."
     p = argparse.ArgumentParser(prog='agevae', description='Age-conditioned beta-VAEs on face images.')
@@ -152,14 +157,14 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument('--data', required=True, help='cache folder (its test split is used)')
     v.add_argument('--n', type=int, default=300, help='faces in the age-stratified sample'); v.add_argument('--out', help='default: RUN/eval')
     v.add_argument('--device', default='cpu')
-    v.add_argument('--edit', default='decode', choices=('decode', 'residual'), help='decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age))')
-    v.add_argument('--gain', type=float, default=1.0, help='residual edit: how much the decoder\'s age change is amplified')
+    _edit_flags(v)
     v.add_argument('--split', default='test', choices=('val', 'test'), help='val to choose between models, test (default) to report one')
     v.add_argument('--allow-other-split', action='store_true', help='score a cache whose splits differ from the run\'s (its held-out faces may have been trained on)')
     v.set_defaults(func=_evaluate)
     h = sub.add_parser('shift', help='age progression of any photo (face detected and aligned with dlib)')
     h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)'); h.add_argument('--image', required=True); h.add_argument('--ages', default='20,40,60')
     h.add_argument('--out', required=True, help='PNG grid: the aligned input, then each age')
+    _edit_flags(h)
     h.add_argument('--age', type=float, help="the person's age (default: estimated)"); h.add_argument('--gender', type=int, choices=(0, 1), help='0 male, 1 female (default: estimated)')
     h.set_defaults(func=_shift)
     return p

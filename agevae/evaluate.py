@@ -19,9 +19,9 @@ from .shift import age_shift_vector, age_edit, encode_codes, controls_age, EDITS
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'face_models_dir', 'to_uint8', 'IndependentScorers', 'stratified_sample',
-           'benchmark_metrics', 'check_split', 'run_cache', 'fit_shift_vector', 'shipped_model', 'disentanglement',
-           'split_recon_metrics', 'edit_sample', 'score_edits', 'evaluate', 'comparison_table', 'align_face',
-           'photo_progression']
+           'benchmark_metrics', 'check_split', 'run_cache', 'fit_shift_vector', 'shipped_model', 'edit_settings',
+           'disentanglement', 'split_recon_metrics', 'edit_sample', 'score_edits', 'evaluate', 'comparison_table',
+           'align_face', 'photo_progression']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
@@ -136,6 +136,14 @@ def shipped_model(name:str='utkface-64') -> Path:
     if not (p/'checkpoints'/'last.pt').is_file():
         raise FileNotFoundError(f"no shipped model at '{p}' (it needs checkpoints/last.pt): pass --run RUN, a run folder of `agevae train`")
     return p
+
+def edit_settings(run, edit:str=None, gain:float=None) -> dict:
+    "How to edit ages with `run`: the given `edit`/`gain`, else what the run recommends in its `edit.json`, else plain decoding."
+    rec = Path(run)/'edit.json' if run is not None else None
+    d = json.loads(rec.read_text()) if rec is not None and rec.is_file() else {}
+    out = dict(kind=edit or d.get('kind', 'decode'), gain=float(gain if gain is not None else d.get('gain', 1.0)))
+    if out['kind'] not in EDITS: raise ValueError(f"unknown edit {out['kind']!r}" + (f" in '{rec}'" if edit is None else '') + f'; expected one of {EDITS}')
+    return out
 
 # %% ../nbs/13_evaluate.ipynb #65d02581
 def _mean(*v):
@@ -289,7 +297,7 @@ def align_face(path, size:int, padding:float=0.25):
     return np.asarray(dlib.get_face_chip(img, shape, size=size, padding=padding))
 
 @torch.no_grad()
-def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, gender:int=None, device='cpu'):
+def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, gender:int=None, device='cpu', edit:str=None, gain:float=None):
     "Age progression of the face in `photo`: (T, S, S, 3) uint8; with `out`, a PNG grid (input, then each age)."
     from agevae.train import load_model, save_grid
     model = load_model(run, device)
@@ -300,6 +308,7 @@ def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, g
         if age is None: age = float(sc.ages(face[None])[0])
         if gender is None: gender = 1 if sc.estimator.gender(face)['value'] == 'female' else 0
     vector = fit_shift_vector(model, run, device=device) if controls_age(model) == 'shift' else None
-    edits = age_edit(model, x, torch.tensor([age]), torch.tensor([gender]), list(ages), vector)[0]   # (T, 3, S, S)
+    e = edit_settings(run, edit, gain)
+    edits = age_edit(model, x, torch.tensor([age]), torch.tensor([gender]), list(ages), vector, e['kind'], e['gain'])[0]   # (T, 3, S, S)
     if out is not None: save_grid(torch.cat([x, edits]), out, nrow=len(ages) + 1)
     return to_uint8(edits)

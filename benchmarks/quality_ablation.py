@@ -44,7 +44,7 @@ def main():
         t.update(data=a.data, out=str(run), sample_every=0, **({'steps': a.steps} if a.steps else {}))
         t0 = time.time()
         train(TrainConfig(**t), VAEConfig.from_dict(m), resume=(run/'checkpoints'/'last.pt').exists())
-        (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t0)))
+        (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t0, command='python ' + ' '.join(sys.argv))))
     secs = json.loads((run/'train_seconds.json').read_text())['seconds'] if (run/'train_seconds.json').exists() else None
     steps = json.loads((run/'summary.json').read_text())['steps']
     scorers = IndependentScorers()
