@@ -5,10 +5,11 @@ Markdown cells are copied as they are; code cells become ```python blocks (cells
 other `#|` directives are stripped). Outputs are never copied: the notebooks are kept clean.
 
 Numbers are never typed into the README: a markdown line `<!-- table: PATH -->` is replaced by that marker and
-the table rendered from the committed results file PATH (JSON written by a benchmark script or `agevae evaluate`),
+the table rendered from the committed results file PATH (JSON written by a benchmark script or `agevae evaluate`,
+or the ablation CSV of benchmarks/quality_ablation.py),
 so the README's tables always say what those files say (tests/test_readme.py checks it).
 """
-import json, os, re, sys, tempfile
+import csv, io, json, os, re, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,12 +47,23 @@ def throughput(res):
     head = ('model', 'parameters', 'fp32 images/s', 'bf16 autocast images/s')
     return _table(head, [[r['model'], f"{r['params']:,}", f"{r['fp32']:,.0f}", f"{r['bf16']:,.0f}"] for r in res['rows']])
 
+def ablation(rows):
+    "Rows of an ablation CSV (benchmarks/quality_ablation.py), one per setting and edit."
+    head = ('setting', 'edit', 'mean estimated age at 10 … 70', 'Spearman ρ', 'target MAE', 'identity kept', 'identity kept (reconstruction)',
+            'PSNR', 'training')
+    edit = lambda r: 'decode' if r['edit'] == 'decode' else f"residual ×{float(r['gain']):g}"
+    mins = lambda r: f"{float(r['train_seconds']) / 60:.0f} min" if r['train_seconds'] else '–'
+    return _table(head, [[f"`{r['name']}`", edit(r), r['mean_estimated_age'].replace(' ', ', '), f"{float(r['spearman']):.2f}",
+                          f"{float(r['target_mae']):.1f}", f"{float(r['identity']):.0%}", f"{float(r['identity_recon']):.0%}",
+                          f"{float(r['psnr']):.1f}", mins(r)] for r in rows])
+
 RENDERERS = dict(comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
 
 def table(path:str) -> str:
     "The markdown table of the results file at `path` (relative to the repository)."
     p = ROOT/path
     if not p.is_file(): raise FileNotFoundError(f"README table source '{path}' does not exist (nbs/index.ipynb names it)")
+    if p.suffix == '.csv': return ablation(list(csv.DictReader(io.StringIO(p.read_text()))))
     res = json.loads(p.read_text())
     if res.get('kind') not in RENDERERS: raise ValueError(f"'{path}': unknown results kind {res.get('kind')!r}; expected one of {sorted(RENDERERS)}")
     return RENDERERS[res['kind']](res)
