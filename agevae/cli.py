@@ -77,9 +77,11 @@ def _train(a):
 def _evaluate(a):
     import json, matplotlib; matplotlib.use('Agg')
     from agevae.evaluate import evaluate, shipped_model, edit_settings
+    shipped = a.run is None
     a.run = a.run or str(shipped_model())
     e = edit_settings(a.run, a.edit, a.gain); a.edit, a.gain = e['kind'], e['gain']
-    out = a.out or str((Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent)/'eval')   # RUN/eval, or beside a checkpoint file
+    if shipped: out = a.out or f'runs/eval-{Path(a.run).name}'                   # never into the repository's models/
+    else: out = a.out or str((Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent)/'eval')   # RUN/eval, or beside a checkpoint file
     r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split,
                  edit=a.edit, gain=a.gain)
     ac, idn, rc = r['age_control'], r['identity'], r['recon']
@@ -175,3 +177,5 @@ def main(argv=None):
     try: a.func(a)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
         print(f'agevae {a.command}: error: {e}', file=sys.stderr); sys.exit(2)
+    except ModuleNotFoundError as e:                                             # an optional extra is not installed
+        print(f"agevae {a.command}: error: {e} (install agevae's 'eval' extra: pip install 'agevae[eval]')", file=sys.stderr); sys.exit(2)

@@ -108,14 +108,18 @@ class FaceData:
         for s in range(0, stop, batch_size): yield self.batch(order[s:s + batch_size], augment, generator)
 
 # %% ../nbs/05_data.ipynb #0cea8631
-def _face_names(faces:pd.DataFrame) -> pd.Series: return faces['path'].astype(str).map(lambda p: Path(p).name) + '|' + faces['age'].astype(str)
+def _face_names(faces:pd.DataFrame) -> pd.Series:
+    "File name, age and person of each face: the same in any cache of the same photos, wherever the dataset lies."
+    person = faces['person'].astype('string')
+    return (faces['path'].astype(str).map(lambda p: Path(p).name) + '|' + faces['age'].astype(str)
+            + ('|' + person).fillna(''))                                        # no person: file name and age alone
 
 def face_ids(faces:pd.DataFrame) -> np.ndarray:
-    "A 64-bit id (N,) per face from its file name and age: the same face has the same id in any cache of it."
+    "A 64-bit id (N,) per face from its file name, age and person: the same face has the same id in any cache of it."
     return pd.util.hash_pandas_object(_face_names(faces), index=False).to_numpy().view(np.int64)
 
 def split_fingerprint(faces:pd.DataFrame, report:dict) -> dict:
-    "Dataset, size, cache key, and the count and digest of each split's faces (file name and age)."
+    "Dataset, size, cache key, and the count and digest of each split's faces (file name, age and person)."
     names = _face_names(faces)
     def digest(s): return hashlib.sha256('\n'.join(sorted(names[faces['split'] == s])).encode()).hexdigest()[:16]
     return dict(dataset=report.get('dataset'), size=report.get('size'), key=report.get('key'),

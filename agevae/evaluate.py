@@ -141,9 +141,11 @@ def edit_settings(run, edit:str=None, gain:float=None) -> dict:
     "How to edit ages with `run`: the given `edit`/`gain`, else what the run recommends in its `edit.json`, else plain decoding."
     rec = Path(run)/'edit.json' if run is not None else None
     d = json.loads(rec.read_text()) if rec is not None and rec.is_file() else {}
-    out = dict(kind=edit or d.get('kind', 'decode'), gain=float(gain if gain is not None else d.get('gain', 1.0)))
-    if out['kind'] not in EDITS: raise ValueError(f"unknown edit {out['kind']!r}" + (f" in '{rec}'" if edit is None else '') + f'; expected one of {EDITS}')
-    return out
+    kind, g = edit or d.get('kind', 'decode'), gain if gain is not None else d.get('gain', 1.0)
+    where = f" in '{rec}'" if (edit is None or gain is None) and d else ''
+    if kind not in EDITS: raise ValueError(f'unknown edit {kind!r}{where}; expected one of {EDITS}')
+    if not isinstance(g, (int, float)) or isinstance(g, bool) or not np.isfinite(g): raise ValueError(f'gain must be a finite number{where}, got {g!r}')
+    return dict(kind=kind, gain=float(g))
 
 # %% ../nbs/13_evaluate.ipynb #65d02581
 def _mean(*v):
@@ -201,13 +203,14 @@ def score_edits(scorers, ins, recs, outs, progress:bool=True) -> dict:
 # %% ../nbs/13_evaluate.ipynb #bb6acebc
 @torch.no_grad()
 def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu', progress:bool=True,
-             split:str='test', allow_other_split:bool=False, model=None, edit:str='decode', gain:float=1.0) -> dict:
-    "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`; writes metrics.json (+ arrays, figures) to `out`."
+             split:str='test', allow_other_split:bool=False, model=None, edit:str=None, gain:float=None) -> dict:
+    "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`; writes metrics.json (+ arrays, figures) to `out`.\n    `edit`/`gain`: how ages are edited (`age_edit`); None: what the run's edit.json recommends, else plain decoding."
     from agevae.train import load_model
     t0 = time.time()
     if split not in ('val', 'test'): raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {split!r}")
-    if edit not in EDITS: raise ValueError(f'unknown edit {edit!r}; expected one of {EDITS}')
+    e = edit_settings(run, edit, gain); edit, gain = e['kind'], e['gain']
     if n < 1: raise ValueError(f'n must be at least 1 face, got {n}')
+    scorers = scorers or IndependentScorers()                                          # fail early if the scorers are missing
     model = model if model is not None else load_model(run, device)
     data = FaceData(cache, device='cpu')
     if data.size != model.cfg.image_size: raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
@@ -219,7 +222,7 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     vector = fit_shift_vector(model, run, data, device) if controls_age(model) == 'shift' else None
     sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
     ins, recs, outs = edit_sample(model, data, sample, targets, vector, edit, gain, device, progress)
-    sc = score_edits(scorers or IndependentScorers(), ins, recs, outs, progress)
+    sc = score_edits(scorers, ins, recs, outs, progress)
     true_age = data.age_years[sample].numpy()
     res = dict(recon=recon, **disentanglement(codes, ages, genders), **benchmark_metrics(targets, sc['estimated'], sc['distance'], sc['input_age'], true_age),
                n_faces=len(sample), image_size=int(data.size), age_via=controls_age(model), edit=dict(kind=edit, gain=gain), data_check=data_check,

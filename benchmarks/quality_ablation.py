@@ -9,7 +9,7 @@ Usage:
       --steps 1200 --edits decode,residual:2.5 [--n 150] [--run runs/ablation/dec-z32]
   python benchmarks/quality_ablation.py --name latent-cpu-utk --run runs/utk64-v3/latent --edits residual:2.5   # score a finished run
 """
-import argparse, csv, json, sys, time
+import argparse, csv, json, os, sys, time
 from pathlib import Path
 from agevae.evaluate import evaluate, IndependentScorers
 from agevae.model import VAEConfig
@@ -17,7 +17,18 @@ from agevae.preprocess import read_cache
 from agevae.train import TrainConfig, train
 
 COLUMNS = ('name', 'edit', 'gain', 'split', 'n', 'age_via', 'mean_estimated_age', 'spearman', 'target_mae', 'identity', 'identity_recon',
-           'psnr', 'ssim', 'mig_age', 'estimator_mae_inputs', 'train_seconds', 'steps', 'command')
+           'psnr', 'ssim', 'mig_age', 'estimator_mae_inputs', 'train_seconds', 'steps', 'command', 'train_command')
+KEY = ('name', 'edit', 'gain', 'split')
+
+def write_row(table:Path, row:dict):
+    "Add `row` to the CSV `table`, replacing an earlier row of the same setting, edit and split (atomically)."
+    rows = list(csv.DictReader(open(table))) if table.exists() else []
+    rows = [r for r in rows if tuple(str(r.get(k)) for k in KEY) != tuple(str(row[k]) for k in KEY)] + [row]
+    table.parent.mkdir(parents=True, exist_ok=True)
+    tmp = table.with_name(f'.{table.name}.tmp')
+    with open(tmp, 'w', newline='') as f:
+        w = csv.DictWriter(f, COLUMNS, extrasaction='ignore'); w.writeheader(); w.writerows(rows)
+    os.replace(tmp, table)
 
 def parse_value(v):
     try: return json.loads(v)
@@ -45,10 +56,11 @@ def main():
         t0 = time.time()
         train(TrainConfig(**t), VAEConfig.from_dict(m), resume=(run/'checkpoints'/'last.pt').exists())
         (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t0, command='python ' + ' '.join(sys.argv))))
-    secs = json.loads((run/'train_seconds.json').read_text())['seconds'] if (run/'train_seconds.json').exists() else None
+    rec = json.loads((run/'train_seconds.json').read_text()) if (run/'train_seconds.json').exists() else {}
+    secs = rec.get('seconds')
     steps = json.loads((run/'summary.json').read_text())['steps']
     scorers = IndependentScorers()
-    table = Path(a.table); new = not table.exists()
+    table = Path(a.table)
     for e in a.edits.split(','):
         kind, _, gain = e.partition(':')
         r = evaluate(run, a.data, n=a.n, split=a.split, scorers=scorers, edit=kind, gain=float(gain or 1), out=run/f'eval-{a.split}-{e.replace(":", "")}')
@@ -58,12 +70,8 @@ def main():
                    target_mae=round(ac['target_mae'], 2), identity=round(idn['retention'], 3), identity_recon=round(idn['reconstruction_retention'], 3),
                    psnr=round(r['recon']['psnr'], 2), ssim=round(r['recon']['ssim'], 3), mig_age=None if r['mig']['age'] is None else round(r['mig']['age'], 3),
                    estimator_mae_inputs=round(ac['estimator_mae_on_inputs'], 2), train_seconds=None if secs is None else round(secs),
-                   steps=steps, command='python ' + ' '.join(sys.argv))
-        table.parent.mkdir(parents=True, exist_ok=True)
-        with open(table, 'a', newline='') as f:
-            w = csv.DictWriter(f, COLUMNS)
-            if new: w.writeheader(); new = False
-            w.writerow(row)
+                   steps=steps, command='python ' + ' '.join(sys.argv), train_command=rec.get('command', ''))
+        write_row(table, row)
         print(' | '.join(f'{k} {row[k]}' for k in COLUMNS if k != 'command'), flush=True)
 
 if __name__ == '__main__': main()

@@ -37,7 +37,7 @@ for name in a.models.split(','):
     t = time.time()
     if not (run/'summary.json').exists():
         train(replace(tcfg, out=str(run)), mcfg, resume=(run/'checkpoints'/'last.pt').exists())
-        (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t)))
+        (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t, command='python ' + ' '.join(sys.argv))))
     timing[name] = json.loads((run/'train_seconds.json').read_text())['seconds'] if (run/'train_seconds.json').exists() else None
     results[name] = {**evaluate(run, a.data, n=a.n, out=run/'eval', scorers=scorers, split=a.split, allow_other_split=a.allow_other_split), 'train_seconds': timing[name]}
     fig_dir = Path(a.figures); fig_dir.mkdir(parents=True, exist_ok=True)
