@@ -138,3 +138,18 @@ def test_shift_cli(synth, utkface_root, tmp_path):
     r = cli('shift', '--run', synth/'posthoc', '--image', photo, '--ages', '20,40,60', '--out', tmp_path/'grid.png')
     assert r.returncode == 0, r.stderr
     assert Image.open(tmp_path/'grid.png').size[0] > 4 * 64
+
+def test_evaluate_cli_defaults_to_the_shipped_model(synth, scorers, tmp_path, monkeypatch, capsys):
+    "Without --run, `agevae evaluate` scores the shipped model with its edit.json, and writes under runs/, not into models/."
+    import shutil, agevae.evaluate
+    from agevae.cli import main
+    shipped = tmp_path/'models'/'tiny'
+    shutil.copytree(synth/'posthoc', shipped)
+    (shipped/'edit.json').write_text('{"kind": "residual", "gain": 2}')
+    monkeypatch.setattr(agevae.evaluate, 'shipped_model', lambda name='utkface-64': shipped)
+    monkeypatch.setattr(agevae.evaluate, 'IndependentScorers', lambda: scorers)
+    monkeypatch.chdir(tmp_path)
+    main(['evaluate', '--data', str(synth/'cache'), '--n', '5'])
+    m = json.loads((tmp_path/'runs'/'eval-tiny'/'metrics.json').read_text())
+    assert m['edit'] == dict(kind='residual', gain=2.0) and m['run'] == str(shipped)
+    assert not (shipped/'eval').exists() and 'residual edit, gain 2' in capsys.readouterr().out
