@@ -28,7 +28,7 @@ def card(name, cfg, metrics, edit, train, baseline, data_report) -> str:
     base = ''
     if baseline:
         b, bt = baseline['age_control'], baseline.get('train_seconds')
-        base = (f"\nThe seed baseline ({'trained for ' + format(bt / 60, '.0f') + ' minutes' if bt else 'training time unrecorded'}, plain decoding of its "
+        base = (f"\nThe seed baseline ({'trained for ' + format(bt / 60, '.1f') + ' minutes' if bt else 'training time unrecorded'}, plain decoding of its "
                 f"age condition), scored the same way: mean estimated ages "
                 f"{', '.join(f'{v:.0f}' for v in b['mean_estimated_age'])}, ρ {b['spearman']:.2f}, target MAE {b['target_mae']:.1f}, "
                 f"identity kept {baseline['identity']['retention']:.0%}, PSNR {baseline['recon']['psnr']:.1f} dB.\n")
@@ -66,13 +66,26 @@ Command: `{train.get('command', 'not recorded')}` — {train['seconds'] / 60:.0f
   groups are less reliable.
 """
 
+def write_card(name, data):
+    "MODEL_CARD.md of models/NAME from its metrics.json, config.json, edit.json, train_seconds.json and the shipped results file."
+    out = ROOT/'models'/name
+    metrics = json.loads((out/'metrics.json').read_text())
+    res = json.loads((ROOT/'figures'/'utkface'/f"shipped_{metrics['image_size']}.json").read_text())['models']
+    baseline = res.get('seed baseline')
+    rd = lambda f: json.loads((out/f).read_text())
+    (out/'MODEL_CARD.md').write_text(card(name, rd('config.json'), metrics, rd('edit.json'), rd('train_seconds.json'), baseline,
+                                          json.loads((Path(data)/'report.json').read_text())))
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--run', required=True); ap.add_argument('--data', default='data/utkface-64')
+    ap.add_argument('--run', help='the finished run to ship'); ap.add_argument('--data', default='data/utkface-64')
     ap.add_argument('--edit', default='decode', choices=('decode', 'residual')); ap.add_argument('--gain', type=float, default=1.0)
     ap.add_argument('--baseline', help='a seed-baseline run trained for the same wall time, scored the same way for contrast')
     ap.add_argument('--n', type=int, default=300); ap.add_argument('--name', default='utkface-64')
+    ap.add_argument('--card-only', action='store_true', help="rewrite models/NAME/MODEL_CARD.md from the committed JSON files, without evaluating")
     a = ap.parse_args()
+    if a.card_only: return write_card(a.name, a.data)
+    if a.run is None: raise SystemExit('ship_model: --run is required (unless --card-only)')
     run, out = Path(a.run), ROOT/'models'/a.name
     summary = json.loads((run/'summary.json').read_text()) if (run/'summary.json').is_file() else None
     if not summary or summary.get('interrupted'): raise SystemExit(f"ship_model: '{run}' is not a finished run (summary.json missing or interrupted)")
