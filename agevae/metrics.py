@@ -96,6 +96,14 @@ def _sap_acc(z_tr, y_tr, z_te, y_te, seed:int=0) -> float:
     clf = LinearSVC(C=0.01, class_weight='balanced', random_state=seed).fit(z_tr[:, None], y_tr)
     return float(np.mean(clf.predict(z_te[:, None]) == y_te))
 
+def _halves(y, stratify:bool, seed:int=0):
+    "Train and test halves of the rows of `y`; stratified by class for a discrete factor, so a rare class is in the train half."
+    rng = np.random.default_rng(seed)
+    if not stratify: idx = rng.permutation(len(y)); return idx[: len(y) // 2], idx[len(y) // 2:]
+    parts = [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
+    return (np.concatenate([p[: (len(p) + 1) // 2] for p in parts]) if parts else np.zeros(0, int),
+            np.concatenate([p[(len(p) + 1) // 2:] for p in parts]) if parts else np.zeros(0, int))
+
 def sap(codes, factors, continuous, names=None, seed:int=0, valid=None) -> dict:
     "SAP of `codes` (N, D) for `factors` (N, K), each on its `valid` rows; `continuous[k]` says whether factor k is continuous."
     codes, factors, names, valid = _inputs(codes, factors, names, valid)
@@ -105,7 +113,7 @@ def sap(codes, factors, continuous, names=None, seed:int=0, valid=None) -> dict:
     out = {}
     for k, name in enumerate(names):
         rows = valid[:, k]; z, y = codes[rows], factors[rows, k]
-        idx = np.random.default_rng(seed).permutation(len(y)); tr, te = idx[: len(y) // 2], idx[len(y) // 2:]
+        tr, te = _halves(y, not continuous[k], seed)
         if np.unique(y[tr]).size < 2: out[name] = None; continue             # constant (on the train half) or no rows
         if continuous[k]: scores = [_sap_r2(z[tr, j], y[tr]) for j in range(z.shape[1])]
         else: scores = [_sap_acc(z[tr, j], y[tr], z[te, j], y[te], seed) for j in range(z.shape[1])]
