@@ -19,7 +19,7 @@ from .shift import age_shift_vector, age_edit, encode_codes, controls_age, EDITS
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'face_models_dir', 'to_uint8', 'IndependentScorers', 'stratified_sample',
-           'benchmark_metrics', 'check_split', 'run_cache', 'fit_shift_vector', 'shipped_model', 'edit_settings',
+           'benchmark_metrics', 'run_record', 'check_split', 'fit_shift_vector', 'shipped_model', 'edit_settings',
            'disentanglement', 'split_recon_metrics', 'edit_sample', 'score_edits', 'evaluate', 'comparison_table',
            'align_face', 'photo_progression']
 
@@ -85,19 +85,20 @@ def benchmark_metrics(targets, est_ages, distances, input_est_ages, input_true_a
                               retention_per_target=(dist < SAME_PERSON).mean(0).round(3).tolist()))
 
 # %% ../nbs/13_evaluate.ipynb #80f781fe
-def _run_record(run) -> tuple:
-    "(cache fingerprint, ids of the training faces) that a run folder or checkpoint file recorded; None where it recorded none."
+def run_record(run) -> dict:
+    "What a run folder or checkpoint file recorded of its data, read once: `fingerprint`, `train_faces` (ids) and `cache` (None where absent)."
     p = Path(run)
     ck = p/'checkpoints'/'last.pt' if p.is_dir() else p
     rec = torch.load(ck, map_location='cpu', weights_only=True) if ck.is_file() else {}
     fp = rec.get('data_fingerprint')
     if fp is None and p.is_dir() and (p/'config.json').is_file(): fp = json.loads((p/'config.json').read_text()).get('data_fingerprint')
     ids = rec.get('train_faces')
-    return fp, (None if ids is None else ids.numpy())
+    return dict(fingerprint=fp, train_faces=None if ids is None else ids.numpy(), cache=rec.get('train_config', {}).get('data'))
 
-def check_split(run, data:FaceData, split:str, allow_other_split:bool=False) -> dict:
-    "How the faces of `split` relate to the run's training faces; refuses to score training faces unless allowed."
-    fp, ids = _run_record(run) if run is not None else (None, None)
+def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, record:dict=None) -> dict:
+    "How the faces of `split` relate to the run's training faces (`record`: its `run_record`); refuses to score training faces unless allowed."
+    record = record or (run_record(run) if run is not None else {})
+    fp, ids = record.get('fingerprint'), record.get('train_faces')
     here = data.fingerprint
     overlap = None if ids is None else int(np.isin(data.face_ids(split), ids).sum())
     if fp and compare_fingerprints(fp, here) == 'same_splits': rel = 'same_splits'
@@ -114,14 +115,9 @@ def check_split(run, data:FaceData, split:str, allow_other_split:bool=False) -> 
                 cross_dataset=bool(fp) and fp.get('dataset') != here.get('dataset'))
 
 # %% ../nbs/13_evaluate.ipynb #f9a319bc
-def run_cache(run):
-    "The cache a run (folder or checkpoint file) was trained on, from its checkpoint, or None."
-    p = Path(run); ck = p/'checkpoints'/'last.pt' if p.is_dir() else p
-    return torch.load(ck, map_location='cpu', weights_only=True).get('train_config', {}).get('data') if ck.is_file() else None
-
-def fit_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000) -> np.ndarray:
+def fit_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000, record:dict=None) -> np.ndarray:
     "A posthoc model's regression shift vector, from up to `n` training faces of the run's own cache (else of `data`)."
-    cache = run_cache(run) if run is not None else None
+    cache = (record or (run_record(run) if run is not None else {})).get('cache')
     src = FaceData(cache) if cache and is_cache(cache) else data
     if src is None: raise ValueError(f"the run '{run}' needs its training cache ('{cache}') to fit its age shift vector, and it is not there")
     if len(src.splits['train']) < 2: raise ValueError(f"the cache '{src.cache}' has {len(src.splits['train'])} training faces: too few to fit an age shift vector")
@@ -216,10 +212,11 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     if data.size != model.cfg.image_size: raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
     rows = data.splits[split]
     if len(rows) == 0: raise ValueError(f"cache '{cache}' has no {split} split")
-    data_check = check_split(run, data, split, allow_other_split)
+    record = run_record(run) if run is not None else {}                               # the checkpoint's data record, read once
+    data_check = check_split(run, data, split, allow_other_split, record)
     recon = split_recon_metrics(model, data, rows, device=device)                       # the autoencoder's own output, whole split
     codes, ages, genders = encode_codes(model, data, split, device=device)
-    vector = fit_shift_vector(model, run, data, device) if controls_age(model) == 'shift' else None
+    vector = fit_shift_vector(model, run, data, device, record=record) if controls_age(model) == 'shift' else None
     sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
     ins, recs, outs = edit_sample(model, data, sample, targets, vector, edit, gain, device, progress)
     sc = score_edits(scorers, ins, recs, outs, progress)
