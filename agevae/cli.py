@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse, sys
 from pathlib import Path
 from .datasets import DATASETS, LAYOUTS
+from .preprocess import CROPS
 
 # %% auto #0
 __all__ = ['summary', 'parser', 'main']
@@ -130,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument('--age-min', type=float, default=0); q.add_argument('--age-max', type=float, default=120)
     q.add_argument('--min-face-score', type=float, default=1.0, help='IMDB-WIKI face score threshold')
     q.add_argument('--margin', type=float, default=0.4, help='face-box crop margin (fraction of the box side)')
-    q.add_argument('--crop', default='auto', choices=('auto', 'center', 'box'))
+    q.add_argument('--crop', default='auto', choices=CROPS)
     q.set_defaults(func=_prepare)
     e = sub.add_parser('explore', help='draw the data-exploration figures of a cache')
     e.add_argument('--data', required=True, help='cache folder (from agevae prepare)')

@@ -17,10 +17,12 @@ from .datasets import load_faces, FACE_COLUMNS
 from .synthetic import render_face, SYNTHETIC_FACTORS
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'PrepareConfig', 'to_rgb', 'square_box', 'landmarks_box', 'load_face',
-           'load_photo', 'filter_reasons', 'is_cache', 'prepare', 'read_cache', 'prepare_dataset']
+__all__ = ['CROPS', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'PrepareConfig', 'to_rgb', 'square_box', 'landmarks_box',
+           'load_face', 'load_photo', 'filter_reasons', 'is_cache', 'prepare', 'read_cache', 'prepare_dataset']
 
 # %% ../nbs/04_preprocess.ipynb #4662d628
+CROPS = ('auto', 'center', 'box')   # ways to frame a face (agevae prepare --crop)
+
 @dataclass
 class PrepareConfig:
     size: int = 64                 # side of the cached square images (models use 64, 128 or 256)
@@ -34,7 +36,7 @@ class PrepareConfig:
 
     def __post_init__(self):
         if not 8 <= self.size <= 1024: raise ValueError(f'size must be between 8 and 1024 pixels, got {self.size}')
-        if self.crop not in ('auto', 'center', 'box'): raise ValueError(f"crop must be 'auto', 'center' or 'box', got {self.crop!r}")
+        if self.crop not in CROPS: raise ValueError(f"crop must be one of {CROPS}, got {self.crop!r}")
         if self.age_min > self.age_max: raise ValueError(f'age_min {self.age_min} > age_max {self.age_max}')
         if self.margin < 0: raise ValueError(f'margin must be >= 0, got {self.margin}')
 
