@@ -285,16 +285,12 @@ def comparison_table(evals:dict) -> str:
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/13_evaluate.ipynb #9fae4e89
-def align_face(path, size:int, padding:float=0.25):
-    "The largest face in the photo at `path`, aligned on 5 landmarks: (size, size, 3) uint8."
-    import dlib
-    from agevae.preprocess import load_photo
-    img = np.ascontiguousarray(load_photo(path))           # a one-line ValueError for a missing, broken or oversized file
-    dets = dlib.get_frontal_face_detector()(img, 1)
-    if len(dets) == 0: raise ValueError(f"no face found in '{path}' (dlib's frontal face detector); try a clearer, frontal photo")
-    box = max(dets, key=lambda r: r.width() * r.height())
-    shape = dlib.shape_predictor(str(face_models_dir()/'shape_predictor_5_face_landmarks.dat'))(img, box)
-    return np.asarray(dlib.get_face_chip(img, shape, size=size, padding=padding))
+def align_face(path, size:int):
+    "The largest face in the photo at `path`, framed as `agevae prepare --crop align` frames it (`agevae.preprocess.align_photo`): (size, size, 3) uint8."
+    from agevae.preprocess import load_photo, align_photo
+    face, _ = align_photo(load_photo(path), size)           # load_photo: a one-line ValueError for a missing, broken or oversized file
+    if face is None: raise ValueError(f"no face found in '{path}' (dlib's frontal face detector); try a clearer, frontal photo")
+    return face
 
 @torch.no_grad()
 def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, gender:int=None, device='cpu', edit:str=None, gain:float=None):

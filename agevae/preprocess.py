@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_preprocess.ipynb #da917f4d
 from __future__ import annotations
-import hashlib, json, os, re, shutil, sys, time, warnings
+import hashlib, importlib.util, json, os, re, shutil, sys, time, warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -17,11 +17,12 @@ from .datasets import load_faces, FACE_COLUMNS
 from .synthetic import render_face, SYNTHETIC_FACTORS
 
 # %% auto #0
-__all__ = ['CROPS', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'PrepareConfig', 'to_rgb', 'square_box', 'landmarks_box',
-           'load_face', 'load_photo', 'filter_reasons', 'is_cache', 'prepare', 'read_cache', 'prepare_dataset']
+__all__ = ['CROPS', 'FACE_TEMPLATE', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'PrepareConfig', 'to_rgb', 'square_box',
+           'landmarks_box', 'similarity_transform', 'align_to_template', 'face_landmarks', 'align_photo', 'load_face',
+           'load_photo', 'filter_reasons', 'is_cache', 'prepare', 'read_cache', 'prepare_dataset']
 
 # %% ../nbs/04_preprocess.ipynb #4662d628
-CROPS = ('auto', 'center', 'box')   # ways to frame a face (agevae prepare --crop)
+CROPS = ('auto', 'center', 'box', 'align')   # ways to frame a face (agevae prepare --crop)
 
 @dataclass
 class PrepareConfig:
@@ -31,7 +32,8 @@ class PrepareConfig:
     age_max: float = 120
     min_face_score: float = 1.0    # IMDB-WIKI: faces scoring lower are skipped as low_face_score
     margin: float = 0.4            # face-box / landmark crops grow by this fraction of the box side on each side
-    crop: str = 'auto'             # auto: face box or landmarks where the table has them, else centre square; or center | box
+    crop: str = 'auto'             # auto: face box or landmarks where the table has them, else centre square; or center | box;
+                                   # align: dlib's 5 landmarks onto FACE_TEMPLATE, UTKFace's own framing (needs the 'eval' extra)
     workers: int = 0               # decoding processes; 0: one per CPU core
 
     def __post_init__(self):
@@ -71,6 +73,68 @@ def landmarks_box(points):
     p = np.asarray(points, dtype=float).reshape(-1, 2)
     return (*p.min(0), *p.max(0))
 
+# %% ../nbs/04_preprocess.ipynb #02ebfe6f
+# dlib's 5 landmarks (outer and inner corner of the eye on the image's right, the same on its left, base of the nose)
+# in a UTKFace chip, as fractions of its side, pixel centres at (i + 0.5) / side: the mean over the 494 of 500 random
+# training chips of data/utkface-64 (seed 0) with a face found, measured by benchmarks/face_template.py
+FACE_TEMPLATE = np.array([[0.7619, 0.3013], [0.6085, 0.3103], [0.2250, 0.3011], [0.3779, 0.3103], [0.4925, 0.5918]])
+
+def similarity_transform(src, dst) -> np.ndarray:
+    "The least-squares similarity (rotation, uniform scale, shift; no reflection) taking points `src` (N, 2) onto `dst` (N, 2), as a 2×3 matrix (Umeyama 1991)."
+    src, dst = np.asarray(src, float), np.asarray(dst, float)
+    s, d = src - src.mean(0), dst - dst.mean(0)                                   # centred (N, 2)
+    u, sig, vt = np.linalg.svd(d.T @ s / len(src))                                # cross-covariance (2, 2)
+    e = np.array([1.0, -1.0 if np.linalg.det(u) * np.linalg.det(vt) < 0 else 1.0])  # turn a reflection into a rotation
+    a = (u * e) @ vt * ((sig * e).sum() / s.var(0).sum())                         # scale × rotation (2, 2)
+    return np.hstack([a, (dst.mean(0) - a @ src.mean(0))[:, None]])
+
+# %% ../nbs/04_preprocess.ipynb #12c3b782
+def align_to_template(img:np.ndarray, landmarks, size:int, template=FACE_TEMPLATE):
+    "`img` (H, W, 3) uint8 warped so that `landmarks` (5, 2) land on `template`, edge pixels repeated outside it: ((size, size, 3) uint8, the crop's side in `img` pixels)."
+    m = similarity_transform(np.asarray(template, float) * size, np.asarray(landmarks, float) + 0.5)   # output → input, pixel centres at +0.5
+    side = size * np.sqrt(abs(np.linalg.det(m[:, :2])))                           # input pixels across the crop
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]]) @ m[:, :2].T + m[:, 2]
+    (x0, y0), (x1, y1) = np.floor(corners.min(0)).astype(int) - 3, np.ceil(corners.max(0)).astype(int) + 3   # + the filter's reach
+    h, w = img.shape[:2]
+    region = img[np.ix_(np.clip(np.arange(y0, y1), 0, h - 1), np.clip(np.arange(x0, x1), 0, w - 1))]   # the part the crop covers, edges repeated
+    m[:, 2] -= (x0, y0)
+    k = int(np.clip(round(side / size), 1, 8))            # warp at k × size, then downsample with LANCZOS as the other crops are
+    m[:, :2] /= k
+    im = Image.fromarray(np.ascontiguousarray(region)).transform((k * size, k * size), Image.AFFINE, tuple(m.ravel()), Image.BICUBIC)
+    return np.asarray(im.resize((size, size), Image.LANCZOS) if k > 1 else im), float(side)
+
+# %% ../nbs/04_preprocess.ipynb #ceebe7ed
+_FACE_MODELS = {}                  # dlib and its models, loaded once per process (prepare's forked workers inherit them)
+
+def _face_models():
+    "(dlib, its frontal face detector, its 5-point landmark predictor); a one-line ModuleNotFoundError naming the extra where absent."
+    if not _FACE_MODELS:
+        spec = importlib.util.find_spec('face_recognition_models')
+        if importlib.util.find_spec('dlib') is None or spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("face alignment (crop='align') needs dlib and face-recognition-models (agevae's 'eval' extra)")
+        import dlib
+        model = Path(list(spec.submodule_search_locations)[0])/'models'/'shape_predictor_5_face_landmarks.dat'
+        _FACE_MODELS.update(dlib=dlib, detector=dlib.get_frontal_face_detector(), predictor=dlib.shape_predictor(str(model)))
+    return _FACE_MODELS['dlib'], _FACE_MODELS['detector'], _FACE_MODELS['predictor']
+
+# %% ../nbs/04_preprocess.ipynb #619f6ef6
+def face_landmarks(img:np.ndarray, max_side:int=1000):
+    "dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found."
+    dlib, detector, predictor = _face_models()
+    img = np.ascontiguousarray(img); h, w = img.shape[:2]
+    s = min(1.0, max_side / max(h, w))                    # detect on at most max_side pixels (a 12 MP photo: 1000 × 750)
+    small = img if s == 1 else np.asarray(Image.fromarray(img).resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR))
+    dets = detector(small, 0) or detector(small, 1)       # upsampled once only where nothing is found: faces down to ~40 px
+    if not dets: return None
+    r = max(dets, key=lambda r: r.area())
+    box = dlib.rectangle(*(int(round(v / s)) for v in (r.left(), r.top(), r.right(), r.bottom())))
+    return np.array([(p.x, p.y) for p in predictor(img, box).parts()], float)
+
+def align_photo(img:np.ndarray, size:int):
+    "The largest face in `img` (H, W, 3) uint8 framed like a UTKFace chip: ((size, size, 3) uint8, the crop's side in `img` pixels), or (None, 0) where no face is found."
+    points = face_landmarks(img)
+    return (None, 0.0) if points is None else align_to_template(img, points, size)
+
 # %% ../nbs/04_preprocess.ipynb #394693b9
 MAX_PIXELS = 89_478_485          # PIL's default Image.MAX_IMAGE_PIXELS; larger images are skipped as too_many_pixels
 
@@ -81,7 +145,8 @@ SKIP_REASONS = dict(
     missing_file='file does not exist', empty_file='zero-byte file', not_an_image='not a readable image format',
     too_many_pixels=f'more than MAX_PIXELS ({MAX_PIXELS:,}) pixels: a decompression bomb or far larger than a face photo',
     truncated='image data ends early', unreadable='image could not be decoded (any other decoder error)',
-    bad_box='face box empty or outside the image', too_small='crop smaller than min_side')
+    bad_box='face box empty or outside the image', too_small='crop smaller than min_side',
+    face_not_found="crop='align': dlib's face detector found no face")
 
 def _decode(path, max_pixels:int=MAX_PIXELS, draft=None):
     "(8-bit RGB image, None, '') or (None, reason, detail) for one image file; never raises on bad data."
@@ -107,10 +172,13 @@ def _decode(path, max_pixels:int=MAX_PIXELS, draft=None):
         return None, 'truncated' if ends_early else 'unreadable', f'{type(e).__name__}: {msg}'
 
 # %% ../nbs/04_preprocess.ipynb #e3389487
-def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32, max_pixels:int=MAX_PIXELS):
-    "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file."
-    im, reason, _ = _decode(path, max_pixels, draft=(2 * size, 2 * size) if box is None else None)
+def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32, max_pixels:int=MAX_PIXELS, align:bool=False):
+    "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file; `align`: framed on the face's landmarks (`align_photo`), not `box`."
+    im, reason, _ = _decode(path, max_pixels, draft=(2 * size, 2 * size) if box is None and not align else None)
     if reason: return None, reason
+    if align:
+        px, side = align_photo(np.asarray(im), size)
+        return (None, 'face_not_found') if px is None else (None, 'too_small') if side < min_side else (px, None)
     try: l, t, r, b = square_box(*im.size, box, margin)
     except ValueError: return None, 'bad_box'
     if r <= 0 or b <= 0 or l >= im.size[0] or t >= im.size[1]: return None, 'bad_box'
@@ -151,7 +219,7 @@ def _spec(row:dict, cfg:PrepareConfig):
     "What a worker needs to produce one image from a table row."
     if str(row['path']).startswith('synthetic:'): return ('synthetic', {k: row[k] for k in SYNTHETIC_FACTORS})
     box = None
-    if cfg.crop != 'center':
+    if cfg.crop in ('auto', 'box'):
         if isinstance(row.get('bbox'), (tuple, list)): box = tuple(row['bbox'])
         elif row.get('landmarks') is not None and not (isinstance(row.get('landmarks'), float)): box = landmarks_box(row['landmarks'])
     return ('file', row['path'], box)
@@ -159,10 +227,11 @@ def _spec(row:dict, cfg:PrepareConfig):
 def _work(args):
     i, spec, cfg = args
     if spec[0] == 'synthetic': return i, render_face(spec[1], cfg.size), None
-    return (i, *load_face(spec[1], cfg.size, spec[2], cfg.margin, cfg.min_side))
+    return (i, *load_face(spec[1], cfg.size, spec[2], cfg.margin, cfg.min_side, align=cfg.crop == 'align'))
 
 def _cache_key(table, cfg, specs) -> str:
     h = hashlib.sha256(json.dumps({k: v for k, v in asdict(cfg).items() if k != 'workers'}, sort_keys=True).encode())
+    if cfg.crop == 'align': h.update(FACE_TEMPLATE.tobytes())             # a new template is a new framing
     h.update(pd.util.hash_pandas_object(table[['path', 'age', 'gender', 'race', 'person', 'split']].astype(str), index=False).values.tobytes())
     for s in specs:
         if s[0] == 'file':
@@ -202,6 +271,7 @@ def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, r
         if old.get('key') == key:
             print(f"cache '{out}' is up to date ({old['kept']} faces); reusing it", file=sys.stderr)
             return old
+    if cfg.crop == 'align': _face_models()              # fail early without dlib; loaded once, before the workers fork
     tmp = partial_dir(out)
     try:
         images = np.lib.format.open_memmap(tmp/'images.npy', mode='w+', dtype=np.uint8, shape=(len(cand), 3, cfg.size, cfg.size))

@@ -44,7 +44,10 @@ def main():
     ap.add_argument('--table', default='figures/utkface/ablation_64.csv')
     a = ap.parse_args()
     run = Path(a.run or f'runs/ablation/{a.name}')
-    if not (run/'summary.json').exists():
+    def finished():
+        s = json.loads((run/'summary.json').read_text()) if (run/'summary.json').exists() else None
+        return s is not None and not s.get('interrupted') and s['steps'] >= s['total_steps']
+    if not finished():
         cfg = json.loads(Path(a.config).read_text()) if a.config else {}
         m, t = dict(cfg.get('model', {})), dict(cfg.get('train', {}))
         for kv in a.set:
@@ -53,9 +56,16 @@ def main():
             (m if sec == 'model' else t)[k] = parse_value(val)
         m['image_size'] = read_cache(a.data)[2]['size']
         t.update(data=a.data, out=str(run), sample_every=0, **({'steps': a.steps} if a.steps else {}))
+        spent = run/'.train_seconds_partial.json'                        # wall time of interrupted attempts, added up over resumes
+        before = json.loads(spent.read_text())['seconds'] if spent.exists() else 0.0
         t0 = time.time()
-        train(TrainConfig(**t), VAEConfig.from_dict(m), resume=(run/'checkpoints'/'last.pt').exists())
-        (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t0, command='python ' + ' '.join(sys.argv))))
+        summary = train(TrainConfig(**t), VAEConfig.from_dict(m), resume=(run/'checkpoints'/'last.pt').exists())
+        secs = before + time.time() - t0
+        if summary['interrupted']:
+            spent.write_text(json.dumps(dict(seconds=secs)))
+            raise SystemExit(f"training stopped by {summary['interrupted']} at step {summary['steps']}: run the same command again to resume")
+        (run/'train_seconds.json').write_text(json.dumps(dict(seconds=secs, command='python ' + ' '.join(sys.argv))))
+        spent.unlink(missing_ok=True)
     rec = json.loads((run/'train_seconds.json').read_text()) if (run/'train_seconds.json').exists() else {}
     secs = rec.get('seconds')
     steps = json.loads((run/'summary.json').read_text())['steps']

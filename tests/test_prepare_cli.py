@@ -144,3 +144,50 @@ def test_load_photo_refuses_a_bomb(tmp_path):
     assert str(bomb) in str(e.value) and f'limit of {MAX_PIXELS:,} pixels' in str(e.value)
     px = load_photo(fixtures.save_image(tmp_path/'ok.jpg', fixtures.face_pixels(0, size=(80, 60))))
     assert px.shape == (60, 80, 3) and px.dtype == np.uint8
+
+CHIP_AGES = (8, 25, 35, 45, 60, 75)          # one real UTKFace chip of each age: the first of its name in sorted order
+
+def real_chips_csv(utkface_root, d, repeat:int=1):
+    "A csv-layout copy of a few real UTKFace chips (each listed `repeat` times) and a flat grey image, in which no face can be found."
+    d.mkdir(parents=True)
+    rows = []
+    for age in CHIP_AGES:
+        src = sorted(utkface_root.glob(f'{age}_*'))[0]
+        (d/src.name).write_bytes(src.read_bytes()); rows += [dict(path=src.name, age=age, gender=int(src.name.split('_')[1]))] * repeat
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(d/'wall.png'); rows.append(dict(path='wall.png', age=30, gender=0))
+    pd.DataFrame(rows).to_csv(d/'faces.csv', index=False)
+    return d/'faces.csv'
+
+def test_prepare_crop_align_real_faces(tmp_path, utkface_root):
+    "`--crop align` frames real UTKFace chips as they already are framed; a photo without a face is a counted skip."
+    pytest.importorskip('dlib')
+    csv = real_chips_csv(utkface_root, tmp_path/'raw', repeat=11)          # 67 rows: more than 64, so 2 worker processes decode them
+    report, faces, out = prepare('csv', csv, tmp_path/'c', '--crop', 'align')
+    assert (report['kept'], report['skipped'], report['workers']) == (11 * len(CHIP_AGES), dict(face_not_found=1), 2), report
+    assert report['examples']['face_not_found'] == ['wall.png'] and 'face_not_found' in out
+    assert report['settings']['crop'] == 'align'
+    images, faces, _ = read_cache(tmp_path/'c')
+    for im, path in zip(images, faces.path):
+        plain = np.asarray(Image.open(path).convert('RGB').resize((32, 32), Image.LANCZOS)).astype(int)   # the chip's own framing
+        diff = np.abs(im.transpose(1, 2, 0).astype(int) - plain).mean()
+        assert diff < 20, f'{Path(path).name}: re-aligned chip differs from the chip by {diff:.1f} grey levels'
+
+def test_shift_frames_a_photo_as_prepare_does(tmp_path, utkface_root):
+    "`align_face` (agevae shift, the widget) gives exactly the pixels `prepare --crop align` caches; unusable photos are one-line errors."
+    pytest.importorskip('dlib')
+    from agevae.evaluate import align_face
+    prepare('csv', real_chips_csv(utkface_root, tmp_path/'raw'), tmp_path/'c', '--crop', 'align')
+    images, faces, _ = read_cache(tmp_path/'c')
+    for im, path in zip(images, faces.path): assert np.array_equal(align_face(path, 32), im.transpose(1, 2, 0)), path
+    with pytest.raises(ValueError, match="no face found in '.*wall.png'"): align_face(tmp_path/'raw'/'wall.png', 32)
+    with pytest.raises(ValueError, match="none.jpg': no such file"): align_face(tmp_path/'none.jpg', 32)
+
+def test_crop_align_without_dlib_is_one_line_error(tmp_path):
+    "Without dlib, `--crop align` exits 2 with one line naming the extra that installs it, and writes no cache."
+    csv = fixtures.make_csv(tmp_path/'raw')
+    code = "import sys; sys.modules['dlib'] = None; from agevae.cli import main; main()"       # as if dlib were not installed
+    r = subprocess.run([sys.executable, '-c', code, 'prepare', '--dataset', 'csv', '--root', str(csv), '--out', str(tmp_path/'c'),
+                        '--crop', 'align', '--workers', '1'], capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "'eval' extra" in r.stderr and 'dlib' in r.stderr
+    assert not (tmp_path/'c').exists()
