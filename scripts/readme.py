@@ -57,7 +57,15 @@ def ablation(rows):
                           f"{float(r['target_mae']):.1f}", f"{float(r['identity']):.0%}", f"{float(r['identity_recon']):.0%}",
                           f"{float(r['psnr']):.1f}", mins(r)] for r in rows])
 
-RENDERERS = dict(comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
+def alignment_check(res):
+    "benchmarks/alignment_check.py: the shipped model and the estimator on original vs re-aligned UTKFace chips."
+    head = ('64 px test faces', 'landmarks from the template (side)', 'model PSNR, D(z, own age)', 'SSIM', 'estimator MAE (years)', 'estimator bias (years)')
+    names = dict(original='original UTKFace chips', realigned='re-aligned (`--crop align`)', face_chip="dlib's get_face_chip, padding 0.25 (the old `shift` framing)")
+    dist = dict(original=res['framing']['chips_to_template'], realigned=res['framing']['realigned_to_template'])
+    return _table(head, [[names.get(k, k), _f(dist.get(k), '.3f'), f"{m['psnr']:.1f}", f"{m['ssim']:.3f}", f"{m['estimator_mae']:.1f}",
+                          f"{m['estimator_bias']:+.1f}"] for k, m in res['models'].items()])
+
+RENDERERS = dict(alignment_check=alignment_check, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
 
 def table(path:str) -> str:
     "The markdown table of the results file at `path` (relative to the repository)."

@@ -38,7 +38,8 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
     "Changing a number in a results file changes the rendered table (the rendering reads the file, not a copy)."
     poke = dict(comparison=lambda r: next(iter(r['models'].values()))['age_control'].update(spearman=0.123456),
                 synthetic_age_control=lambda r: next(iter(r['models'].values())).update(spearman=0.123456),
-                throughput=lambda r: r['rows'][0].update(fp32=123456.0))
+                throughput=lambda r: r['rows'][0].update(fp32=123456.0),
+                alignment_check=lambda r: r['models']['original'].update(ssim=0.123456))
     paths = readme.MARKER.findall(TEXT)
     assert len(paths) >= 3, paths                                               # throughput, synthetic and UTKFace tables
     for path in paths:
