@@ -45,7 +45,7 @@ class VAEConfig:
         if self.age_mode not in AGE_MODES: raise ValueError(f'unknown age_mode {self.age_mode!r}; expected one of {AGE_MODES}')
         if self.image_size not in IMAGE_SIZES: raise ValueError(f'image_size {self.image_size} not supported; expected one of {IMAGE_SIZES}')
         if self.recon_loss not in RECON_LOSSES: raise ValueError(f'unknown recon_loss {self.recon_loss!r}; expected one of {RECON_LOSSES}')
-        if self.beta < 0: raise ValueError(f'beta must be >= 0, got {self.beta}')
+        if not (math.isfinite(self.beta) and self.beta >= 0): raise ValueError(f'beta must be a finite number >= 0, got {self.beta}')
         if self.latent_dim < 1: raise ValueError(f'latent_dim must be >= 1, got {self.latent_dim}')
         if self.age_mode == 'latent' and not 1 <= self.age_units < self.latent_dim:
             raise ValueError(f'age_units must be in [1, latent_dim) for latent mode, got {self.age_units}')

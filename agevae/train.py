@@ -28,6 +28,8 @@ class TrainConfig:
     model: str = 'agevae'             # agevae | seed
     steps: int = 1000                 # optimisation steps (unless epochs > 0)
     epochs: float = 0                 # > 0: this many passes over the training split instead of `steps`
+    minutes: float = 0                # > 0: stop after this much training wall time (summed over resumes); the cosine
+                                      #      schedule then follows the time spent, and steps/epochs are only an upper bound
     batch_size: int = 128             # per process
     lr: float = 1e-3                  # peak learning rate
     optimizer: str = 'adamw'          # adam | adamw
@@ -53,6 +55,7 @@ class TrainConfig:
         for k, (v, ok) in checks.items():
             if v not in ok: raise ValueError(f'unknown {k} {v!r}; expected one of {ok}')
         if self.steps < 1 and self.epochs <= 0: raise ValueError('give steps >= 1 or epochs > 0')
+        if self.minutes < 0: raise ValueError(f'minutes must be >= 0 (0: no time budget), got {self.minutes}')
         if self.batch_size < 1 or self.lr <= 0: raise ValueError(f'batch_size and lr must be positive, got {self.batch_size}, {self.lr}')
 
 def seed_baseline_configs(image_size:int=64, **train_kw):
@@ -96,13 +99,14 @@ class BatchPlan:
 CKPT_FORMAT = 1
 
 def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg:TrainConfig,
-                    data_fingerprint:dict=None, train_faces:torch.Tensor=None):
-    "Write a checkpoint atomically (with the cache's fingerprint and the ids of the training faces, see `agevae.data.face_ids`)."
+                    data_fingerprint:dict=None, train_faces:torch.Tensor=None, elapsed_s:float=0.0):
+    "Write a checkpoint atomically (with the cache's fingerprint, the ids of the training faces, see `agevae.data.face_ids`, and the training wall time so far)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     state = dict(format=CKPT_FORMAT, step=step, model_name=model_name, model_config=_plain(asdict(model_cfg)),
                  train_config=_plain(asdict(train_cfg)), model=model.state_dict(),
                  optimizer=optimizer.state_dict() if optimizer else None, scheduler=scheduler.state_dict() if scheduler else None,
-                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces)
+                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces,
+                 elapsed_s=float(elapsed_s))
     tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
     try: torch.save(state, tmp); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
@@ -125,7 +129,7 @@ def load_checkpoint(path, model_name:str=None, model_cfg:VAEConfig=None, map_loc
     return ck
 
 # Settings a resumed run may change: how long it runs, where it writes, how often it logs, and on which device.
-RESUMABLE_CHANGES = ('steps', 'epochs', 'out', 'data', 'device', 'log_every', 'sample_every', 'ckpt_every', 'compile')
+RESUMABLE_CHANGES = ('steps', 'epochs', 'minutes', 'out', 'data', 'device', 'log_every', 'sample_every', 'ckpt_every', 'compile')
 
 def check_resume(ck:dict, cfg:TrainConfig, fingerprint:dict, path):
     "Refuse to resume checkpoint `ck` with other training settings, or on another cache, than it was started with."
@@ -240,11 +244,12 @@ def _device(name, local_rank):
     if name == 'auto': return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
     return torch.device(name)
 
-def _lr_lambda(cfg, total):
+def _lr_lambda(cfg, total, time_fraction=None):
+    "LR factor at a step: linear warm-up, then constant or cosine over the steps (or over the time budget, via `time_fraction()`)."
     def f(step):
         if step < cfg.warmup_steps: return (step + 1) / cfg.warmup_steps
         if cfg.schedule == 'constant': return 1.0
-        p = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
+        p = time_fraction() if time_fraction else (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
     return f
 
@@ -268,13 +273,16 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     Opt = torch.optim.AdamW if cfg.optimizer == 'adamw' else torch.optim.Adam
     opt = Opt(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, plan.total_steps))
+    clock = dict(before=0.0, t0=time.time())                          # training seconds of earlier attempts; this one's start
+    spent = lambda: clock['before'] + time.time() - clock['t0']
+    budget = cfg.minutes * 60
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, plan.total_steps, (lambda: spent() / budget) if budget else None))
     start = 0
     if resume and last.exists():
         ck = load_checkpoint(last, cfg.model, model_cfg, map_location=device)
         check_resume(ck, cfg, fingerprint, last)
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
-        torch.set_rng_state(ck['torch_rng']); start = ck['step']
+        torch.set_rng_state(ck['torch_rng']); start = ck['step']; clock['before'] = ck.get('elapsed_s', 0.0)
     critic = None
     if cfg.model == 'agevae' and model_cfg.age_mode == 'decoder' and model_cfg.guide_weight > 0:
         critic = AgeRegressor().to(device)
@@ -300,11 +308,12 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     for s in (signal.SIGINT, signal.SIGTERM):
         try: old[s] = signal.signal(s, on_signal)
         except ValueError: pass                                             # not the main thread
-    save = lambda step, extra=True: (save_checkpoint(last, model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces),
-                                     extra and save_checkpoint(ckdir/f'step_{step}.pt', model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces))
+    save = lambda step, extra=True: (save_checkpoint(last, model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces, spent()),
+                                     extra and save_checkpoint(ckdir/f'step_{step}.pt', model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces, spent()))
     bar = tqdm(range(start, plan.total_steps), initial=start, total=plan.total_steps, desc=f'train {cfg.model}/{model_cfg.age_mode}',
                disable=not progress or rank != 0, mininterval=1)
-    t_log, n_img, step = time.time(), 0, start
+    t_log, n_img, step, out_of_time = time.time(), 0, start, False
+    clock['t0'] = time.time()                                           # the budget counts the loop, not the set-up
     amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
     model.train()
     try:
@@ -312,6 +321,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
             if _fault and _fault.get('stop_at') == step: stop['signal'] = 'SIGINT'   # tests: as if interrupted here
             if world > 1 and _any_rank(bool(stop['signal'])): stop['signal'] = stop['signal'] or 'SIGTERM'   # all ranks stop at one step
             if stop['signal']: break
+            if budget and (_any_rank(spent() >= budget) if world > 1 else spent() >= budget): out_of_time = True; break   # budget spent: a finished run
             torch.manual_seed(int(np.random.SeedSequence([cfg.seed, 3, step, rank]).generate_state(1)[0]))
             batch = data.batch(plan.indices(step), augment_=cfg.augment, generator=_gen(device, cfg.seed, 4, step, rank))
             if cfg.channels_last: batch['x'] = batch['x'].contiguous(memory_format=torch.channels_last)
@@ -346,7 +356,8 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     if rank == 0:
         save(step, extra=False)
         sample_grids(model, data, out/'samples', 'final' if not stop['signal'] else f'{step:06d}', device=device, seed=cfg.seed)
-    summary = dict(steps=step, total_steps=plan.total_steps, interrupted=stop['signal'], world_size=world)
+    summary = dict(steps=step, total_steps=step if out_of_time else plan.total_steps, interrupted=stop['signal'], world_size=world,
+                   train_seconds=round(spent(), 1), **({'time_budget_minutes': cfg.minutes} if budget else {}))
     if world > 1: summary['param_checksums'] = _rank_checksums(model)
     if rank == 0:
         if metrics: summary['final'] = metrics.last
