@@ -107,7 +107,7 @@ def _shift(a):
 def _sweep(a):
     import signal, matplotlib; matplotlib.use('Agg')
     from agevae.sweep import run_sweep, parse_betas, summary_table, SweepStopped
-    try: s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, a.age_mode, a.param, a.workers, a.eval_n, device=a.device)
+    try: s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, a.age_mode, a.param, a.workers, a.eval_n, device=a.device, edit=a.edit, gain=a.gain)
     except SweepStopped as e:
         print(f'agevae sweep: {e}; run the same command again to continue', file=sys.stderr); sys.exit(128 + int(getattr(signal, e.signal)))
     print(summary_table(s) + f"summary: {Path(a.out)/'summary.csv'}" + (f"; figures: {Path(a.out)/'figures'}" if (s.status == 'done').any() else ''))
@@ -193,6 +193,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument('--workers', type=int, help='runs at once, one process each (default: one per GPU, else 1)')
     w.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help='a model or train setting for every run, e.g. train.steps=300 or latent_dim=16 (repeatable)')
     w.add_argument('--eval-n', type=int, default=300, help='faces in each run\'s validation benchmark')
+    _edit_flags(w)
     w.add_argument('--device', default='auto', help='auto | cpu | cuda (each worker sees only its own GPU)')
     w.set_defaults(func=_sweep)
     return p

@@ -101,6 +101,8 @@ config = {}         # 'model' and 'train' sections, as in a run's config.json
 age_mode = None     # posthoc | latent | decoder (None: the config's)
 params = {}         # more settings, e.g. {'train.steps': 300, 'model.latent_dim': 16}
 eval_n = 300        # faces in the benchmark's age-stratified sample
+edit = None         # how the benchmark edits ages: decode | residual (None: plain decoding)
+gain = None         # residual editing: how much the decoder's age change is amplified (None: 1)
 device = 'auto'     # auto | cpu | cuda"""
 
 RUN_CELLS = (
@@ -119,7 +121,7 @@ if summary['interrupted']:
     raise RuntimeError(f"stopped by {summary['interrupted']} at step {summary['steps']} of {summary['total_steps']}; the next `agevae sweep` resumes it")
 summary"""),
     ('code', "plot_losses(out/'run');"),
-    ('code', """metrics = evaluate_run(out, data, n=eval_n, device=device)
+    ('code', """metrics = evaluate_run(out, data, n=eval_n, device=device, edit=edit, gain=gain)
 {k: metrics[k] for k in ('recon', 'mig', 'age_control', 'identity')}"""),
     ('code', """from IPython.display import Image, display
 display(Image(filename=str(out/'eval'/'age_progression.png')))"""),
@@ -145,14 +147,14 @@ def mark_kernel(out):
     "Record this process (the run notebook's kernel) in `out/.kernel.pid`."
     atomic_write_text(Path(out)/KERNEL_PID, str(os.getpid()))
 
-def evaluate_run(out, data, n:int=300, device:str='auto') -> dict:
+def evaluate_run(out, data, n:int=300, device:str='auto', edit:str=None, gain:float=None) -> dict:
     "Score `out/run` on the validation split of `data` into `out/eval` (which appears only when complete)."
     from agevae.evaluate import evaluate
     if device == 'auto':
         import torch
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
     out = Path(out); tmp = partial_dir(out/'eval')
-    try: m = evaluate(out/'run', data, n=n, out=tmp, split='val', device=device, progress=False)
+    try: m = evaluate(out/'run', data, n=n, out=tmp, split='val', device=device, progress=False, edit=edit, gain=gain)
     except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
     replace_dir(tmp, out/'eval')
     return m
@@ -360,7 +362,7 @@ def _launch(beta, slot, out, template, settings, device, workers, gpus) -> _Job:
     "Start the process of β's run on worker `slot`."
     d = out/beta_dir_name(beta); d.mkdir(exist_ok=True)
     parameters = dict(beta=beta, data=settings['data'], out=str(d), config=settings['config'], age_mode=settings['age_mode'],
-                      params=settings['params'], eval_n=settings['eval_n'], device=device)
+                      params=settings['params'], eval_n=settings['eval_n'], edit=settings['edit'], gain=settings['gain'], device=device)
     atomic_write_json(d/'job.json', dict(template=str(template), parameters=parameters))
     env, attempt = worker_env(slot, workers, gpus), read_status(d).get('attempts', 0) + 1
     if (d/'run.ipynb').exists(): os.replace(d/'run.ipynb', d/f'run.attempt{attempt - 1}.ipynb')     # keep the notebook of every attempt
@@ -392,7 +394,7 @@ def _check_settings(out:Path, settings:dict):
 
 # %% ../nbs/15_sweep.ipynb #8daa1803
 def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, workers:int=None, eval_n:int=300,
-              device:str='auto', progress:bool=True, grace_s:float=300) -> pd.DataFrame:
+              device:str='auto', progress:bool=True, grace_s:float=300, edit:str=None, gain:float=None) -> pd.DataFrame:
     "Train and score one model per β, each a papermill run in its own process; returns the summary (also `out/summary.csv`) and draws `out/figures`."
     import papermill  # noqa: F401  (the runs need it: fail here, not in every run)
     from agevae.evaluate import face_models_dir
@@ -403,7 +405,11 @@ def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, wor
     betas, out, data = parse_betas(betas), Path(out).resolve(), Path(data).resolve()
     faces = read_cache(data)[1]
     if eval_n < 1: raise ValueError(f'--eval-n must be at least 1 face, got {eval_n}')
-    settings = json.loads(json.dumps(dict(data=str(data), config=read_sweep_config(config), age_mode=age_mode, params=parse_params(params), eval_n=int(eval_n))))
+    from agevae.shift import EDITS
+    if edit is not None and edit not in EDITS: raise ValueError(f'--edit must be one of {EDITS}, got {edit!r}')
+    if gain is not None and not (math.isfinite(gain) and gain > 0): raise ValueError(f'--gain must be a positive number, got {gain}')
+    settings = json.loads(json.dumps(dict(data=str(data), config=read_sweep_config(config), age_mode=age_mode, params=parse_params(params), eval_n=int(eval_n),
+                                         edit=edit, gain=None if gain is None else float(gain))))
     run_configs(1.0, data, out/'run', settings['config'], age_mode, settings['params'])     # bad settings fail now, not in every run
     gpus = visible_gpus()
     workers = workers or max(1, len(gpus))

@@ -65,13 +65,32 @@ def alignment_check(res):
     return _table(head, [[names.get(k, k), _f(dist.get(k), '.3f'), f"{m['psnr']:.1f}", f"{m['ssim']:.3f}", f"{m['estimator_mae']:.1f}",
                           f"{m['estimator_bias']:+.1f}"] for k, m in res['models'].items()])
 
-RENDERERS = dict(alignment_check=alignment_check, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
+def widget_latency(res):
+    "benchmarks/widget_latency.py: milliseconds per slider step of `AgeExplorer`."
+    head = ('faces', 'new age, median ms', 'new age, p90 ms', 'of which the decoder', 'of which the estimator', 'an age already seen', 'limit')
+    rows = []
+    for px in ('64px', '128px'):
+        for key, what in ((px, 'with the estimator reading'), (f'{px}_image_only', 'image only')):
+            if key not in res: continue
+            m = res[key]
+            rows.append([f'{px[:-2]} px, {what}', f"{m['new_age']['median_ms']:.1f}", f"{m['new_age']['p90_ms']:.1f}", f"{m['decoder']['median_ms']:.1f}",
+                         _f(m.get('estimator', {}).get('median_ms'), '.1f'), f"{m['cached_age']['median_ms']:.2f}", f"{res['limits_ms'][px]:.0f}"])
+    return _table(head, rows)
+
+def sweep_summary(path):
+    "A β sweep's summary.csv (agevae sweep): one row per β; ★ marks the PSNR vs target-age MAE Pareto front."
+    from agevae.sweep import summary_table
+    return summary_table(path).rstrip('\n')
+
+RENDERERS = dict(alignment_check=alignment_check, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
 
 def table(path:str) -> str:
     "The markdown table of the results file at `path` (relative to the repository)."
     p = ROOT/path
     if not p.is_file(): raise FileNotFoundError(f"README table source '{path}' does not exist (nbs/index.ipynb names it)")
-    if p.suffix == '.csv': return ablation(list(csv.DictReader(io.StringIO(p.read_text()))))
+    if p.suffix == '.csv':
+        rows = list(csv.DictReader(io.StringIO(p.read_text())))
+        return sweep_summary(p) if rows and 'age_control.spearman' in rows[0] else ablation(rows)
     res = json.loads(p.read_text())
     if res.get('kind') not in RENDERERS: raise ValueError(f"'{path}': unknown results kind {res.get('kind')!r}; expected one of {sorted(RENDERERS)}")
     return RENDERERS[res['kind']](res)

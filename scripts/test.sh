@@ -31,6 +31,9 @@ before=$(snapshot)
 echo "== nbdev-test (inline notebook tests; slow and gpu cells skipped)"
 nbdev-test --n-workers 2 --timing
 
+echo "== chromium for the widget's real-browser test (the test skips, saying why, if this fails)"
+bash scripts/setup_browser.sh || echo "WARNING: chromium could not be installed; tests/test_widgets.py's browser test will skip"
+
 echo "== pytest"
 python -m pytest -q -rs "$@"
 if [ "$(snapshot)" != "$before" ]; then

@@ -39,7 +39,8 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
     poke = dict(comparison=lambda r: next(iter(r['models'].values()))['age_control'].update(spearman=0.123456),
                 synthetic_age_control=lambda r: next(iter(r['models'].values())).update(spearman=0.123456),
                 throughput=lambda r: r['rows'][0].update(fp32=123456.0),
-                alignment_check=lambda r: r['models']['original'].update(ssim=0.123456))
+                alignment_check=lambda r: r['models']['original'].update(ssim=0.123456),
+                widget_latency=lambda r: r['64px']['new_age'].update(p90_ms=0.123456))
     paths = readme.MARKER.findall(TEXT)
     assert len(paths) >= 3, paths                                               # throughput, synthetic and UTKFace tables
     for path in paths:
@@ -47,7 +48,8 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
         if path.endswith('.csv'):
             lines = (ROOT/path).read_text().split('\n')
             row = next(csv.DictReader(io.StringIO('\n'.join(lines[:2]))))
-            name, text = 'r.csv', (ROOT/path).read_text().replace(lines[1], lines[1].replace(f",{row['spearman']},", ',0.123456,', 1), 1)
+            col = 'spearman' if 'spearman' in row else 'age_control.spearman'                  # the ablation table or a sweep summary
+            name, text = 'r.csv', (ROOT/path).read_text().replace(lines[1], lines[1].replace(f",{row[col]},", ',0.123456,', 1), 1)
         else:
             res = json.loads((ROOT/path).read_text()); poke[res['kind']](res); name, text = 'r.json', json.dumps(res)
         (tmp_path/name).write_text(text)

@@ -13,7 +13,7 @@ def sweep_cmd(*args): return [sys.executable, '-c', 'from agevae.cli import main
 
 def sweep_args(d, out, betas, steps=4):
     return [f'--betas={betas}', '--data', d/'cache', '--out', out, '--config', d/'cfg.json', '--age-mode', 'posthoc', '--workers', 2,
-            '--eval-n', 4, '--param', f'train.steps={steps}']
+            '--eval-n', 4, '--param', f'train.steps={steps}', '--edit', 'residual', '--gain', 2]
 
 def status(out, beta): return json.loads((Path(out)/f'beta={beta}'/'status.json').read_text())
 
@@ -49,6 +49,7 @@ def test_two_beta_sweep_end_to_end(swept):
     for col in ('recon.psnr', 'mig.age', 'age_control.target_mae', 'age_control.spearman', 'identity.retention', 'wall_s'):
         assert pd.notna(done[col]), col
     assert done.notebook == 'beta=2/run.ipynb' and (out/done.notebook).exists() and (out/'beta=2'/'eval'/'metrics.json').exists()
+    assert json.loads((out/'beta=2'/'eval'/'metrics.json').read_text())['edit'] == dict(kind='residual', gain=2.0)   # --edit/--gain reach the benchmark
     assert (out/'beta=2'/'run'/'checkpoints'/'last.pt').exists()
     assert sorted(p.name for p in (out/'figures').iterdir()) == ['sweep_metrics.png', 'sweep_tradeoff.png']
     assert 'β=2: done' in r.stdout and '| 2 | done |' in r.stdout, r.stdout          # progress lines and the summary table
