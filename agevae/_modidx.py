@@ -255,6 +255,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'agevae.train._dist': ('train.html#_dist', 'agevae/train.py'),
                               'agevae.train._gen': ('train.html#_gen', 'agevae/train.py'),
                               'agevae.train._lr_lambda': ('train.html#_lr_lambda', 'agevae/train.py'),
+                              'agevae.train._max_rank': ('train.html#_max_rank', 'agevae/train.py'),
                               'agevae.train._plain': ('train.html#_plain', 'agevae/train.py'),
                               'agevae.train._rank_checksums': ('train.html#_rank_checksums', 'agevae/train.py'),
                               'agevae.train.check_resume': ('train.html#check_resume', 'agevae/train.py'),

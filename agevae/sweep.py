@@ -91,7 +91,8 @@ def run_configs(beta:float, data, out, config=None, age_mode:str=None, params=No
     t.update(data=str(data), out=str(out), model=name, **({'device': device} if device else {}))
     bad = sorted(set(t) - _known()['train'])
     if bad: raise ValueError(f"unknown train setting(s) {bad}; known: {sorted(_known()['train'])}")
-    return VAEConfig.from_dict(m), TrainConfig(**t)
+    try: return VAEConfig.from_dict(m), TrainConfig(**t)
+    except TypeError as e: raise ValueError(f'a setting has the wrong type ({e}); check --param and the config file') from None
 
 # %% ../nbs/15_sweep.ipynb #d2c1c577
 RUN_PARAMETERS = """beta = 4.0          # KL weight: the value this run tries
@@ -405,13 +406,14 @@ def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, wor
     betas, out, data = parse_betas(betas), Path(out).resolve(), Path(data).resolve()
     faces = read_cache(data)[1]
     if eval_n < 1: raise ValueError(f'--eval-n must be at least 1 face, got {eval_n}')
+    if not (faces.split == 'val').any(): raise ValueError(f"the cache '{data}' has no validation faces: a sweep scores every run on them")
     from agevae.shift import EDITS
     if edit is not None and edit not in EDITS: raise ValueError(f'--edit must be one of {EDITS}, got {edit!r}')
     if gain is not None and not (math.isfinite(gain) and gain > 0): raise ValueError(f'--gain must be a positive number, got {gain}')
     settings = json.loads(json.dumps(dict(data=str(data), config=read_sweep_config(config), age_mode=age_mode, params=parse_params(params), eval_n=int(eval_n),
                                          edit=edit, gain=None if gain is None else float(gain))))
     run_configs(1.0, data, out/'run', settings['config'], age_mode, settings['params'])     # bad settings fail now, not in every run
-    gpus = visible_gpus()
+    gpus = [] if device == 'cpu' else visible_gpus()                   # --device cpu: CPU workers, each with its share of the cores
     workers = workers or max(1, len(gpus))
     if workers < 1: raise ValueError(f'--workers must be at least 1, got {workers}')
     out.mkdir(parents=True, exist_ok=True)
@@ -458,7 +460,7 @@ def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s
         for job in running.values():                                        # only after an error here: stop the runs
             job.proc.terminate()
             try: job.proc.wait(grace_s)
-            except subprocess.TimeoutExpired: job.proc.kill()
+            except subprocess.TimeoutExpired: job.proc.kill(); job.proc.wait()
             _finish(job)
         for s, h in old.items(): signal.signal(s, h)
         show.close()

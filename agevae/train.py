@@ -55,7 +55,8 @@ class TrainConfig:
         for k, (v, ok) in checks.items():
             if v not in ok: raise ValueError(f'unknown {k} {v!r}; expected one of {ok}')
         if self.steps < 1 and self.epochs <= 0: raise ValueError('give steps >= 1 or epochs > 0')
-        if self.minutes < 0: raise ValueError(f'minutes must be >= 0 (0: no time budget), got {self.minutes}')
+        if not (isinstance(self.minutes, (int, float)) and math.isfinite(self.minutes) and self.minutes >= 0):
+            raise ValueError(f'minutes must be a finite number >= 0 (0: no time budget), got {self.minutes!r}')
         if self.batch_size < 1 or self.lr <= 0: raise ValueError(f'batch_size and lr must be positive, got {self.batch_size}, {self.lr}')
 
 def seed_baseline_configs(image_size:int=64, **train_kw):
@@ -273,10 +274,10 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     Opt = torch.optim.AdamW if cfg.optimizer == 'adamw' else torch.optim.Adam
     opt = Opt(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    clock = dict(before=0.0, t0=time.time())                          # training seconds of earlier attempts; this one's start
-    spent = lambda: clock['before'] + time.time() - clock['t0']
+    clock = dict(before=0.0, t0=time.monotonic(), now=0.0)             # seconds of earlier attempts; this one's start; at this step
+    spent = lambda: clock['before'] + time.monotonic() - clock['t0']
     budget = cfg.minutes * 60
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, plan.total_steps, (lambda: spent() / budget) if budget else None))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, plan.total_steps, (lambda: clock['now'] / budget) if budget else None))
     start = 0
     if resume and last.exists():
         ck = load_checkpoint(last, cfg.model, model_cfg, map_location=device)
@@ -313,7 +314,8 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     bar = tqdm(range(start, plan.total_steps), initial=start, total=plan.total_steps, desc=f'train {cfg.model}/{model_cfg.age_mode}',
                disable=not progress or rank != 0, mininterval=1)
     t_log, n_img, step, out_of_time = time.time(), 0, start, False
-    clock['t0'] = time.time()                                           # the budget counts the loop, not the set-up
+    clock['t0'] = time.monotonic()                                      # the budget counts the loop, not the set-up
+    if rank == 0: (out/'summary.json').unlink(missing_ok=True)          # an earlier attempt's summary must not outlive a killed resume
     amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
     model.train()
     try:
@@ -321,7 +323,9 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
             if _fault and _fault.get('stop_at') == step: stop['signal'] = 'SIGINT'   # tests: as if interrupted here
             if world > 1 and _any_rank(bool(stop['signal'])): stop['signal'] = stop['signal'] or 'SIGTERM'   # all ranks stop at one step
             if stop['signal']: break
-            if budget and (_any_rank(spent() >= budget) if world > 1 else spent() >= budget): out_of_time = True; break   # budget spent: a finished run
+            if budget:                                                  # one clock for all ranks: the same LR and the same last step
+                clock['now'] = _max_rank(spent()) if world > 1 else spent()
+                if clock['now'] >= budget: out_of_time = True; break    # the budget is spent: a finished run
             torch.manual_seed(int(np.random.SeedSequence([cfg.seed, 3, step, rank]).generate_state(1)[0]))
             batch = data.batch(plan.indices(step), augment_=cfg.augment, generator=_gen(device, cfg.seed, 4, step, rank))
             if cfg.channels_last: batch['x'] = batch['x'].contiguous(memory_format=torch.channels_last)
@@ -364,6 +368,12 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
         atomic_write_json(out/'summary.json', summary)
         if stop['signal']: print(f"stopped by {stop['signal']} at step {step}; checkpoint '{last}' written: continue with --resume", file=sys.stderr)
     return summary
+
+def _max_rank(v:float) -> float:
+    "The largest of every process's `v`."
+    t = torch.tensor([float(v)], dtype=torch.float64, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return float(t.item())
 
 def _any_rank(flag:bool) -> bool:
     "Whether `flag` is set on any process (so that all stop together instead of deadlocking)."

@@ -274,7 +274,7 @@ def use_photo(self:AgeExplorer, name:str, content:bytes) -> bool:
     "Make the face in the photo `content` (a file called `name`) the input; False, with the reason in the widget, where there is none."
     from agevae.evaluate import align_face
     with tempfile.TemporaryDirectory() as d:
-        p = Path(d)/(Path(name).name or 'upload'); p.write_bytes(bytes(content))
+        p = Path(d)/('upload' + Path(name).suffix[:10]); p.write_bytes(bytes(content))   # a fixed name: any uploaded name is safe
         try: im = align_face(p, self.size)
         except ImportError: self._say("uploading a photo needs dlib to find the face: pip install 'agevae[eval]'", error=True); return False
         except (ValueError, OSError) as e: self._say(str(e).replace(str(p), name), error=True); return False
@@ -287,7 +287,10 @@ def use_photo(self:AgeExplorer, name:str, content:bytes) -> bool:
 
 @patch
 def _on_upload(self:AgeExplorer, change):
-    for f in change['new'][:1]: self.use_photo(f['name'], f['content'])
+    if not change['new']: return
+    f = change['new'][0]
+    self.use_photo(f['name'], f['content'])
+    self.upload.value = ()                                              # so that uploading the same file again is seen as a change
 
 # %% ../nbs/16_widgets.ipynb #a1f60039
 @patch

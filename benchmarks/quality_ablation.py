@@ -60,7 +60,7 @@ def main():
         before = json.loads(spent.read_text())['seconds'] if spent.exists() else 0.0
         t0 = time.time()
         summary = train(TrainConfig(**t), VAEConfig.from_dict(m), resume=(run/'checkpoints'/'last.pt').exists())
-        secs = before + time.time() - t0
+        secs = summary.get('train_seconds', before + time.time() - t0)      # the loop's wall time, summed over resumes by train itself
         if summary['interrupted']:
             spent.write_text(json.dumps(dict(seconds=secs)))
             raise SystemExit(f"training stopped by {summary['interrupted']} at step {summary['steps']}: run the same command again to resume")

@@ -50,7 +50,8 @@ Training: {json.dumps({k: v for k, v in t.items() if k not in ('data', 'out')})}
 
 Editing ages (`edit.json`): {'plain decoding, D(z, target)' if edit['kind'] == 'decode' else f"residual, x + {edit['gain']:g}·(D(z, target) − D(z, own age))"}.
 
-Command: `{train.get('command', 'not recorded')}` — {train['seconds'] / 60:.0f} minutes of training (wall time, as recorded in train_seconds.json).
+Command: `{train.get('command', 'not recorded')}` — {train['seconds'] / 60:.0f} minutes of training on 2 CPU cores (wall time, as recorded in
+train_seconds.json){f", {train['steps']:,} steps" if train.get('steps') else ''}{f" (a {t['minutes']:g}-minute time budget: `train.minutes`)" if t.get('minutes') else ''}.
 
 ## The age-control benchmark (test split, {metrics['n_faces']} age-stratified faces)
 | | |
@@ -58,8 +59,11 @@ Command: `{train.get('command', 'not recorded')}` — {train['seconds'] / 60:.0f
 {chr(10).join(rows)}
 {base}
 ## Limitations
-- 64 px faces framed like UTKFace's chips. `agevae shift` aligns other photos with dlib's 5 landmarks, whose
-  framing has not yet been matched to UTKFace's: expect weaker results on them.
+- 64 px faces framed like UTKFace's chips. Other photos must be framed the same way: `agevae prepare --crop align`,
+  `agevae shift` and the widget place dlib's 5 landmarks on UTKFace's mean landmark positions
+  (`figures/utkface/alignment_64.json` measures the model and the estimator on re-aligned test chips).
+- CPU-sized (trained on 2 cores, no GPU) and blurry: the reconstruction misses fine detail, which is also part
+  of how the estimator reads age, so the oldest targets read too young.
 - Judged by two independent scorers (an age estimator and dlib identity embeddings), which training never saw;
   their own errors bound what the numbers can show.
 - UTKFace is imbalanced (few faces over 80, ethnic groups unevenly represented); edits of under-represented
@@ -91,7 +95,7 @@ def main():
     if not summary or summary.get('interrupted'): raise SystemExit(f"ship_model: '{run}' is not a finished run (summary.json missing or interrupted)")
     if not (run/'train_seconds.json').is_file():
         raise SystemExit(f"ship_model: '{run}' has no train_seconds.json (the wall time and command the card needs): train it with benchmarks/quality_ablation.py")
-    train = json.loads((run/'train_seconds.json').read_text())
+    train = {**json.loads((run/'train_seconds.json').read_text()), 'steps': summary['steps']}
     edit = dict(kind=a.edit, gain=a.gain)
     scorers = IndependentScorers()
     (ROOT/'models').mkdir(exist_ok=True)

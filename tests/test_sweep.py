@@ -89,7 +89,7 @@ def test_rerun_skips_finished_and_retries_failed(swept, setup, tmp_path):
 def test_sigterm_and_sigkill_then_restart(setup, tmp_path):
     "SIGKILL one run's process and SIGTERM the sweep mid-training: nothing looks finished; a restart completes with one row per β."
     out = tmp_path/'sw'
-    p = subprocess.Popen(sweep_cmd(*sweep_args(setup, out, '1,2', steps=40)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    p = subprocess.Popen(sweep_cmd(*sweep_args(setup, out, '1,2', steps=400)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     deadline = time.time() + 300
     training = lambda b: (out/f'beta={b}'/'run'/'metrics.csv').exists() and len(steps_logged(out/f'beta={b}'/'run')) > 0
     while not (training(1) and training(2)) and time.time() < deadline and p.poll() is None: time.sleep(0.1)
@@ -97,6 +97,7 @@ def test_sigterm_and_sigkill_then_restart(setup, tmp_path):
     kernels = [int((out/f'beta={b}'/'.kernel.pid').read_text()) for b in (1, 2)]
     os.kill(status(out, 2)['pid'], signal.SIGKILL)                          # β = 2's run process dies at once
     while status(out, 2)['status'] == 'running' and time.time() < deadline: time.sleep(0.1)
+    assert status(out, 1)['status'] == 'running', status(out, 1)            # 400 steps: β = 1 is still training when the sweep is stopped
     p.send_signal(signal.SIGTERM)                                          # then the sweep is stopped
     stdout, stderr = p.communicate(timeout=300)
     assert p.returncode == 128 + signal.SIGTERM and 'stopped by SIGTERM' in stderr, stdout + stderr
@@ -105,13 +106,13 @@ def test_sigterm_and_sigkill_then_restart(setup, tmp_path):
     for b in (1, 2): assert not (out/f'beta={b}'/'eval').exists()            # no metrics.json from an unfinished run
     time.sleep(3)                                                          # a kernel whose run process was killed exits within a second or two
     assert not any(alive(k) for k in kernels), 'a run notebook kernel outlived its sweep'
-    r = subprocess.run(sweep_cmd(*sweep_args(setup, out, '1,2', steps=40)), capture_output=True, text=True, env=ENV, timeout=600)
+    r = subprocess.run(sweep_cmd(*sweep_args(setup, out, '1,2', steps=400)), capture_output=True, text=True, env=ENV, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     s = pd.read_csv(out/'summary.csv')
     assert s.beta.tolist() == [1.0, 2.0] and s.status.tolist() == ['done', 'done'] and s.attempts.tolist() == [2, 2], s
     for b in (1, 2):
         steps = steps_logged(out/f'beta={b}'/'run')
-        assert len(steps) == len(set(steps)) and steps[-1] == 40, steps         # resumed, no step logged twice
+        assert len(steps) == len(set(steps)) and steps[-1] == 400, steps         # resumed, no step logged twice
 
 def test_sweep_notebook_draws_a_sweep(swept, tmp_path):
     import papermill as pm

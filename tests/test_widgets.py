@@ -183,7 +183,8 @@ def _lab(root:Path, port:int, token:str) -> subprocess.Popen:
                                                'autoStartDefaultKernel': True}}   # no 'Select Kernel' dialog
     for name, value in settings.items():
         f = cfg/'settings'/'@jupyterlab'/f'{name}.jupyterlab-settings'; f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(value))
-    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(cfg), 'JUPYTER_RUNTIME_DIR': str(cfg/'runtime'), 'IPYTHONDIR': str(cfg/'ipython')}
+    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(cfg), 'JUPYTER_RUNTIME_DIR': str(cfg/'runtime'), 'IPYTHONDIR': str(cfg/'ipython'),
+           'JUPYTER_DATA_DIR': str(cfg/'data')}                    # notebook signatures etc. stay in the temporary folder
     return subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', '--allow-root', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
                              '--ServerApp.port_retries=0', f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}',
                              f'--LabApp.user_settings_dir={cfg/"settings"}', f'--LabApp.workspaces_dir={cfg/"workspaces"}'],
@@ -243,6 +244,7 @@ def test_browser_slider_changes_the_face_and_nothing_else(tmp_path):
     AGEVAE_WIDGET_PNG=figures/widget.png to keep the widget's screenshot (the uploaded public-domain photo, edited)."""
     sync = pytest.importorskip('playwright.sync_api'); pytest.importorskip('jupyterlab')
     if not Path(CHROMIUM).exists(): pytest.skip(f'no {CHROMIUM}: run `bash scripts/setup_browser.sh` (Debian chromium) first')
+    needs_dlib()                                                      # the browser uploads a photo, which dlib must find
     nb = json.loads((ROOT/'nbs'/'16_widgets.ipynb').read_text())
     for c in nb['cells']:                                             # synthetic faces: no dataset photo ever lands in a screenshot
         if 'parameters' in c['metadata'].get('tags', []): c['source'] = "data = 'synthetic'"
