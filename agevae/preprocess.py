@@ -118,21 +118,32 @@ def _face_models():
     return _FACE_MODELS['dlib'], _FACE_MODELS['detector'], _FACE_MODELS['predictor']
 
 # %% ../nbs/04_preprocess.ipynb #619f6ef6
-def face_landmarks(img:np.ndarray, max_side:int=1000):
-    "dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found."
+def _overlap(r, box) -> float:
+    "Intersection over union of a dlib rectangle `r` and a box (left, top, right, bottom)."
+    l, t, rt, b = max(r.left(), box[0]), max(r.top(), box[1]), min(r.right(), box[2]), min(r.bottom(), box[3])
+    inter = max(0, rt - l) * max(0, b - t)
+    return inter / max(1e-9, r.area() + (box[2] - box[0]) * (box[3] - box[1]) - inter)
+
+def face_landmarks(img:np.ndarray, max_side:int=1000, box=None):
+    """dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found.
+    With `box` (left, top, right, bottom: the table's face box), the detected face that overlaps it most, else the box itself:
+    the person the row's age belongs to, not whoever is largest in the photo."""
     dlib, detector, predictor = _face_models()
     img = np.ascontiguousarray(img); h, w = img.shape[:2]
     s = min(1.0, max_side / max(h, w))                    # detect on at most max_side pixels (a 12 MP photo: 1000 × 750)
     small = img if s == 1 else np.asarray(Image.fromarray(img).resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR))
-    dets = detector(small, 0) or detector(small, 1)       # upsampled once only where nothing is found: faces down to ~40 px
-    if not dets: return None
-    r = max(dets, key=lambda r: r.area())
-    box = dlib.rectangle(*(int(round(v / s)) for v in (r.left(), r.top(), r.right(), r.bottom())))
-    return np.array([(p.x, p.y) for p in predictor(img, box).parts()], float)
+    dets = list(detector(small, 0) or detector(small, 1)) # upsampled once only where nothing is found: faces down to ~40 px
+    dets = [dlib.rectangle(*(int(round(v / s)) for v in (r.left(), r.top(), r.right(), r.bottom()))) for r in dets]
+    if box is not None:
+        best = max(dets, key=lambda r: _overlap(r, box), default=None)
+        face = best if best is not None and _overlap(best, box) > 0.1 else dlib.rectangle(*(int(round(v)) for v in box))
+    elif not dets: return None
+    else: face = max(dets, key=lambda r: r.area())
+    return np.array([(p.x, p.y) for p in predictor(img, face).parts()], float)
 
-def align_photo(img:np.ndarray, size:int):
-    "The largest face in `img` (H, W, 3) uint8 framed like a UTKFace chip: ((size, size, 3) uint8, the crop's side in `img` pixels), or (None, 0) where no face is found."
-    points = face_landmarks(img)
+def align_photo(img:np.ndarray, size:int, box=None):
+    "The largest face in `img` (H, W, 3) uint8 (or the one in `box`) framed like a UTKFace chip: ((size, size, 3) uint8, the crop's side in `img` pixels), or (None, 0) where no face is found."
+    points = face_landmarks(img, box=box)
     return (None, 0.0) if points is None else align_to_template(img, points, size)
 
 # %% ../nbs/04_preprocess.ipynb #394693b9
@@ -173,11 +184,11 @@ def _decode(path, max_pixels:int=MAX_PIXELS, draft=None):
 
 # %% ../nbs/04_preprocess.ipynb #e3389487
 def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32, max_pixels:int=MAX_PIXELS, align:bool=False):
-    "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file; `align`: framed on the face's landmarks (`align_photo`), not `box`."
+    "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file; `align`: framed on the landmarks of the face in `box` (or the largest), see `align_photo`."
     im, reason, _ = _decode(path, max_pixels, draft=(2 * size, 2 * size) if box is None and not align else None)
     if reason: return None, reason
     if align:
-        px, side = align_photo(np.asarray(im), size)
+        px, side = align_photo(np.asarray(im), size, box)
         return (None, 'face_not_found') if px is None else (None, 'too_small') if side < min_side else (px, None)
     try: l, t, r, b = square_box(*im.size, box, margin)
     except ValueError: return None, 'bad_box'
@@ -219,7 +230,7 @@ def _spec(row:dict, cfg:PrepareConfig):
     "What a worker needs to produce one image from a table row."
     if str(row['path']).startswith('synthetic:'): return ('synthetic', {k: row[k] for k in SYNTHETIC_FACTORS})
     box = None
-    if cfg.crop in ('auto', 'box'):
+    if cfg.crop in ('auto', 'box', 'align'):                            # align: the box picks the face to align
         if isinstance(row.get('bbox'), (tuple, list)): box = tuple(row['bbox'])
         elif row.get('landmarks') is not None and not (isinstance(row.get('landmarks'), float)): box = landmarks_box(row['landmarks'])
     return ('file', row['path'], box)

@@ -191,3 +191,19 @@ def test_crop_align_without_dlib_is_one_line_error(tmp_path):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "'eval' extra" in r.stderr and 'dlib' in r.stderr
     assert not (tmp_path/'c').exists()
+
+def test_align_takes_the_face_in_the_table_box(tmp_path, utkface_root):
+    "With two people in a photo, `--crop align` aligns the one whose face box the table gives (its age label), not the largest."
+    pytest.importorskip('dlib')
+    from agevae.preprocess import face_landmarks, load_face
+    small, big = (np.asarray(Image.open(sorted(utkface_root.glob(f'{a}_*'))[0]).convert('RGB')) for a in (25, 60))
+    photo = np.full((300, 500, 3), 128, np.uint8)
+    photo[50:250, 0:200] = small                                           # the labelled person: smaller than the other one
+    photo[0:300, 200:500] = np.asarray(Image.fromarray(big).resize((300, 300)))
+    inside = lambda pts, l, r: bool(((pts[:, 0] > l) & (pts[:, 0] < r)).all())
+    assert inside(face_landmarks(photo), 200, 500)                        # without a box: the largest face
+    assert inside(face_landmarks(photo, box=(20, 80, 180, 230)), 0, 200)  # the box picks the person on the left
+    Image.fromarray(photo).save(tmp_path/'two.png')                      # what prepare does with a row's box (IMDB-WIKI, landmark tables)
+    px, why = load_face(tmp_path/'two.png', 32, box=(20, 80, 180, 230), align=True)
+    left = np.asarray(Image.fromarray(small).resize((32, 32), Image.LANCZOS)).astype(int)
+    assert why is None and np.abs(px.astype(int) - left).mean() < 25
