@@ -160,6 +160,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'agevae.preprocess._decode': ('preprocess.html#_decode', 'agevae/preprocess.py'),
                                    'agevae.preprocess._examples': ('preprocess.html#_examples', 'agevae/preprocess.py'),
                                    'agevae.preprocess._face_models': ('preprocess.html#_face_models', 'agevae/preprocess.py'),
+                                   'agevae.preprocess._overlap': ('preprocess.html#_overlap', 'agevae/preprocess.py'),
                                    'agevae.preprocess._report': ('preprocess.html#_report', 'agevae/preprocess.py'),
                                    'agevae.preprocess._spec': ('preprocess.html#_spec', 'agevae/preprocess.py'),
                                    'agevae.preprocess._table_to_csv': ('preprocess.html#_table_to_csv', 'agevae/preprocess.py'),
