@@ -166,7 +166,8 @@ def test_strip_and_save(runs, tmp_path):
 def test_default_model_opens():
     w = AgeExplorer(scorer=None)                                      # the shipped model, as the widget notebook opens it
     assert w.run == ROOT/'models'/'utkface-64' and w.how == 'condition' and w.size == 64
-    assert (w.edit.value, w.gain) == ('residual', 3.0) and w.gender.layout.display is None
+    rec = json.loads((ROOT/'models'/'utkface-64'/'edit.json').read_text())      # what the shipped model recommends
+    assert (w.edit.value, w.gain) == (rec['kind'], rec['gain']) and w.gender.layout.display is None
     a = bytes(w.image.value); w.age_slider.value = 80
     assert bytes(w.image.value) != a
 
