@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'age_to_unit', 'unit_to_age', 'atomic_write_text', 'atomic_write_json', 'partial_dir',
-           'stale_partials', 'replace_dir']
+__all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'age_to_unit', 'unit_to_age', 'atomic_write_text', 'atomic_write_json', 'save_figure',
+           'partial_dir', 'stale_partials', 'replace_dir']
 
 # %% ../nbs/00_core.ipynb #7a6999b8
 AGE_MAX = 120.0  # years that map to 1.0
@@ -47,6 +47,16 @@ def _json_default(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, Path): return str(o)
     raise TypeError(f'not JSON serialisable: {type(o).__name__}')
+
+# %% ../nbs/00_core.ipynb #b9ee7f31
+def save_figure(fig, path, dpi:int=120) -> Path:
+    "Save a matplotlib figure as PNG through a temporary file in the same folder, then rename, and close it."
+    import matplotlib.pyplot as plt
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.stem}.tmp.png')
+    try: fig.savefig(tmp, dpi=dpi, bbox_inches='tight'); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True); plt.close(fig)
+    return path
 
 # %% ../nbs/00_core.ipynb #9dee96e1
 def partial_dir(out) -> Path:

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from .core import AGE_MAX, atomic_write_json
 from .data import FaceData, compare_fingerprints
 from .preprocess import is_cache, face_models_dir
+from .core import save_figure
 from .metrics import recon_metrics, mig, sap, bin_factor
 from .shift import age_shift_vector, age_edit, encode_codes, controls_age, EDITS
 
@@ -257,9 +258,7 @@ def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int
     ax.axvline(SAME_PERSON, color='k', ls='--', lw=0.8); ax.set(xlabel='identity distance to the input (< 0.6: same person)')
     _save(fig, out/'identity_distance.png')
 
-def _save(fig, path):
-    import matplotlib.pyplot as plt
-    tmp = path.with_name(f'.{path.stem}.tmp.png'); fig.savefig(tmp, dpi=120, bbox_inches='tight'); os.replace(tmp, path); plt.close(fig)
+_save = save_figure                                                      # atomic PNG, figure closed (agevae.core)
 
 # %% ../nbs/13_evaluate.ipynb #28ce649e
 def _f(v, spec:str) -> str: return '–' if v is None else format(v, spec)

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import atomic_write_json, atomic_write_text, partial_dir, replace_dir
+from .core import atomic_write_json, atomic_write_text, partial_dir, replace_dir, save_figure
 
 # %% auto #0
 __all__ = ['RUN_PARAMETERS', 'RUN_CELLS', 'KERNEL_PID', 'STATUSES', 'FIRST_COLUMNS', 'METRICS_VS_BETA', 'TRADE_OFFS',
@@ -479,11 +479,6 @@ METRICS_VS_BETA = {'recon.psnr': 'reconstruction PSNR (dB) ↑', 'mig.age': 'MIG
                    'age_control.spearman': 'Spearman ρ (target, estimated age) ↑', 'identity.retention': 'identity kept ↑'}
 TRADE_OFFS = (('age_control.target_mae', False), ('age_control.spearman', True))   # age-control axis, larger is better?
 
-def _save_fig(fig, path) -> Path:
-    import matplotlib.pyplot as plt
-    tmp = path.with_name(f'.{path.stem}.tmp.png'); fig.savefig(tmp, dpi=120, bbox_inches='tight'); os.replace(tmp, path); plt.close(fig)
-    return path
-
 def sweep_figures(summary, out, prefix:str='sweep') -> list:
     "Draw a sweep (its summary DataFrame or summary.csv) into `out`: `<prefix>_metrics.png` (each metric against β) and `<prefix>_tradeoff.png`."
     import matplotlib.pyplot as plt, seaborn as sns
@@ -501,7 +496,7 @@ def sweep_figures(summary, out, prefix:str='sweep') -> list:
             if log_x: ax.set_xscale('log', base=2)
             if col == 'identity.retention': ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         fig.suptitle(f'β sweep ({len(df)} finished runs), scored on the validation split by the independent age estimator and identity embedding', fontsize=9)
-        fig.tight_layout(); paths = [_save_fig(fig, out/f'{prefix}_metrics.png')]
+        fig.tight_layout(); paths = [save_figure(fig, out/f'{prefix}_metrics.png')]
         fig, axs = plt.subplots(1, len(TRADE_OFFS), figsize=(4.6 * len(TRADE_OFFS), 3.9), squeeze=False)
         for ax, (col, larger) in zip(axs[0], TRADE_OFFS):
             front = df[pareto_front(df, 'recon.psnr', col, (True, larger))].sort_values('recon.psnr')
@@ -511,7 +506,7 @@ def sweep_figures(summary, out, prefix:str='sweep') -> list:
                 ax.annotate(f'β={r.beta:g}', (r['recon.psnr'], r[col]), textcoords='offset points', xytext=(4, 4), fontsize=7)
             ax.set(xlabel='reconstruction PSNR (dB) ↑', ylabel=METRICS_VS_BETA[col], title='reconstruction vs age control')
             ax.legend(fontsize=7)
-        fig.tight_layout(); paths.append(_save_fig(fig, out/f'{prefix}_tradeoff.png'))
+        fig.tight_layout(); paths.append(save_figure(fig, out/f'{prefix}_tradeoff.png'))
     return paths
 
 # %% ../nbs/15_sweep.ipynb #0e314baa

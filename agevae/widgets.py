@@ -221,7 +221,8 @@ def _encode(self:AgeExplorer):
 
 def _uint8(x) -> np.ndarray:
     "One image (1, 3, S, S) in [-1, 1] → (S, S, 3) uint8."
-    return ((x[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+    from agevae.evaluate import to_uint8
+    return to_uint8(x)[0]
 
 # %% ../nbs/16_widgets.ipynb #a1f60027
 @patch
