@@ -51,10 +51,10 @@ def face_source(data=None, cache=None, size:int=64, n_synthetic:int=64, seed:int
     return FaceSource(images, faces['age'], faces['gender'].fillna(-1), np.flatnonzero(faces['split'].to_numpy() == 'test'), f"the cache '{data}'")
 
 # %% ../nbs/16_widgets.ipynb #a1f60012
-def training_cache(run) -> Path|None:
-    "The cache `run` was trained on, where it is on this machine: its recorded path as given, or under a folder above the run."
+def training_cache(run, record:dict=None) -> Path|None:
+    "The cache `run` was trained on, where it is on this machine: its recorded path as given, or under a folder above the run (`record`: its `run_record`, if read already)."
     from agevae.evaluate import run_record
-    c = run_record(run).get('cache') if run is not None else None
+    c = (record if record is not None else run_record(run) if run is not None else {}).get('cache')
     if not c: return None
     where = [Path(c)] + ([] if Path(c).is_absolute() else [p/c for p in Path(run).resolve().parents])
     return next((p for p in where if is_cache(p)), None)
@@ -105,13 +105,14 @@ class AgeExplorer(W.VBox):
                  device='cpu',
                  zoom:int=3,               # display scale of the faces
                  threads:int=1):           # PyTorch threads for a slider step (None: as they are)
-        from agevae.evaluate import edit_settings, shipped_model
+        from agevae.evaluate import edit_settings, shipped_model, run_record
         from agevae.train import load_model
         if model is None: run = run if run is not None else shipped_model()        # the shipped model, else an error naming --run
         self.run, self.device, self.threads = run, torch.device(device), threads
         self.model = (model if model is not None else load_model(run, device)).eval()
         self.size, self.how = self.model.cfg.image_size, controls_age(self.model)   # how: 'condition', 'latent' or 'shift'
-        cache = training_cache(run)
+        self.record = run_record(run) if run is not None else {}              # the checkpoint's data record, read once
+        cache = training_cache(run, self.record)
         self.faces = face_source(data, cache, self.size, seed=seed)
         e = edit_settings(run, edit, gain); self.gain = e['gain']
         self.vector, self.why_no_age = vector, None
@@ -141,10 +142,10 @@ def _cache_or_none(data):
 @patch
 def _fit_vector(self:AgeExplorer, cache, data):
     "(age shift vector, None), or (None, why there is none)."
-    from agevae.evaluate import fit_shift_vector, run_record
+    from agevae.evaluate import fit_shift_vector
     src = cache or _cache_or_none(data)
     if src is None:
-        rec = run_record(self.run).get('cache') if self.run is not None else None
+        rec = self.record.get('cache')
         return None, ('This posthoc model has no age input: it changes age by moving z along an age direction fitted on its '
                       f"training faces, and its training cache ({f'{rec!r}' if rec else 'not recorded'}) is not on this machine. "
                       'Pass data=CACHE (a cache of faces of the same kind) or vector=age_shift_vector(...).')
