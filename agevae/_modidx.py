@@ -145,6 +145,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'agevae.model.age_to_decades': ('model.html#age_to_decades', 'agevae/model.py'),
                               'agevae.model.beta_at': ('model.html#beta_at', 'agevae/model.py'),
                               'agevae.model.build_model': ('model.html#build_model', 'agevae/model.py'),
+                              'agevae.model.critic_view': ('model.html#critic_view', 'agevae/model.py'),
                               'agevae.model.gender_features': ('model.html#gender_features', 'agevae/model.py'),
                               'agevae.model.grad_reverse': ('model.html#grad_reverse', 'agevae/model.py'),
                               'agevae.model.kl_divergence': ('model.html#kl_divergence', 'agevae/model.py'),

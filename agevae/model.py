@@ -14,7 +14,7 @@ from .core import AGE_MAX
 # %% auto #0
 __all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'N_AGE_FEATS', 'MODELS', 'VAEConfig', 'age_features', 'gender_features',
            'ResBlock', 'kl_divergence', 'age_to_decades', 'latent_age_target', 'grad_reverse', 'beta_at',
-           'loss_weights', 'vae_loss', 'AgeVAE', 'SeedCVAE', 'build_model', 'AgeRegressor']
+           'loss_weights', 'vae_loss', 'critic_view', 'AgeVAE', 'SeedCVAE', 'build_model', 'AgeRegressor']
 
 # %% ../nbs/07_model.ipynb #01a90cc7
 AGE_MODES = ('posthoc', 'latent', 'decoder')
@@ -38,12 +38,14 @@ class VAEConfig:
     age_weight: float = 1.0              # latent mode: weight of the age regression (squared decades)
     adv_weight: float = 1.0              # decoder mode: weight of the adversarial age regressor on z
     guide_weight: float = 0.0            # decoder mode: weight of the frozen-critic age guidance (0: off)
+    guide_edit: str = 'decode'           # what the critic reads: 'decode' D(z, t), or 'residual' x + D(z, t) − D(z, own age)
     sample_weights: bool = False         # weight reconstruction and age terms by the data's imbalance weights
 
     def __post_init__(self):
         self.channels = tuple(self.channels)
         if self.age_mode not in AGE_MODES: raise ValueError(f'unknown age_mode {self.age_mode!r}; expected one of {AGE_MODES}')
         if self.image_size not in IMAGE_SIZES: raise ValueError(f'image_size {self.image_size} not supported; expected one of {IMAGE_SIZES}')
+        if self.guide_edit not in ('decode', 'residual'): raise ValueError(f"unknown guide_edit {self.guide_edit!r}; expected 'decode' or 'residual'")
         if self.recon_loss not in RECON_LOSSES: raise ValueError(f'unknown recon_loss {self.recon_loss!r}; expected one of {RECON_LOSSES}')
         if not (math.isfinite(self.beta) and self.beta >= 0): raise ValueError(f'beta must be a finite number >= 0, got {self.beta}')
         if self.latent_dim < 1: raise ValueError(f'latent_dim must be >= 1, got {self.latent_dim}')
@@ -134,6 +136,12 @@ def vae_loss(cfg:VAEConfig, batch:dict, out:dict, step:int=0) -> dict:
     else: kl_term = beta_at(cfg, step) * kl
     return dict(recon=recon, kl=kl, total=recon + kl_term)
 
+# %% ../nbs/07_model.ipynb #e34828c3
+def critic_view(x:torch.Tensor, shift:int=2, noise:float=0.03) -> torch.Tensor:
+    "What the guidance critic sees of decoded faces (B, 3, S, S): one random shift of up to `shift` px and pixel noise, so that a pixel-exact pattern cannot fool it."
+    dy, dx = torch.randint(-shift, shift + 1, (2,)).tolist()
+    return torch.roll(x, (dy, dx), (2, 3)) + noise * torch.randn_like(x)
+
 # %% ../nbs/07_model.ipynb #8935d674
 class AgeVAE(nn.Module):
     "The configurable β-VAE: ResNet-like encoder, mirror decoder, age carried per `cfg.age_mode`."
@@ -207,7 +215,8 @@ class AgeVAE(nn.Module):
         if critic is not None and cfg.age_mode == 'decoder' and cfg.guide_weight > 0:
             t = torch.rand(B, device=x.device) * (85 / AGE_MAX) + 1 / AGE_MAX     # random target ages, 1–86 years
             x_t = self.decode(out['z'], self.condition(t, batch['gender']))
-            terms['guide'] = (critic(x_t).float() - age_to_decades(t)).pow(2).mean()
+            if cfg.guide_edit == 'residual': x_t = x + x_t - out['x_hat']        # the edit used at test time, at gain 1
+            terms['guide'] = (critic(critic_view(x_t)).float() - age_to_decades(t)).pow(2).mean()
             total = total + cfg.guide_weight * terms['guide']
         terms['total'] = total
         return terms
