@@ -10,7 +10,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'age_to_unit', 'unit_to_age', 'atomic_write_text', 'atomic_write_json', 'save_figure',
-           'partial_dir', 'stale_partials', 'replace_dir']
+           'to_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials', 'replace_dir']
 
 # %% ../nbs/00_core.ipynb #7a6999b8
 AGE_MAX = 120.0  # years that map to 1.0
@@ -56,6 +56,41 @@ def save_figure(fig, path, dpi:int=120) -> Path:
     tmp = path.with_name(f'.{path.stem}.tmp.png')
     try: fig.savefig(tmp, dpi=dpi, bbox_inches='tight'); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True); plt.close(fig)
+    return path
+
+# %% ../nbs/00_core.ipynb #1218dc25
+def to_uint8(x) -> np.ndarray:
+    "Images (..., 3, S, S) in [-1, 1] (a tensor or an array) → (..., S, S, 3) uint8: the one conversion from model pixels to picture pixels."
+    x = np.asarray(x.detach().float().cpu() if hasattr(x, 'detach') else x, dtype=np.float32)
+    return np.moveaxis(((np.clip(x, -1, 1) + 1) * 127.5).round().astype(np.uint8), -3, -1)
+
+# %% ../nbs/00_core.ipynb #13fbc29d
+def show_grid(images, col_labels=None, row_labels=None, credit:str='', scale:float=0.8):
+    "A figure of an image grid: (R, C, 3, S, S) in [-1, 1] or (R, C, S, S, 3) uint8, with optional column/row labels and a credit line."
+    import matplotlib.pyplot as plt
+    x = images if getattr(images, 'dtype', None) == np.uint8 else to_uint8(images)
+    R, C = x.shape[:2]
+    fig, axes = plt.subplots(R, C, figsize=(C * scale, R * scale + 0.3 * bool(credit)), squeeze=False)
+    for (r, c), ax in np.ndenumerate(axes):
+        ax.imshow(x[r, c]); ax.set_xticks([]); ax.set_yticks([])
+        if r == 0 and col_labels is not None: ax.set_title(str(col_labels[c]), fontsize=8)
+        if c == 0 and row_labels is not None: ax.set_ylabel(str(row_labels[r]), fontsize=8)
+    fig.subplots_adjust(wspace=0.04, hspace=0.04)
+    if credit: fig.text(0.01, 0.01, credit, fontsize=6)
+    return fig
+
+# %% ../nbs/00_core.ipynb #0cd0d853
+def save_grid(images, path, nrow:int) -> Path:
+    "Save images (N, 3, S, S) in [-1, 1] as a PNG grid with `nrow` images a row (atomically)."
+    from PIL import Image
+    x = to_uint8(images); N, S = len(x), x.shape[1]; rows = -(-N // nrow)
+    grid = np.full((rows * (S + 2) + 2, nrow * (S + 2) + 2, 3), 255, np.uint8)
+    for i in range(N):
+        r, c = divmod(i, nrow)
+        grid[2 + r * (S + 2):2 + r * (S + 2) + S, 2 + c * (S + 2):2 + c * (S + 2) + S] = x[i]
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.tmp.png')
+    Image.fromarray(grid).save(tmp); os.replace(tmp, path)
     return path
 
 # %% ../nbs/00_core.ipynb #9dee96e1

@@ -9,35 +9,38 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from fastcore.basics import patch
 from .core import age_to_unit
 from .preprocess import read_cache
 from .datasets import SPLITS
 
 # %% auto #0
 __all__ = ['WEIGHT_SCHEMES', 'age_bin', 'age_bin_weights', 'augment', 'FaceData', 'face_ids', 'split_fingerprint',
-           'compare_fingerprints']
+           'compare_fingerprints', 'demo_batch']
 
 # %% ../nbs/05_data.ipynb #bea8b6e2
 WEIGHT_SCHEMES = ('none', 'inverse', 'effective')
 
+# %% ../nbs/05_data.ipynb #1b35ed1d
 def age_bin(ages, bin_width:float=10, top:float=80) -> np.ndarray:
     "Age bin index of each age: `bin_width`-year bins, ages ≥ `top` in the last bin (`top=None`: no cap)."
     a = np.asarray(ages, float)
     if top is not None: a = np.minimum(a, top)
     return (a // bin_width).astype(int)
 
-def age_bin_weights(ages, bin_width:float=10, scheme:str='effective', beta:float=0.999, reference=None, top:float=80) -> np.ndarray:
+# %% ../nbs/05_data.ipynb #4f031d36
+def age_bin_weights(ages, bin_width:float=10, scheme:str='effective', decay:float=0.999, reference=None, top:float=80) -> np.ndarray:
     "Per-sample weights (mean 1 over `reference`, default `ages`) from the frequency of each age bin."
     if scheme not in WEIGHT_SCHEMES: raise ValueError(f'unknown weight scheme {scheme!r}; expected one of {WEIGHT_SCHEMES}')
-    if not 0 <= beta < 1: raise ValueError(f'beta must be in [0, 1), got {beta}')
+    if not 0 <= decay < 1: raise ValueError(f'decay must be in [0, 1), got {decay}')
     ages = np.asarray(ages, float); ref = ages if reference is None else np.asarray(reference, float)
     if scheme == 'none' or len(ref) == 0: return np.ones(len(ages), np.float32)
     bins, ref_bins = age_bin(ages, bin_width, top), age_bin(ref, bin_width, top)
     counts = pd.Series(ref_bins).value_counts()
     n = np.maximum(pd.Series(bins).map(counts).fillna(1).to_numpy(float), 1)
-    w = 1 / n if scheme == 'inverse' else (1 - beta) / (1 - beta ** n)
+    w = 1 / n if scheme == 'inverse' else (1 - decay) / (1 - decay ** n)
     n_ref = pd.Series(ref_bins).map(counts).to_numpy(float)
-    w_ref = 1 / n_ref if scheme == 'inverse' else (1 - beta) / (1 - beta ** n_ref)
+    w_ref = 1 / n_ref if scheme == 'inverse' else (1 - decay) / (1 - decay ** n_ref)
     return (w / w_ref.mean()).astype(np.float32)
 
 # %% ../nbs/05_data.ipynb #8c62dc91
@@ -58,7 +61,7 @@ def augment(x:torch.Tensor, generator:torch.Generator=None, flip:bool=True, jitt
 class FaceData:
     "A preprocessing cache held in memory (or on the GPU), served as batches."
     def __init__(self, cache, device='cpu', pixel_range=(-1.0, 1.0), weight_scheme:str='effective',
-                 bin_width:float=10, beta:float=0.999, top:float=80):
+                 bin_width:float=10, decay:float=0.999, top:float=80):
         images, self.faces, self.report = read_cache(cache)
         self.cache = Path(cache)
         self.device, self.pixel_range = torch.device(device), tuple(pixel_range)
@@ -68,7 +71,7 @@ class FaceData:
         self.age = torch.tensor(age_to_unit(ages), device=self.device)                  # (N,) in [0, 1]
         self.gender = torch.tensor(self.faces['gender'].fillna(-1).to_numpy(int), device=self.device)
         train = self.faces['split'].to_numpy() == 'train'
-        self.weights = torch.tensor(age_bin_weights(ages, bin_width, weight_scheme, beta, reference=ages[train] if train.any() else None, top=top), device=self.device)
+        self.weights = torch.tensor(age_bin_weights(ages, bin_width, weight_scheme, decay, reference=ages[train] if train.any() else None, top=top), device=self.device)
         self.splits = {s: torch.tensor(np.flatnonzero(self.faces['split'].to_numpy() == s), device=self.device)
                        for s in ('train', 'val', 'test')}
 
@@ -82,30 +85,34 @@ class FaceData:
     def __len__(self): return len(self.images)
     def __repr__(self): return f'FaceData({len(self)} faces, {self.size}px, ' + ', '.join(f'{k} {len(v)}' for k, v in self.splits.items()) + f', {self.device})'
 
-    def batch(self, idx:torch.Tensor, augment_:bool=False, generator:torch.Generator=None) -> dict:
-        "The batch of rows `idx`."
-        idx = torch.as_tensor(idx, device=self.device)
-        x = self.images[idx].float() / 255                                             # (B, 3, S, S) in [0, 1]
-        if augment_: x = augment(x, generator)
-        lo, hi = self.pixel_range
-        return dict(x=x * (hi - lo) + lo, age=self.age[idx], age_years=self.age_years[idx], gender=self.gender[idx],
-                    weight=self.weights[idx], index=idx)
+# %% ../nbs/05_data.ipynb #62a62bf2
+@patch
+def batch(self:FaceData, idx:torch.Tensor, augment_:bool=False, generator:torch.Generator=None) -> dict:
+    "The batch of rows `idx`."
+    idx = torch.as_tensor(idx, device=self.device)
+    x = self.images[idx].float() / 255                                             # (B, 3, S, S) in [0, 1]
+    if augment_: x = augment(x, generator)
+    lo, hi = self.pixel_range
+    return dict(x=x * (hi - lo) + lo, age=self.age[idx], age_years=self.age_years[idx], gender=self.gender[idx],
+                weight=self.weights[idx], index=idx)
 
-    def batches(self, split:str='train', batch_size:int=128, shuffle:bool=True, sampler:str='uniform',
-                augment:bool=False, drop_last:bool=False, generator:torch.Generator=None, num_samples:int=None):
-        "Iterate over one epoch of `split`: `sampler` 'uniform' (a permutation) or 'weighted' (draws ∝ weight, with replacement)."
-        if split not in self.splits: raise ValueError(f'unknown split {split!r}; expected train, val or test')
-        rows = self.splits[split]
-        if len(rows) == 0: raise ValueError(f"split {split!r} of this cache is empty")
-        gen_dev = generator.device if generator is not None else self.device
-        if sampler == 'weighted':
-            pick = torch.multinomial(self.weights[rows].to(gen_dev), num_samples or len(rows), replacement=True, generator=generator)
-            order = rows[pick.to(self.device)]
-        elif sampler == 'uniform':
-            order = rows[torch.randperm(len(rows), generator=generator, device=gen_dev).to(self.device)] if shuffle else rows
-        else: raise ValueError(f"sampler must be 'uniform' or 'weighted', got {sampler!r}")
-        stop = len(order) - (len(order) % batch_size if drop_last else 0)
-        for s in range(0, stop, batch_size): yield self.batch(order[s:s + batch_size], augment, generator)
+# %% ../nbs/05_data.ipynb #38c8a035
+@patch
+def batches(self:FaceData, split:str='train', batch_size:int=128, shuffle:bool=True, sampler:str='uniform',
+            augment:bool=False, drop_last:bool=False, generator:torch.Generator=None, num_samples:int=None):
+    "Iterate over one epoch of `split`: `sampler` 'uniform' (a permutation) or 'weighted' (draws ∝ weight, with replacement)."
+    if split not in self.splits: raise ValueError(f'unknown split {split!r}; expected train, val or test')
+    rows = self.splits[split]
+    if len(rows) == 0: raise ValueError(f"split {split!r} of this cache is empty")
+    gen_dev = generator.device if generator is not None else self.device
+    if sampler == 'weighted':
+        pick = torch.multinomial(self.weights[rows].to(gen_dev), num_samples or len(rows), replacement=True, generator=generator)
+        order = rows[pick.to(self.device)]
+    elif sampler == 'uniform':
+        order = rows[torch.randperm(len(rows), generator=generator, device=gen_dev).to(self.device)] if shuffle else rows
+    else: raise ValueError(f"sampler must be 'uniform' or 'weighted', got {sampler!r}")
+    stop = len(order) - (len(order) % batch_size if drop_last else 0)
+    for s in range(0, stop, batch_size): yield self.batch(order[s:s + batch_size], augment, generator)
 
 # %% ../nbs/05_data.ipynb #0cea8631
 def _face_names(faces:pd.DataFrame) -> pd.Series:
@@ -114,10 +121,12 @@ def _face_names(faces:pd.DataFrame) -> pd.Series:
     return (faces['path'].astype(str).map(lambda p: Path(p).name) + '|' + faces['age'].astype(str)
             + ('|' + person).fillna(''))                                        # no person: file name and age alone
 
+# %% ../nbs/05_data.ipynb #777f51dd
 def face_ids(faces:pd.DataFrame) -> np.ndarray:
     "A 64-bit id (N,) per face from its file name, age and person: the same face has the same id in any cache of it."
     return pd.util.hash_pandas_object(_face_names(faces), index=False).to_numpy().view(np.int64)
 
+# %% ../nbs/05_data.ipynb #3912a9ec
 def split_fingerprint(faces:pd.DataFrame, report:dict) -> dict:
     "Dataset, size, cache key, and the count and digest of each split's faces (file name, age and person)."
     names = _face_names(faces)
@@ -125,7 +134,26 @@ def split_fingerprint(faces:pd.DataFrame, report:dict) -> dict:
     return dict(dataset=report.get('dataset'), size=report.get('size'), key=report.get('key'),
                 splits={s: dict(n=int((faces['split'] == s).sum()), digest=digest(s)) for s in SPLITS})
 
+# %% ../nbs/05_data.ipynb #9914743f
 def compare_fingerprints(trained:dict, other:dict) -> str:
     "'same_splits', 'cross_dataset' (another dataset) or 'other_splits' (the same dataset split otherwise)."
     if trained.get('dataset') != other.get('dataset'): return 'cross_dataset'
     return 'same_splits' if trained['splits'] == other['splits'] else 'other_splits'
+
+# %% ../nbs/05_data.ipynb #2aa864fb
+def demo_batch(dataset:str, root, ages=(8, 25, 45, 70), split:str='test', size:int=64, seed:int=0) -> dict:
+    "Real faces for demos and figures: for each of `ages`, the readable face of `split` closest to it, as a batch like `FaceData.batch`'s."
+    from agevae.datasets import load_faces
+    from agevae.preprocess import load_face
+    t = load_faces(dataset, root, seed=seed); t = t[t.split == split]
+    px, rows = [], []
+    for a in ages:
+        for i in (t.age - a).abs().sort_values().index:                   # the closest readable face not taken yet
+            img, why = (None, 'taken') if i in rows else load_face(t.path[i], size)
+            if img is not None: px.append(img); rows.append(i); break
+    if len(rows) < len(ages): raise ValueError(f"only {len(rows)} readable '{split}' faces in {dataset} at '{root}' for {len(ages)} ages")
+    f = t.loc[rows]
+    return dict(x=torch.from_numpy(np.stack(px)).permute(0, 3, 1, 2).float() / 127.5 - 1,          # (B, 3, S, S) in [-1, 1]
+                age=torch.as_tensor(age_to_unit(f.age.to_numpy()), dtype=torch.float32),
+                age_years=torch.as_tensor(f.age.to_numpy(), dtype=torch.float32),
+                gender=torch.as_tensor(f.gender.fillna(-1).astype(int).to_numpy()))

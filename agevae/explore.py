@@ -12,15 +12,12 @@ from .data import age_bin_weights, age_bin
 from .preprocess import read_cache
 
 # %% auto #0
-__all__ = ['CREDITS', 'labelled', 'plot_age_histogram', 'plot_age_by', 'plot_faces_by_decade', 'plot_balancing_weights',
-           'make_figures']
+__all__ = ['labelled', 'plot_age_histogram', 'plot_age_by', 'plot_faces_by_decade', 'plot_balancing_weights', 'make_figures']
 
 # %% ../nbs/06_explore.ipynb #c2dafec3
-CREDITS = {'utkface': 'UTKFace (Zhang, Song & Qi, CVPR 2017), non-commercial research use only',
-           'fgnet': 'FG-NET', 'aaf': 'All-Age-Faces (Cheng et al. 2019)', 'morph2': 'MORPH-2 (academic licence)',
-           'imdb-wiki': 'IMDB-WIKI (Rothe et al. 2015), academic research use',
-           'synthetic': 'agevae synthetic faces', 'csv': ''}
+from .datasets import CREDITS            # each dataset's source and licence (kept with the readers)
 
+# %% ../nbs/06_explore.ipynb #fdeb1452
 def labelled(faces:pd.DataFrame) -> pd.DataFrame:
     "Face table with readable `gender_label`, `race_label` and `decade` columns."
     f = faces.copy()
@@ -39,6 +36,7 @@ def plot_age_histogram(faces):
     ax.set(xlabel='age (years)', ylabel='faces', title=f'Age distribution ({len(faces):,} faces)')
     return fig
 
+# %% ../nbs/06_explore.ipynb #8c2a96b1
 def plot_age_by(faces, by:str='gender'):
     "Age distribution by `by` ('gender' or 'race'): overlaid densities and counts per decade."
     import seaborn as sns, matplotlib.pyplot as plt
@@ -55,6 +53,7 @@ def plot_age_by(faces, by:str='gender'):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/06_explore.ipynb #3f8ee09f
 def plot_faces_by_decade(images, faces, per_row:int=8, seed:int=0, credit:str=''):
     "A grid of faces: one row per age decade, `per_row` random faces each."
     import matplotlib.pyplot as plt
@@ -72,18 +71,19 @@ def plot_faces_by_decade(images, faces, per_row:int=8, seed:int=0, credit:str=''
     fig.subplots_adjust(wspace=0.03, hspace=0.03, left=0.1, top=0.93 if credit else 0.96)
     return fig
 
-def plot_balancing_weights(faces, bin_width:float=10, beta:float=0.999, top:float=80):
+# %% ../nbs/06_explore.ipynb #5f510dc8
+def plot_balancing_weights(faces, bin_width:float=10, decay:float=0.999, top:float=80):
     "Per age bin: training faces, the weight of each scheme, and the weighted share of the bin."
     import seaborn as sns, matplotlib.pyplot as plt
     train = faces[faces.split == 'train'] if (faces.split == 'train').any() else faces
     ages = train['age'].to_numpy(float)
     bins = age_bin(ages, bin_width, top) * int(bin_width)
-    rows = [pd.DataFrame(dict(bin=bins, scheme=s, weight=age_bin_weights(ages, bin_width, s, beta, top=top))) for s in ('none', 'inverse', 'effective')]
+    rows = [pd.DataFrame(dict(bin=bins, scheme=s, weight=age_bin_weights(ages, bin_width, s, decay, top=top))) for s in ('none', 'inverse', 'effective')]
     w = pd.concat(rows).groupby(['scheme', 'bin']).weight.agg(['mean', 'sum']).reset_index()
     w['share'] = w['sum'] / w.groupby('scheme')['sum'].transform('sum')
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.4))
     sns.barplot(w, x='bin', y='mean', hue='scheme', ax=axs[0]); axs[0].axhline(1, color='gray', lw=0.8)
-    axs[0].set(xlabel=f'age bin ({bin_width:g} years, {top:g} = {top:g}+)', ylabel='mean weight per face', title=f'Imbalance weights (effective: β = {beta})')
+    axs[0].set(xlabel=f'age bin ({bin_width:g} years, {top:g} = {top:g}+)', ylabel='mean weight per face', title=f'Imbalance weights (effective number, decay {decay})')
     sns.barplot(w, x='bin', y='share', hue='scheme', ax=axs[1])
     axs[1].set(xlabel=f'age bin ({bin_width:g} years, {top:g} = {top:g}+)', ylabel='share of total weight', title='What a weighted loss sees per bin')
     fig.tight_layout()

@@ -15,6 +15,7 @@ __all__ = ['recon_metrics', 'discretize', 'bin_factor', 'mig', 'sap']
 # %% ../nbs/11_metrics.ipynb #c7187367
 def _unit(x): return (torch.as_tensor(x).float().clamp(-1, 1) + 1) / 2
 
+# %% ../nbs/11_metrics.ipynb #9fd07f14
 def recon_metrics(x, x_hat, batch_size:int=32) -> dict:
     "MSE, L1, PSNR (dB) and SSIM between batches (B, C, H, W) in [-1, 1], each per image then averaged over images; `batch_size` images at a time."
     from torchmetrics.functional.image import structural_similarity_index_measure as ssim
@@ -45,10 +46,12 @@ def discretize(codes:np.ndarray, bins:int=20) -> np.ndarray:
         out[:, j] = np.digitize(c, edges[1:-1])
     return out
 
+# %% ../nbs/11_metrics.ipynb #420812df
 def bin_factor(values, width:float=10) -> np.ndarray:
     "A continuous factor cut into `width`-wide bins (age → decades)."
     return (np.asarray(values, float) // width).astype(int)
 
+# %% ../nbs/11_metrics.ipynb #974cf243
 def _inputs(codes, factors, names, valid):
     "Checked (N, D) float codes, (N, K) float factors, K names and an (N, K) mask of the rows where each factor is known."
     codes = np.asarray(codes, float)
@@ -68,11 +71,13 @@ def _inputs(codes, factors, names, valid):
     if bad := int((~np.isfinite(factors) & valid).sum()): raise ValueError(f"factors contain {bad} non-finite values (NaN or inf) on valid rows")
     return codes, factors, names, valid
 
+# %% ../nbs/11_metrics.ipynb #0ca96ea8
 def _mean(scores:dict):
     "Mean of the scores that are not None; None when there are none."
     v = [s for s in scores.values() if s is not None]
     return float(np.mean(v)) if v else None
 
+# %% ../nbs/11_metrics.ipynb #ba257bc3
 def mig(codes, factors, bins:int=20, names=None, valid=None) -> dict:
     "MIG of `codes` (N, D) for discrete `factors` (N, K), each on its `valid` rows: {'mig': mean, name: gap}; None where undefined."
     codes, factors, names, valid = _inputs(codes, factors, names, valid)
@@ -91,11 +96,13 @@ def _sap_r2(z, y) -> float:
     cov = np.cov(z, y, ddof=1)
     return float(cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1])) if cov[0, 0] > 1e-12 else 0.0
 
+# %% ../nbs/11_metrics.ipynb #6aae657a
 def _sap_acc(z_tr, y_tr, z_te, y_te, seed:int=0) -> float:
     "Test accuracy of a linear SVM fitted on one latent."
     clf = LinearSVC(C=0.01, class_weight='balanced', random_state=seed).fit(z_tr[:, None], y_tr)
     return float(np.mean(clf.predict(z_te[:, None]) == y_te))
 
+# %% ../nbs/11_metrics.ipynb #3499ce8e
 def _halves(y, stratify:bool, seed:int=0):
     "Train and test halves of the rows of `y`; stratified by class for a discrete factor, so a rare class is in the train half."
     rng = np.random.default_rng(seed)
@@ -104,6 +111,7 @@ def _halves(y, stratify:bool, seed:int=0):
     return (np.concatenate([p[: (len(p) + 1) // 2] for p in parts]) if parts else np.zeros(0, int),
             np.concatenate([p[(len(p) + 1) // 2:] for p in parts]) if parts else np.zeros(0, int))
 
+# %% ../nbs/11_metrics.ipynb #a75bdf3c
 def sap(codes, factors, continuous, names=None, seed:int=0, valid=None) -> dict:
     "SAP of `codes` (N, D) for `factors` (N, K), each on its `valid` rows; `continuous[k]` says whether factor k is continuous."
     codes, factors, names, valid = _inputs(codes, factors, names, valid)

@@ -25,6 +25,7 @@ __all__ = ['CROPS', 'FACE_TEMPLATE', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES'
 # %% ../nbs/04_preprocess.ipynb #4662d628
 CROPS = ('auto', 'center', 'box', 'align')   # ways to frame a face (agevae prepare --crop)
 
+# %% ../nbs/04_preprocess.ipynb #83705ef7
 @dataclass
 class PrepareConfig:
     size: int = 64                 # side of the cached square images (models use 64, 128 or 256)
@@ -69,6 +70,7 @@ def square_box(w:int, h:int, box=None, margin:float=0.4):
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     return tuple(int(round(v)) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
 
+# %% ../nbs/04_preprocess.ipynb #7387f4d0
 def landmarks_box(points):
     "Bounding box (x1, y1, x2, y2) of landmark points [(x, y), ...]."
     p = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -80,6 +82,7 @@ def landmarks_box(points):
 # training chips of data/utkface-64 (seed 0) with a face found, measured by benchmarks/face_template.py
 FACE_TEMPLATE = np.array([[0.7619, 0.3013], [0.6085, 0.3103], [0.2250, 0.3011], [0.3779, 0.3103], [0.4925, 0.5918]])
 
+# %% ../nbs/04_preprocess.ipynb #ced92b48
 def similarity_transform(src, dst) -> np.ndarray:
     "The least-squares similarity (rotation, uniform scale, shift; no reflection) taking points `src` (N, 2) onto `dst` (N, 2), as a 2×3 matrix (Umeyama 1991)."
     src, dst = np.asarray(src, float), np.asarray(dst, float)
@@ -107,6 +110,7 @@ def align_to_template(img:np.ndarray, landmarks, size:int, template=FACE_TEMPLAT
 # %% ../nbs/04_preprocess.ipynb #ceebe7ed
 _FACE_MODELS = {}                  # dlib and its models, loaded once per process (prepare's forked workers inherit them)
 
+# %% ../nbs/04_preprocess.ipynb #a2e18c25
 def face_models_dir(needed_by:str='face alignment (crop=\'align\')') -> Path:
     "Folder of `face_recognition_models`' model files (dlib's landmark and identity models), found without importing the package."
     spec = importlib.util.find_spec('face_recognition_models')
@@ -114,6 +118,7 @@ def face_models_dir(needed_by:str='face alignment (crop=\'align\')') -> Path:
         raise ModuleNotFoundError(f"{needed_by} needs dlib and face-recognition-models (agevae's 'eval' extra)")
     return Path(list(spec.submodule_search_locations)[0])/'models'
 
+# %% ../nbs/04_preprocess.ipynb #3cef8384
 def _face_models():
     "(dlib, its frontal face detector, its 5-point landmark predictor); a one-line ModuleNotFoundError naming the extra where absent."
     if not _FACE_MODELS:
@@ -129,6 +134,7 @@ def _overlap(r, box) -> float:
     inter = max(0, rt - l) * max(0, b - t)
     return inter / max(1e-9, r.area() + (box[2] - box[0]) * (box[3] - box[1]) - inter)
 
+# %% ../nbs/04_preprocess.ipynb #682463a7
 def face_landmarks(img:np.ndarray, max_side:int=1000, box=None):
     """dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found.
     With `box` (left, top, right, bottom: the table's face box), the detected face that overlaps it most, else the box itself:
@@ -146,6 +152,7 @@ def face_landmarks(img:np.ndarray, max_side:int=1000, box=None):
     else: face = max(dets, key=lambda r: r.area())
     return np.array([(p.x, p.y) for p in predictor(img, face).parts()], float)
 
+# %% ../nbs/04_preprocess.ipynb #6297948d
 def align_photo(img:np.ndarray, size:int, box=None):
     "The largest face in `img` (H, W, 3) uint8 (or the one in `box`) framed like a UTKFace chip: ((size, size, 3) uint8, the crop's side in `img` pixels), or (None, 0) where no face is found."
     points = face_landmarks(img, box=box)
@@ -154,6 +161,7 @@ def align_photo(img:np.ndarray, size:int, box=None):
 # %% ../nbs/04_preprocess.ipynb #394693b9
 MAX_PIXELS = 89_478_485          # PIL's default Image.MAX_IMAGE_PIXELS; larger images are skipped as too_many_pixels
 
+# %% ../nbs/04_preprocess.ipynb #1d4c2629
 SKIP_REASONS = dict(
     age_missing='no age', age_out_of_range='age outside [age_min, age_max]',
     no_face='IMDB-WIKI face_score is -inf', second_face='IMDB-WIKI: a second face in the photo',
@@ -164,6 +172,7 @@ SKIP_REASONS = dict(
     bad_box='face box empty or outside the image', too_small='crop smaller than min_side',
     face_not_found="crop='align': dlib's face detector found no face")
 
+# %% ../nbs/04_preprocess.ipynb #f5f079d6
 def _decode(path, max_pixels:int=MAX_PIXELS, draft=None):
     "(8-bit RGB image, None, '') or (None, reason, detail) for one image file; never raises on bad data."
     path = Path(path)
@@ -206,6 +215,7 @@ _PHOTO_PROBLEMS = dict(missing_file='no such file', empty_file='the file is empt
                        not_an_image='not an image in any format PIL can read',
                        truncated='the image data ends early (truncated file)', unreadable='the image could not be decoded')
 
+# %% ../nbs/04_preprocess.ipynb #fb169a5b
 def load_photo(path, max_pixels:int=MAX_PIXELS) -> np.ndarray:
     "The photo at `path` as RGB pixels (H, W, 3) uint8, EXIF orientation applied; a ValueError naming the file otherwise."
     im, reason, detail = _decode(path, max_pixels)
@@ -231,6 +241,7 @@ def filter_reasons(table:pd.DataFrame, cfg:PrepareConfig) -> pd.Series:
 # %% ../nbs/04_preprocess.ipynb #c8140ad5
 CACHE_FILES = ('images.npy', 'faces.csv', 'report.json')
 
+# %% ../nbs/04_preprocess.ipynb #bbdd05ba
 def _spec(row:dict, cfg:PrepareConfig):
     "What a worker needs to produce one image from a table row."
     if str(row['path']).startswith('synthetic:'): return ('synthetic', {k: row[k] for k in SYNTHETIC_FACTORS})
@@ -240,11 +251,13 @@ def _spec(row:dict, cfg:PrepareConfig):
         elif row.get('landmarks') is not None and not (isinstance(row.get('landmarks'), float)): box = landmarks_box(row['landmarks'])
     return ('file', row['path'], box)
 
+# %% ../nbs/04_preprocess.ipynb #058105d6
 def _work(args):
     i, spec, cfg = args
     if spec[0] == 'synthetic': return i, render_face(spec[1], cfg.size), None
     return (i, *load_face(spec[1], cfg.size, spec[2], cfg.margin, cfg.min_side, align=cfg.crop == 'align'))
 
+# %% ../nbs/04_preprocess.ipynb #9556f658
 def _cache_key(table, cfg, specs) -> str:
     h = hashlib.sha256(json.dumps({k: v for k, v in asdict(cfg).items() if k != 'workers'}, sort_keys=True).encode())
     if cfg.crop == 'align': h.update(FACE_TEMPLATE.tobytes())             # a new template is a new framing
@@ -255,6 +268,7 @@ def _cache_key(table, cfg, specs) -> str:
             except OSError: h.update(f'{s[1]}|missing'.encode())
     return h.hexdigest()
 
+# %% ../nbs/04_preprocess.ipynb #689a4fdc
 def is_cache(path) -> bool:
     "Whether `path` is a finished cache folder."
     return all((Path(path)/f).is_file() for f in CACHE_FILES)
@@ -266,15 +280,66 @@ def _table_to_csv(t:pd.DataFrame) -> str:
         if c in t: t[c] = t[c].map(lambda v: json.dumps(np.asarray(v, float).tolist()) if isinstance(v, (tuple, list, np.ndarray)) else '')
     return t.to_csv(index=False)
 
+# %% ../nbs/04_preprocess.ipynb #19beb2ca
 def _examples(names, k=5): return [Path(str(n)).name for n in list(names)[:k]]
 
-def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, root=None, progress:bool=True) -> dict:
-    "Cache `table`'s faces in `out` (see above); returns the report."
-    cfg, out, t0 = cfg or PrepareConfig(), Path(out), time.time()
+# %% ../nbs/04_preprocess.ipynb #aaf1c914
+def _check_out(out:Path):
+    "Refuse an `out` that exists and is neither empty nor a cache; remove the leftovers of interrupted runs."
     if out.exists() and not is_cache(out) and any(out.iterdir()):
         raise FileExistsError(f"refusing to write the cache to '{out}': it exists, is not empty and is not an agevae cache (no {', '.join(CACHE_FILES)})")
     for p in stale_partials(out):
         shutil.rmtree(p, ignore_errors=True); print(f'removed {p.name}, left by an interrupted run', file=sys.stderr)
+
+# %% ../nbs/04_preprocess.ipynb #93444840
+def _reusable(out:Path, key:str):
+    "The report of the cache in `out` where it was built with the same inputs (`key`), else None."
+    if is_cache(out):
+        old = json.loads((out/'report.json').read_text())
+        if old.get('key') == key:
+            print(f"cache '{out}' is up to date ({old['kept']} faces); reusing it", file=sys.stderr)
+            return old
+    return None
+
+# %% ../nbs/04_preprocess.ipynb #9e7a86df
+def _consume(results, images, ok, why, cand, bar):
+    for i, px, reason in results:
+        if px is not None: images[i] = px.transpose(2, 0, 1); ok[i] = True
+        else: why.iloc[cand[i]] = reason
+        bar.update(1)
+
+# %% ../nbs/04_preprocess.ipynb #1b293679
+def _decode_into(images, ok, why, cand, specs, cfg:PrepareConfig, dataset:str=None, progress:bool=True) -> int:
+    "Decode `specs` into `images` (in `cfg.workers` processes where worthwhile), setting `ok` or the reason in `why`; returns the number of workers."
+    workers = cfg.workers or os.cpu_count() or 1
+    jobs = ((i, s, cfg) for i, s in enumerate(specs))
+    bar = tqdm(total=len(cand), desc=f'decode {dataset or "faces"}', unit='img', disable=not progress, mininterval=1)
+    if workers > 1 and len(cand) > 64:
+        import multiprocessing as mp
+        ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
+        with ctx.Pool(workers) as pool: _consume(pool.imap_unordered(_work, jobs, chunksize=32), images, ok, why, cand, bar)
+    else: _consume(map(_work, jobs), images, ok, why, cand, bar)
+    bar.close()
+    return workers
+
+# %% ../nbs/04_preprocess.ipynb #0c3f1a60
+def _report(table, faces, why, cfg, dataset, root, key, seconds, workers) -> dict:
+    skipped = why.dropna()
+    unknown = {c: dict(count=int(faces[c].isna().sum()), examples=_examples(faces.loc[faces[c].isna(), 'path']))
+               for c in ('gender', 'race') if faces[c].isna().any() and faces[c].notna().any()}
+    from agevae import __version__
+    return dict(dataset=dataset, root=str(root) if root is not None else None, size=cfg.size, total=len(table), kept=len(faces),
+                skipped={r: int(n) for r, n in skipped.value_counts().sort_index().items()},
+                examples={r: _examples(table.loc[skipped.index[skipped == r], 'path']) for r in sorted(skipped.unique())},
+                unknown=unknown, splits={s: int((faces['split'] == s).sum()) for s in ('train', 'val', 'test') if (faces['split'] == s).any()},
+                age=dict(min=float(faces.age.min()), max=float(faces.age.max()), mean=float(faces.age.mean())) if len(faces) else None,
+                seconds=round(seconds, 2), workers=workers, settings=asdict(cfg), key=key, agevae_version=__version__)
+
+# %% ../nbs/04_preprocess.ipynb #84b05a71
+def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, root=None, progress:bool=True) -> dict:
+    "Cache `table`'s faces in `out` (see above); returns the report."
+    cfg, out, t0 = cfg or PrepareConfig(), Path(out), time.time()
+    _check_out(out)
     table = table.reset_index(drop=True)
     if 'split' not in table: table = table.assign(split='train')
     why = filter_reasons(table, cfg)
@@ -282,25 +347,14 @@ def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, r
     rows = table.iloc[cand].to_dict('records')
     specs = [_spec(r, cfg) for r in rows]
     key = _cache_key(table, cfg, specs)
-    if is_cache(out):
-        old = json.loads((out/'report.json').read_text())
-        if old.get('key') == key:
-            print(f"cache '{out}' is up to date ({old['kept']} faces); reusing it", file=sys.stderr)
-            return old
+    old = _reusable(out, key)
+    if old is not None: return old
     if cfg.crop == 'align': _face_models()              # fail early without dlib; loaded once, before the workers fork
     tmp = partial_dir(out)
     try:
         images = np.lib.format.open_memmap(tmp/'images.npy', mode='w+', dtype=np.uint8, shape=(len(cand), 3, cfg.size, cfg.size))
         ok = np.zeros(len(cand), bool)
-        workers = cfg.workers or os.cpu_count() or 1
-        jobs = ((i, s, cfg) for i, s in enumerate(specs))
-        bar = tqdm(total=len(cand), desc=f'decode {dataset or "faces"}', unit='img', disable=not progress, mininterval=1)
-        if workers > 1 and len(cand) > 64:
-            import multiprocessing as mp
-            ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
-            with ctx.Pool(workers) as pool: _consume(pool.imap_unordered(_work, jobs, chunksize=32), images, ok, why, cand, bar)
-        else: _consume(map(_work, jobs), images, ok, why, cand, bar)
-        bar.close()
+        workers = _decode_into(images, ok, why, cand, specs, cfg, dataset, progress)
         kept = cand[ok]
         if not ok.all():                                  # compact: keep only decoded rows, in table order
             full = images; images = np.lib.format.open_memmap(tmp/'images.kept.npy', mode='w+', dtype=np.uint8, shape=(len(kept), 3, cfg.size, cfg.size))
@@ -317,24 +371,6 @@ def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, r
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return report
-
-def _consume(results, images, ok, why, cand, bar):
-    for i, px, reason in results:
-        if px is not None: images[i] = px.transpose(2, 0, 1); ok[i] = True
-        else: why.iloc[cand[i]] = reason
-        bar.update(1)
-
-def _report(table, faces, why, cfg, dataset, root, key, seconds, workers) -> dict:
-    skipped = why.dropna()
-    unknown = {c: dict(count=int(faces[c].isna().sum()), examples=_examples(faces.loc[faces[c].isna(), 'path']))
-               for c in ('gender', 'race') if faces[c].isna().any() and faces[c].notna().any()}
-    from agevae import __version__
-    return dict(dataset=dataset, root=str(root) if root is not None else None, size=cfg.size, total=len(table), kept=len(faces),
-                skipped={r: int(n) for r, n in skipped.value_counts().sort_index().items()},
-                examples={r: _examples(table.loc[skipped.index[skipped == r], 'path']) for r in sorted(skipped.unique())},
-                unknown=unknown, splits={s: int((faces['split'] == s).sum()) for s in ('train', 'val', 'test') if (faces['split'] == s).any()},
-                age=dict(min=float(faces.age.min()), max=float(faces.age.max()), mean=float(faces.age.mean())) if len(faces) else None,
-                seconds=round(seconds, 2), workers=workers, settings=asdict(cfg), key=key, agevae_version=__version__)
 
 # %% ../nbs/04_preprocess.ipynb #2106d8ff
 def read_cache(path):

@@ -17,6 +17,7 @@ HAIR_COLOURS = np.array([(30, 24, 20), (92, 58, 33), (196, 160, 90), (150, 60, 3
 HAIR_STYLES = ('short', 'long', 'bun')
 SYNTHETIC_FACTORS = ('age', 'gender', 'skin_tone', 'hair_colour', 'hair_style', 'pose_x', 'pose_y', 'background_hue')
 
+# %% ../nbs/01_synthetic.ipynb #b8587e88
 def synthetic_factors(n:int, seed:int=0, age_range=(1, 90)) -> pd.DataFrame:
     "Draw the factors of `n` synthetic faces, deterministically from `seed`."
     rng = np.random.default_rng(seed)
@@ -41,6 +42,34 @@ def age_cues(age) -> dict:
 # %% ../nbs/01_synthetic.ipynb #8727ac6e
 def _lerp(a, b, t): return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b))
 
+# %% ../nbs/01_synthetic.ipynb #04b4f1f3
+def _draw_eyes(d, cx, fw, ey, er, s, female, skin, hair, line, cue, supersample):
+    "Both eyes with their brows, crow's feet and eye bags, on the `ImageDraw` `d` (the part of `render_face` around the eyes)."
+    for sx in (-1, 1):
+        ex = cx + sx * fw * 0.42
+        d.ellipse([ex - er * 1.3, ey - er * 0.8, ex + er * 1.3, ey + er * 0.8], fill=(245, 245, 245))
+        d.ellipse([ex - er * 0.6, ey - er * 0.6, ex + er * 0.6, ey + er * 0.6], fill=(60, 45, 35))
+        bw = s(0.012 if female else 0.022)                           # brows
+        d.line([ex - er * 1.4, ey - er * 2.0, ex + er * 1.4, ey - er * 2.1], fill=hair if cue['grey'] < 1 else line, width=max(1, int(bw)))
+        if cue['wrinkles'] > 0:                                       # crow's feet
+            for k in (-1, 0, 1):
+                d.line([ex + sx * er * 1.5, ey + k * er * 0.5, ex + sx * er * 2.3, ey + k * er * 0.9],
+                       fill=_lerp(skin, line, cue['wrinkles']), width=max(1, supersample))
+        if cue['bags'] > 0:
+            d.arc([ex - er * 1.3, ey - er * 0.2, ex + er * 1.3, ey + er * 1.6], 20, 160, fill=_lerp(skin, line, cue['bags']), width=max(1, supersample))
+
+# %% ../nbs/01_synthetic.ipynb #87ac3451
+def _draw_wrinkles(d, cx, cy, fw, fh, s, skin, line, cue, supersample):
+    "Forehead lines and nasolabial folds, more and darker with age, on the `ImageDraw` `d` (nothing below 30 years)."
+    if cue['wrinkles'] > 0:
+        ink = _lerp(skin, line, cue['wrinkles'])
+        for i in range(int(round(1 + 3 * cue['wrinkles']))):        # forehead lines: more and darker with age
+            y = cy - fh * (0.36 + 0.07 * i)
+            d.arc([cx - fw * 0.55, y - s(0.02), cx + fw * 0.55, y + s(0.03)], 200, 340, fill=ink, width=max(1, supersample))
+        for sx in (-1, 1):                                            # nasolabial folds
+            d.line([cx + sx * fw * 0.25, cy + fh * 0.25, cx + sx * fw * 0.45, cy + fh * 0.6], fill=ink, width=max(1, supersample))
+
+# %% ../nbs/01_synthetic.ipynb #958c5f98
 def render_face(f, size:int=64, supersample:int=3) -> np.ndarray:
     "Draw one face from a factor row `f` (mapping with `SYNTHETIC_FACTORS`) as a (size, size, 3) uint8 array."
     W = size * supersample
@@ -63,29 +92,12 @@ def render_face(f, size:int=64, supersample:int=3) -> np.ndarray:
     d.chord([cx - fw * 1.05, cy - fh * 1.12, cx + fw * 1.05, cy - fh * 0.12], 180, 360, fill=hair)  # hair top
     ey = cy - fh * 0.05 + fh * 0.22 * cue['child']                   # eyes sit lower in children
     er = s(0.035 + 0.025 * cue['child'])                             # and are larger
-    for sx in (-1, 1):
-        ex = cx + sx * fw * 0.42
-        d.ellipse([ex - er * 1.3, ey - er * 0.8, ex + er * 1.3, ey + er * 0.8], fill=(245, 245, 245))
-        d.ellipse([ex - er * 0.6, ey - er * 0.6, ex + er * 0.6, ey + er * 0.6], fill=(60, 45, 35))
-        bw = s(0.012 if female else 0.022)                           # brows
-        d.line([ex - er * 1.4, ey - er * 2.0, ex + er * 1.4, ey - er * 2.1], fill=hair if cue['grey'] < 1 else line, width=max(1, int(bw)))
-        if cue['wrinkles'] > 0:                                       # crow's feet
-            for k in (-1, 0, 1):
-                d.line([ex + sx * er * 1.5, ey + k * er * 0.5, ex + sx * er * 2.3, ey + k * er * 0.9],
-                       fill=_lerp(skin, line, cue['wrinkles']), width=max(1, supersample))
-        if cue['bags'] > 0:
-            d.arc([ex - er * 1.3, ey - er * 0.2, ex + er * 1.3, ey + er * 1.6], 20, 160, fill=_lerp(skin, line, cue['bags']), width=max(1, supersample))
+    _draw_eyes(d, cx, fw, ey, er, s, female, skin, hair, line, cue, supersample)
     d.line([cx, ey + er, cx - s(0.02), cy + fh * 0.3, cx + s(0.01), cy + fh * 0.33], fill=line, width=max(1, supersample))  # nose
     lips = (190, 70, 80) if female else _lerp(skin, (120, 50, 50), 0.5)
     mw, my = fw * 0.38, cy + fh * 0.55
     d.ellipse([cx - mw, my - s(0.018) * (1 - 0.5 * cue['bags']), cx + mw, my + s(0.02) * (1 - 0.5 * cue['bags'])], fill=lips)
-    if cue['wrinkles'] > 0:
-        ink = _lerp(skin, line, cue['wrinkles'])
-        for i in range(int(round(1 + 3 * cue['wrinkles']))):        # forehead lines: more and darker with age
-            y = cy - fh * (0.36 + 0.07 * i)
-            d.arc([cx - fw * 0.55, y - s(0.02), cx + fw * 0.55, y + s(0.03)], 200, 340, fill=ink, width=max(1, supersample))
-        for sx in (-1, 1):                                            # nasolabial folds
-            d.line([cx + sx * fw * 0.25, cy + fh * 0.25, cx + sx * fw * 0.45, cy + fh * 0.6], fill=ink, width=max(1, supersample))
+    _draw_wrinkles(d, cx, cy, fw, fh, s, skin, line, cue, supersample)
     return np.asarray(im.resize((size, size), Image.LANCZOS))
 
 # %% ../nbs/01_synthetic.ipynb #09ecce69

@@ -16,7 +16,7 @@ from agevae.data import FaceData
 from agevae.evaluate import split_recon_metrics
 from agevae.model import VAEConfig, AgeRegressor
 from agevae.preprocess import prepare_dataset
-from agevae.train import TrainConfig, train, load_model, seed_baseline_configs
+from agevae.train import TrainConfig, train, load_model, baseline_configs
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--steps', type=int, default=600); ap.add_argument('--batch', type=int, default=64)
@@ -42,7 +42,7 @@ base = VAEConfig(**{**small['model'], 'image_size': a.size})
 tkw = dict(data=cache, steps=a.steps, batch_size=a.batch, log_every=50, sample_every=0, ckpt_every=0)
 runs = {}
 for name in a.models.split(','):
-    if name == 'seed': mcfg, tcfg = seed_baseline_configs(a.size, **tkw)
+    if name == 'seed': mcfg, tcfg = baseline_configs(a.size, **tkw)
     else: mcfg, tcfg = replace(base, age_mode=name), TrainConfig(**{**small['train'], **tkw})
     run = out/name
     t = time.time()

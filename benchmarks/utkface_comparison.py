@@ -15,7 +15,7 @@ from pathlib import Path
 from agevae.evaluate import evaluate, comparison_table, IndependentScorers
 from agevae.model import VAEConfig
 from agevae.preprocess import read_cache
-from agevae.train import TrainConfig, train, seed_baseline_configs, run_figures
+from agevae.train import TrainConfig, train, baseline_configs, run_figures
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--data', default='data/utkface-64'); ap.add_argument('--out', default='runs/utk64')
@@ -32,7 +32,7 @@ tkw = dict(data=a.data, steps=a.steps, batch_size=a.batch, log_every=50, sample_
 scorers, results, timing = IndependentScorers(), {}, {}
 for name in a.models.split(','):
     run = Path(a.out)/name
-    if name == 'seed': mcfg, tcfg = seed_baseline_configs(size, **tkw)
+    if name == 'seed': mcfg, tcfg = baseline_configs(size, **tkw)
     else: mcfg, tcfg = VAEConfig(**{**cfg['model'], 'image_size': size, 'age_mode': name}), TrainConfig(**{**cfg['train'], **tkw})
     t = time.time()
     if not (run/'summary.json').exists():

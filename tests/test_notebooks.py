@@ -18,3 +18,25 @@ def test_explore_runs_under_papermill(tmp_path):
     assert names == ['age_by_gender.png', 'age_histogram.png', 'balancing_weights.png', 'faces_by_decade.png'], names
     report = json.loads((tmp_path/'cache'/'report.json').read_text())
     assert report['dataset'] == 'synthetic' and report['size'] == 32     # the parameters were used, not the defaults
+
+def _code_cells(p): return [c for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code']
+
+@pytest.mark.parametrize('nb', sorted(p.name for p in NBS.glob('*.ipynb') if '00' < p.name[:2] <= '13'))
+def test_notebook_shows_its_method(nb):
+    "Notebooks 01–13 each commit at least one rendered output (scripts/render_outputs.py), only in cells tagged `show`, and under 200 KB."
+    cells = _code_cells(NBS/nb)
+    shown = [c for c in cells if c.get('outputs')]
+    assert shown, f'{nb}: no rendered output; tag a cell `show` and run python scripts/render_outputs.py nbs/{nb}'
+    stray = [c['id'] for c in shown if 'show' not in c['metadata'].get('tags', [])]
+    assert not stray, f'{nb}: outputs in untagged cells {stray} (only `show` cells keep outputs)'
+    size = sum(len(json.dumps(c['outputs'])) for c in shown)
+    assert size < 200_000, f'{nb}: {size:,} bytes of outputs'
+
+def test_cells_are_short():
+    "The notebooks' rhythm: a median of at most 6 lines per code cell, and no cell over 40 lines but papermill's parameters."
+    import statistics
+    cells = [c for p in NBS.glob('*.ipynb') for c in _code_cells(p)]
+    sizes = [len(''.join(c['source']).splitlines()) for c in cells]
+    assert statistics.median(sizes) <= 6, statistics.median(sizes)
+    long = [(c['id'], n) for c, n in zip(cells, sizes) if n > 40 and 'parameters' not in c['metadata'].get('tags', [])]
+    assert not long, long

@@ -3,7 +3,7 @@ import csv, json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 import torch
-from agevae.model import VAEConfig, AgeVAE, SeedCVAE, AGE_MODES
+from agevae.model import VAEConfig, AgeVAE, BaselineCVAE, AGE_MODES
 from agevae.preprocess import prepare_dataset
 from agevae.train import TrainConfig, train, load_checkpoint, load_model, NonFiniteLoss, TrainStep
 
@@ -26,7 +26,7 @@ def fixed_batch(B=8, S=64):
 
 def _model(mode):
     torch.manual_seed(0)
-    return SeedCVAE(VAEConfig(latent_dim=16, beta=1.0, adv_weight=0)) if mode == 'seed' else AgeVAE(VAEConfig(age_mode=mode, guide_weight=1.0, beta=1.0, **TINY))
+    return BaselineCVAE(VAEConfig(latent_dim=16, beta=1.0, adv_weight=0)) if mode == 'seed' else AgeVAE(VAEConfig(age_mode=mode, guide_weight=1.0, beta=1.0, **TINY))
 
 def _critic():
     torch.manual_seed(1)
@@ -39,6 +39,7 @@ def _optimise(model, term, steps=40):
     opt = torch.optim.Adam(model.parameters(), 2e-3)
     hist = []
     for i in range(steps):
+        torch.manual_seed(0)                                              # the same noise and guide draws (targets, critic view) at each step
         t = step(b, i)
         assert all(torch.isfinite(v) for v in t.values()), t
         opt.zero_grad(); t[term].backward(); opt.step()

@@ -246,10 +246,10 @@ def test_browser_slider_changes_the_face_and_nothing_else(tmp_path):
     sync = pytest.importorskip('playwright.sync_api'); pytest.importorskip('jupyterlab')
     if not Path(CHROMIUM).exists(): pytest.skip(f'no {CHROMIUM}: run `bash scripts/setup_browser.sh` (Debian chromium) first')
     needs_dlib()                                                      # the browser uploads a photo, which dlib must find
-    nb = json.loads((ROOT/'nbs'/'16_widgets.ipynb').read_text())
+    nb = json.loads((ROOT/'nbs'/'15_widgets.ipynb').read_text())
     for c in nb['cells']:                                             # synthetic faces: no dataset photo ever lands in a screenshot
         if 'parameters' in c['metadata'].get('tags', []): c['source'] = "data = 'synthetic'"
-    (tmp_path/'16_widgets.ipynb').write_text(json.dumps(nb))
+    (tmp_path/'15_widgets.ipynb').write_text(json.dumps(nb))
     port, token, start = _free_port(), os.urandom(8).hex(), time.time()
     lab = _lab(tmp_path, port, token)
     try:
@@ -257,7 +257,7 @@ def test_browser_slider_changes_the_face_and_nothing_else(tmp_path):
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
             page = browser.new_page(viewport={'width': 1300, 'height': 1000})
             try: before, after, (x, y, w, h), box_after, outputs, png = _drive(
-                page, lab, f'http://127.0.0.1:{port}/lab/tree/16_widgets.ipynb?token={token}', tmp_path/'lab.log')
+                page, lab, f'http://127.0.0.1:{port}/lab/tree/15_widgets.ipynb?token={token}', tmp_path/'lab.log')
             except Exception:
                 page.screenshot(path=str(tmp_path/'failure.png'), full_page=True); raise   # what the browser showed
             finally: browser.close()
