@@ -237,8 +237,8 @@ def guide_term(model, batch:dict, out:dict, critic) -> torch.Tensor:
     x = batch['x']
     t = torch.rand(len(x), device=x.device) * (85 / AGE_MAX) + 1 / AGE_MAX   # random target ages, 1–86 years
     x_t = model.decode(out['z'], model.condition(t, batch['gender']))
-    if model.cfg.guide_edit == 'residual': x_t = x + x_t - out['x_hat']    # the edit used at test time, at gain 1
-    return (critic(critic_view(x_t)).float() - age_to_decades(t)).pow(2).mean()
+    if model.cfg.guide_edit == 'residual': x_t = critic_view(x + x_t - out['x_hat'])   # the edit used at test time, at gain 1, seen shifted and noisy
+    return (critic(x_t).float() - age_to_decades(t)).pow(2).mean()
 
 # %% ../nbs/07_model.ipynb #55c0a263
 @patch
@@ -311,22 +311,25 @@ class BaselineCVAE(nn.Module):
     age_sweep = AgeVAE.age_sweep
     beta_now = AgeVAE.beta_now
 
-# %% ../nbs/07_model.ipynb #d44f12ce
+# %% ../nbs/07_model.ipynb #251134b7
 @patch
 def condition(self:BaselineCVAE, age_unit, gender):
     "[age/100, gender] as the seed had it (unknown gender: 0.5)."
     g = torch.where(gender < 0, torch.full_like(gender, 0.5, dtype=torch.float), gender.float())
     return torch.stack([age_unit * AGE_MAX / 100, g], 1)
 
+# %% ../nbs/07_model.ipynb #19cb61b2
 @patch
 def encode(self:BaselineCVAE, x, cond):
     h = torch.cat([self.encoder(x), cond], 1)
     return self.fc_mu(h), self.fc_logvar(h)
 
+# %% ../nbs/07_model.ipynb #2386bad5
 @patch
 def decode(self:BaselineCVAE, z, cond):
     return self.decoder(self.fc_dec(torch.cat([z, cond], 1)).view(len(z), 128, self.grid, self.grid))
 
+# %% ../nbs/07_model.ipynb #54d522f0
 @patch
 def loss(self:BaselineCVAE, batch:dict, out:dict, step:int=0, critic=None) -> dict:
     "`recon`, `kl` and `total` from `vae_loss` (the seed's own settings: summed MSE + KL, β = 1); `critic` is unused (no guidance)."

@@ -139,7 +139,7 @@ def _lr_lambda(cfg, total, time_fraction=None):
 
 # %% ../nbs/09_train.ipynb #3d2e64af
 def plain_loop(model, data:FaceData, cfg:TrainConfig, critic=None) -> list:
-    "Train `model` for `cfg.steps` steps of batch → loss dict → step; each step's named loss terms."
+    "Train `model` for the plan's steps (`cfg.steps`, or `cfg.epochs` passes) of batch → loss dict → Adam step; each step's named loss terms."
     plan, step_fn = BatchPlan(data, cfg), TrainStep(model, critic)
     opt = torch.optim.Adam(model.parameters(), cfg.lr)
     history = []
@@ -179,8 +179,8 @@ def load_checkpoint(path, model_name:str=None, model_cfg:VAEConfig=None, map_loc
     if model_name is not None and canonical_model(ck['model_name']) != canonical_model(model_name):
         raise ValueError(f"checkpoint '{path}' holds a {ck['model_name']!r} model, not {model_name!r}")
     if model_cfg is not None:
-        want = _plain(asdict(model_cfg))
-        diff = {k: (ck['model_config'].get(k), v) for k, v in want.items() if ck['model_config'].get(k) != v}
+        want, have = _plain(asdict(model_cfg)), _plain(asdict(VAEConfig.from_dict(ck['model_config'])))   # settings added since: their defaults
+        diff = {k: (have[k], v) for k, v in want.items() if have[k] != v}
         if diff: raise ValueError(f"checkpoint '{path}' was trained with another model config: " +
                                   ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()))
     return ck

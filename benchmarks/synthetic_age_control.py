@@ -42,7 +42,7 @@ base = VAEConfig(**{**small['model'], 'image_size': a.size})
 tkw = dict(data=cache, steps=a.steps, batch_size=a.batch, log_every=50, sample_every=0, ckpt_every=0)
 runs = {}
 for name in a.models.split(','):
-    if name == 'seed': mcfg, tcfg = baseline_configs(a.size, **tkw)
+    if name in ('seed', 'baseline'): mcfg, tcfg = baseline_configs(a.size, **tkw)
     else: mcfg, tcfg = replace(base, age_mode=name), TrainConfig(**{**small['train'], **tkw})
     run = out/name
     t = time.time()

@@ -32,7 +32,7 @@ tkw = dict(data=a.data, steps=a.steps, batch_size=a.batch, log_every=50, sample_
 scorers, results, timing = IndependentScorers(), {}, {}
 for name in a.models.split(','):
     run = Path(a.out)/name
-    if name == 'seed': mcfg, tcfg = baseline_configs(size, **tkw)
+    if name in ('seed', 'baseline'): mcfg, tcfg = baseline_configs(size, **tkw)
     else: mcfg, tcfg = VAEConfig(**{**cfg['model'], 'image_size': size, 'age_mode': name}), TrainConfig(**{**cfg['train'], **tkw})
     t = time.time()
     if not (run/'summary.json').exists():

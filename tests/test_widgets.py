@@ -10,7 +10,7 @@ from agevae.fixtures import write_bad
 from agevae.model import VAEConfig
 from agevae.preprocess import prepare_dataset
 from agevae.shift import age_edit
-from agevae.evaluate import to_uint8
+from agevae.core import to_uint8
 from agevae.train import TrainConfig, train, load_model
 from agevae.widgets import AgeExplorer
 
