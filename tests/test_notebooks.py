@@ -29,6 +29,9 @@ def test_notebook_shows_its_method(nb):
     assert shown, f'{nb}: no rendered output; tag a cell `show` and run python scripts/render_outputs.py nbs/{nb}'
     stray = [c['id'] for c in shown if 'show' not in c['metadata'].get('tags', [])]
     assert not stray, f'{nb}: outputs in untagged cells {stray} (only `show` cells keep outputs)'
+    text = json.dumps([o for c in shown for o in c['outputs'] if o.get('output_type') == 'stream' or 'image/png' not in o.get('data', {})])
+    leaks = [p for p in ('/tmp/', '/work/', '/home/', '/root/') if p in text]
+    assert not leaks, f'{nb}: a committed output shows a machine path ({leaks}): show relative names instead'
     size = sum(len(json.dumps(c['outputs'])) for c in shown)
     assert size < 200_000, f'{nb}: {size:,} bytes of outputs'
 
