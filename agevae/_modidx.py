@@ -142,7 +142,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'agevae.model.AgeRegressor.forward': ('model.html#ageregressor.forward', 'agevae/model.py'),
                               'agevae.model.AgeVAE': ('model.html#agevae', 'agevae/model.py'),
                               'agevae.model.AgeVAE.__init__': ('model.html#agevae.__init__', 'agevae/model.py'),
-                              'agevae.model.AgeVAE.age_sweep': ('model.html#agevae.age_sweep', 'agevae/model.py'),
                               'agevae.model.AgeVAE.beta_now': ('model.html#agevae.beta_now', 'agevae/model.py'),
                               'agevae.model.AgeVAE.condition': ('model.html#agevae.condition', 'agevae/model.py'),
                               'agevae.model.AgeVAE.decode': ('model.html#agevae.decode', 'agevae/model.py'),

@@ -10,6 +10,7 @@ from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 from .core import AGE_MAX
 from .model import AgeRegressor
+from .shift import age_edit
 from .synthetic import synthetic_faces
 
 # %% auto #0
@@ -47,7 +48,7 @@ def response_stats(targets, estimated) -> dict:
 # %% ../nbs/10_age_response.ipynb #f23c9779
 @torch.no_grad()
 def age_response(model, data, estimator, targets=(10, 20, 30, 40, 50, 60, 70), n:int=200, split:str='test', device='cpu',
-                 seed:int=0) -> dict:
+                 seed:int=0, vector=None, edit:str='decode', gain:float=1.0) -> dict:
     "Estimated age of `n` held-out faces (a random sample of `split`, fixed by `seed`) decoded at each target age (see above)."
     model.eval()
     rows = data.splits[split]
@@ -57,7 +58,7 @@ def age_response(model, data, estimator, targets=(10, 20, 30, 40, 50, 60, 70), n
     for s in range(0, len(rows), 50):
         b = data.batch(rows[s:s + 50])
         b = {k: v.to(device) for k, v in b.items()}
-        sweep = model.age_sweep(b['x'], b['age'], b['gender'], [t / AGE_MAX for t in targets])   # (B, T, 3, S, S)
+        sweep = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector, edit, gain)   # (B, T, 3, S, S)
         est.append((estimator(sweep.flatten(0, 1)) * 10).view(len(b['x']), len(targets)).cpu())
     r = response_stats(targets, torch.cat(est).numpy())
     r['n_faces'] = len(rows)

@@ -256,22 +256,6 @@ def loss(self:AgeVAE, batch:dict, out:dict, step:int=0, critic=None) -> dict:
     terms['total'] = total
     return terms
 
-# %% ../nbs/07_model.ipynb #234861be
-@patch
-@torch.no_grad()
-def age_sweep(self:AgeVAE, x, age_unit, gender, targets) -> torch.Tensor:
-    "Decode each face in `x` at each target age (in [0, 1]): (B, T, 3, S, S)."
-    cond = self.condition(age_unit, gender)
-    mu, _ = self.encode(x, cond)
-    outs = []
-    for t in targets:
-        tt = torch.full_like(age_unit, float(t))
-        if self.cfg.age_mode == 'decoder': outs.append(self.decode(mu, self.condition(tt, gender)))
-        elif self.cfg.age_mode == 'latent':
-            z = mu.clone(); z[:, :self.cfg.age_units] = latent_age_target(tt)[:, None]; outs.append(self.decode(z))
-        else: outs.append(self.decode(mu))                              # posthoc: shift vectors live in agevae.shift
-    return torch.stack(outs, 1)
-
 # %% ../nbs/07_model.ipynb #60dc501a
 def _check_seed_config(cfg:VAEConfig):
     "Refuse settings the baseline cannot honour (rather than accept and ignore them)."
@@ -308,7 +292,6 @@ class BaselineCVAE(nn.Module):
         self.adversary = None
 
     forward = AgeVAE.forward
-    age_sweep = AgeVAE.age_sweep
     beta_now = AgeVAE.beta_now
 
 # %% ../nbs/07_model.ipynb #251134b7
