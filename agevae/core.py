@@ -10,7 +10,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'age_to_unit', 'unit_to_age', 'atomic_write_text', 'atomic_write_json', 'save_figure',
-           'to_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials', 'replace_dir']
+           'to_uint8', 'from_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials', 'replace_dir']
 
 # %% ../nbs/00_core.ipynb #7a6999b8
 AGE_MAX = 120.0  # years that map to 1.0
@@ -63,6 +63,12 @@ def to_uint8(x) -> np.ndarray:
     "Images (..., 3, S, S) in [-1, 1] (a tensor or an array) → (..., S, S, 3) uint8: the one conversion from model pixels to picture pixels."
     x = np.asarray(x.detach().float().cpu() if hasattr(x, 'detach') else x, dtype=np.float32)
     return np.moveaxis(((np.clip(x, -1, 1) + 1) * 127.5).round().astype(np.uint8), -3, -1)
+
+# %% ../nbs/00_core.ipynb #04a3f43f
+def from_uint8(px):
+    "Pictures (..., S, S, 3) uint8 → a float tensor (..., 3, S, S) in [-1, 1]: the inverse of `to_uint8`."
+    import torch
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(np.asarray(px, np.uint8), -1, -3))).float().div(127.5).sub(1)
 
 # %% ../nbs/00_core.ipynb #13fbc29d
 def show_grid(images, col_labels=None, row_labels=None, credit:str='', scale:float=0.8):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from fastcore.basics import patch
-from .core import age_to_unit
+from .core import age_to_unit, from_uint8
 from .preprocess import read_cache
 from .datasets import SPLITS
 
@@ -153,7 +153,7 @@ def demo_batch(dataset:str, root, ages=(8, 25, 45, 70), split:str='test', size:i
             if img is not None: px.append(img); rows.append(i); break
     if len(rows) < len(ages): raise ValueError(f"only {len(rows)} readable '{split}' faces in {dataset} at '{root}' for {len(ages)} ages")
     f = t.loc[rows]
-    return dict(x=torch.from_numpy(np.stack(px)).permute(0, 3, 1, 2).float() / 127.5 - 1,          # (B, 3, S, S) in [-1, 1]
+    return dict(x=from_uint8(np.stack(px)),                                                         # (B, 3, S, S) in [-1, 1]
                 age=torch.as_tensor(age_to_unit(f.age.to_numpy()), dtype=torch.float32),
                 age_years=torch.as_tensor(f.age.to_numpy(), dtype=torch.float32),
                 gender=torch.as_tensor(f.gender.fillna(-1).astype(int).to_numpy()))

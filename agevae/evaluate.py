@@ -11,12 +11,12 @@ import pandas as pd
 import torch
 from .age_response import response_stats
 from tqdm.auto import tqdm
-from .core import AGE_MAX, atomic_write_json, to_uint8
+from .core import AGE_MAX, atomic_write_json, to_uint8, from_uint8
 from .data import FaceData, compare_fingerprints
 from .preprocess import is_cache, face_models_dir
 from .core import save_figure
 from .metrics import recon_metrics, mig, sap, bin_factor
-from .shift import age_shift_vector, age_edit, encode_codes, controls_age, EDITS
+from .shift import age_shift_vector, age_edit, encode_codes, controls_age, fit_age_vector, EDITS
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics', 'run_record', 'check_split',
@@ -111,9 +111,7 @@ def fit_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000, r
     cache = (record or (run_record(run) if run is not None else {})).get('cache')
     src = FaceData(cache) if cache and is_cache(cache) else data
     if src is None: raise ValueError(f"the run '{run}' needs its training cache ('{cache}') to fit its age shift vector, and it is not there")
-    if len(src.splits['train']) < 2: raise ValueError(f"the cache '{src.cache}' has {len(src.splits['train'])} training faces: too few to fit an age shift vector")
-    codes, ages, _ = encode_codes(model, src, 'train', n=n, device=device)
-    return age_shift_vector(codes, ages, 'regression')
+    return fit_age_vector(model, src, n, device)
 
 # %% ../nbs/12_evaluate.ipynb #255036ac
 def shipped_model(name:str='utkface-64') -> Path:
@@ -296,7 +294,7 @@ def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, g
     from agevae.core import save_grid
     model = load_model(run, device)
     face = align_face(photo, model.cfg.image_size)
-    x = torch.from_numpy(face).permute(2, 0, 1)[None].float().div(127.5).sub(1).to(device)
+    x = from_uint8(face[None]).to(device)                                  # (1, 3, S, S) in [-1, 1]
     if age is None or gender is None:
         sc = IndependentScorers()
         if age is None: age = float(sc.ages(face[None])[0])

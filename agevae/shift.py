@@ -11,8 +11,8 @@ from .core import AGE_MAX
 from .model import latent_age_target
 
 # %% auto #0
-__all__ = ['SHIFT_METHODS', 'EDITS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'controls_age', 'decode_at', 'age_edit',
-           'traversal']
+__all__ = ['SHIFT_METHODS', 'EDITS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'controls_age', 'fit_age_vector',
+           'decode_at', 'age_edit', 'traversal']
 
 # %% ../nbs/08_shift.ipynb #53cb929d
 SHIFT_METHODS = ('mean_diff', 'regression')
@@ -56,6 +56,13 @@ def controls_age(model) -> str:
     mode = getattr(model.cfg, 'age_mode', 'decoder')
     if type(model).__name__ == 'BaselineCVAE' or mode == 'decoder': return 'condition'
     return 'latent' if mode == 'latent' else 'shift'
+
+# %% ../nbs/08_shift.ipynb #89d56e41
+def fit_age_vector(model, data, n:int=5000, device='cpu') -> np.ndarray:
+    "The regression age direction (D,) of up to `n` codes of `data`'s training split."
+    if len(data.splits['train']) < 2: raise ValueError(f"the cache '{data.cache}' has {len(data.splits['train'])} training faces: too few to fit an age shift vector")
+    codes, ages, _ = encode_codes(model, data, 'train', n=n, device=device)
+    return age_shift_vector(codes, ages, 'regression')
 
 # %% ../nbs/08_shift.ipynb #ae25d5c4
 @torch.no_grad()

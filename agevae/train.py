@@ -13,7 +13,7 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 from .core import atomic_write_json, AGE_MAX, partial_dir, replace_dir, save_grid
 from .data import FaceData, augment, compare_fingerprints
-from .shift import age_edit, age_shift_vector, controls_age, encode_codes
+from .shift import age_edit, controls_age, fit_age_vector
 from .model import VAEConfig, AgeRegressor, build_model, MODELS, MODEL_ALIASES, canonical_model, age_to_decades
 
 # %% auto #0
@@ -63,7 +63,7 @@ class TrainConfig:
     ckpt_every: int = 250             # steps between checkpoints (0: only at the end)
     critic_steps: int = 400           # steps to train the age-guidance critic (decoder mode, guide_weight > 0)
 
-    def __post_init__(self): self.model = canonical_model(self.model) if self.model in MODEL_ALIASES else self.model; _check_train_config(self)
+    def __post_init__(self): self.model = MODEL_ALIASES.get(self.model, self.model); _check_train_config(self)
 
 # %% ../nbs/09_train.ipynb #e8ad1cab
 def baseline_configs(image_size:int=64, **train_kw):
@@ -245,9 +245,7 @@ def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, device='cpu', 
     b = {k: v.to(device) for k, v in data.batch(grid_rows(data, n, seed)).items()}
     out = model(b)
     save_grid(torch.cat([b['x'], out['x_hat']]), Path(out_dir)/f'recon_{tag}.png', nrow=len(b['x']))
-    vector = None
-    if controls_age(model) == 'shift':                                    # posthoc: the age direction of its own training codes
-        codes, ages, _ = encode_codes(model, data, 'train', n=2000, device=device); vector = age_shift_vector(codes, ages)
+    vector = fit_age_vector(model, data, 2000, device) if controls_age(model) == 'shift' else None   # posthoc: its own training codes' age direction
     sweep = age_edit(model, b['x'], b['age_years'], b['gender'], SWEEP_AGES, vector)   # (n, T, 3, S, S), plain decoding
     rows = torch.cat([b['x'][:, None], out['x_hat'][:, None], sweep], 1)
     save_grid(rows.flatten(0, 1), Path(out_dir)/f'age_sweep_{tag}.png', nrow=rows.shape[1])

@@ -12,7 +12,7 @@ import torch
 from fastcore.basics import patch
 import ipywidgets as W
 from PIL import Image
-from .core import AGE_MAX
+from .core import AGE_MAX, from_uint8
 from .data import FaceData
 from .preprocess import is_cache, read_cache
 from .shift import controls_age, decode_at
@@ -196,7 +196,7 @@ def select(self:AgeExplorer, i:int):
 def _set_face(self:AgeExplorer, im:np.ndarray, age:float, gender:int, what:str, note:str=''):
     "Make `im` (S, S, 3) uint8 of `age` years and `gender` the input face, and show it."
     self.pixels, self.face_age, self.what = np.array(im, np.uint8), float(age), what      # a writable copy
-    self.x = torch.from_numpy(self.pixels).permute(2, 0, 1)[None].float().div(127.5).sub(1).to(self.device)    # (1, 3, S, S) in [-1, 1]
+    self.x = from_uint8(self.pixels[None]).to(self.device)    # (1, 3, S, S) in [-1, 1]
     self.input_image.value = png_bytes(self.pixels)
     self._quiet = True; self.gender.value = int(gender) if gender in (0, 1) else -1; self._quiet = False
     self._say(self.why_no_age or note, error=bool(self.why_no_age))
