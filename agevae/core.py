@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'age_to_unit', 'unit_to_age', 'atomic_write_text', 'atomic_write_json', 'save_figure',
-           'to_uint8', 'from_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials', 'replace_dir']
+__all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'age_to_unit', 'unit_to_age', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
+           'save_figure', 'to_uint8', 'from_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials',
+           'replace_dir']
 
 # %% ../nbs/00_core.ipynb #7a6999b8
 AGE_MAX = 120.0  # years that map to 1.0
@@ -28,16 +29,17 @@ GENDERS = ('male', 'female')                              # code 0, 1
 RACES = ('White', 'Black', 'Asian', 'Indian', 'Others')   # UTKFace codes 0-4
 
 # %% ../nbs/00_core.ipynb #2309ee7e
+def atomic_write(path, write) -> Path:
+    "Call `write(tmp)` on a hidden temporary path beside `path`, then rename it to `path`: the one way files are written."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.stem}.{os.getpid()}.tmp{path.suffix}')     # same suffix: savefig, PIL and numpy read the format from it
+    try: write(tmp); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
 def atomic_write_text(path, text:str):
-    "Write `text` to `path` through a temporary file in the same folder, then rename."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f: f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    "Write `text` to `path` atomically."
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
 
 def atomic_write_json(path, obj):
     "`atomic_write_text` of `obj` as indented JSON."
@@ -52,11 +54,8 @@ def _json_default(o):
 def save_figure(fig, path, dpi:int=120) -> Path:
     "Save a matplotlib figure as PNG through a temporary file in the same folder, then rename, and close it."
     import matplotlib.pyplot as plt
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.stem}.tmp.png')
-    try: fig.savefig(tmp, dpi=dpi, bbox_inches='tight'); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True); plt.close(fig)
-    return path
+    try: return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches='tight'))
+    finally: plt.close(fig)
 
 # %% ../nbs/00_core.ipynb #1218dc25
 def to_uint8(x) -> np.ndarray:
@@ -94,10 +93,7 @@ def save_grid(images, path, nrow:int) -> Path:
     for i in range(N):
         r, c = divmod(i, nrow)
         grid[2 + r * (S + 2):2 + r * (S + 2) + S, 2 + c * (S + 2):2 + c * (S + 2) + S] = x[i]
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp.png')
-    Image.fromarray(grid).save(tmp); os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda tmp: Image.fromarray(grid).save(tmp))
 
 # %% ../nbs/00_core.ipynb #9dee96e1
 def partial_dir(out) -> Path:

@@ -96,23 +96,44 @@ def batch(self:FaceData, idx:torch.Tensor, augment_:bool=False, generator:torch.
     return dict(x=x * (hi - lo) + lo, age=self.age[idx], age_years=self.age_years[idx], gender=self.gender[idx],
                 weight=self.weights[idx], index=idx)
 
-# %% ../nbs/05_data.ipynb #38c8a035
+# %% ../nbs/05_data.ipynb #0920f282
 @patch
-def batches(self:FaceData, split:str='train', batch_size:int=128, shuffle:bool=True, sampler:str='uniform',
-            augment:bool=False, drop_last:bool=False, generator:torch.Generator=None, num_samples:int=None):
-    "Iterate over one epoch of `split`: `sampler` 'uniform' (a permutation) or 'weighted' (draws ∝ weight, with replacement)."
+def epoch_rows(self:FaceData, split:str='train', sampler:str='uniform', generator:torch.Generator=None, num_samples:int=None,
+               shuffle:bool=True) -> torch.Tensor:
+    "The rows of one epoch of `split`: 'uniform' (a permutation, or in order without `shuffle`) or 'weighted' (drawn ∝ weight, with replacement)."
     if split not in self.splits: raise ValueError(f'unknown split {split!r}; expected train, val or test')
     rows = self.splits[split]
     if len(rows) == 0: raise ValueError(f"split {split!r} of this cache is empty")
     gen_dev = generator.device if generator is not None else self.device
     if sampler == 'weighted':
-        pick = torch.multinomial(self.weights[rows].to(gen_dev), num_samples or len(rows), replacement=True, generator=generator)
-        order = rows[pick.to(self.device)]
-    elif sampler == 'uniform':
-        order = rows[torch.randperm(len(rows), generator=generator, device=gen_dev).to(self.device)] if shuffle else rows
-    else: raise ValueError(f"sampler must be 'uniform' or 'weighted', got {sampler!r}")
+        return rows[torch.multinomial(self.weights[rows].to(gen_dev), num_samples or len(rows), replacement=True, generator=generator).to(self.device)]
+    if sampler != 'uniform': raise ValueError(f"sampler must be 'uniform' or 'weighted', got {sampler!r}")
+    return rows[torch.randperm(len(rows), generator=generator, device=gen_dev).to(self.device)] if shuffle else rows
+
+# %% ../nbs/05_data.ipynb #38c8a035
+@patch
+def batches(self:FaceData, split:str='train', batch_size:int=128, shuffle:bool=True, sampler:str='uniform',
+            augment:bool=False, drop_last:bool=False, generator:torch.Generator=None, num_samples:int=None):
+    "Iterate over one epoch of `split` (`epoch_rows`), in batches."
+    order = self.epoch_rows(split, sampler, generator, num_samples, shuffle)
     stop = len(order) - (len(order) % batch_size if drop_last else 0)
     for s in range(0, stop, batch_size): yield self.batch(order[s:s + batch_size], augment, generator)
+
+# %% ../nbs/05_data.ipynb #7568035f
+@patch
+def sample_rows(self:FaceData, split:str, n:int=None, seed:int=0) -> torch.Tensor:
+    "A random `n` rows of `split` fixed by `seed` (all of them without `n`), in cache order."
+    rows = self.splits[split]
+    if not n or n >= len(rows): return rows
+    return rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:n].sort().values.to(rows.device)]   # sorted by file name: sample, don't slice
+
+@patch
+def iter_rows(self:FaceData, rows, batch_size:int=256, device=None, progress:bool=False, desc:str=None):
+    "The faces `rows`, in their order, as batches on `device`: the one loop of inference (encoding, editing, scoring)."
+    from tqdm.auto import tqdm
+    rows = torch.as_tensor(rows)
+    for s in tqdm(range(0, len(rows), batch_size), desc=desc, disable=not progress):
+        yield {k: v.to(device or self.device) for k, v in self.batch(rows[s:s + batch_size]).items()}
 
 # %% ../nbs/05_data.ipynb #0cea8631
 def _face_names(faces:pd.DataFrame) -> pd.Series:

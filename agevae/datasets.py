@@ -14,7 +14,7 @@ from .core import RACES
 # %% auto #0
 __all__ = ['FACE_COLUMNS', 'LAYOUTS', 'SPLITS', 'READERS', 'DATASETS', 'CREDITS', 'face_table', 'parse_utkface_name',
            'read_utkface', 'read_fgnet', 'read_aaf', 'read_morph2', 'read_imdb_wiki', 'read_csv_faces',
-           'read_synthetic', 'assign_splits', 'load_faces']
+           'read_synthetic', 'assign_splits', 'load_faces', 'utkface_root']
 
 # %% ../nbs/02_datasets.ipynb #35e18e29
 FACE_COLUMNS = ('path', 'age', 'gender', 'race', 'person', 'source')
@@ -250,3 +250,9 @@ def load_faces(dataset:str, root=None, seed:int=0, n:int=2000, fractions=(0.8, 0
     if dataset not in DATASETS: raise ValueError(f'unknown dataset {dataset!r}; expected one of {", ".join(DATASETS)}')
     table = read_synthetic(n, seed) if dataset == 'synthetic' else READERS[dataset](root)
     return assign_splits(table, seed, fractions)
+
+# %% ../nbs/02_datasets.ipynb #77d6be62
+def utkface_root() -> Path:
+    "Where this machine keeps the real UTKFace faces: the folder `$AGEVAE_UTKFACE` names, else `data/raw/UTKFace` of this repository."
+    import os, agevae
+    return Path(os.environ.get('AGEVAE_UTKFACE') or Path(agevae.__file__).resolve().parents[1]/'data'/'raw'/'UTKFace')

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import GENDERS, RACES
+from .core import GENDERS, RACES, save_figure
 from .data import age_bin_weights, age_bin
 from .preprocess import read_cache
 
@@ -102,6 +102,5 @@ def make_figures(cache, out_dir) -> list:
     if faces['race'].notna().any(): figs['age_by_race'] = plot_age_by(faces, 'race')
     paths = []
     for name, fig in figs.items():
-        p = out/f'{name}.png'; tmp = out/f'.{name}.tmp.png'
-        fig.savefig(tmp, dpi=110, bbox_inches='tight'); tmp.replace(p); plt.close(fig); paths.append(p)
+        paths.append(save_figure(fig, out/f'{name}.png', dpi=110))
     return paths

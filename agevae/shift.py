@@ -11,7 +11,7 @@ from .core import AGE_MAX
 from .model import latent_age_target
 
 # %% auto #0
-__all__ = ['SHIFT_METHODS', 'EDITS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'controls_age', 'fit_age_vector',
+__all__ = ['SHIFT_METHODS', 'EDITS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'age_mode_of', 'fit_shift_vector',
            'decode_at', 'age_edit', 'traversal']
 
 # %% ../nbs/08_shift.ipynb #53cb929d
@@ -41,24 +41,18 @@ def apply_shift(codes, vector, delta_years):
 def encode_codes(model, data, split:str='train', n:int=None, batch_size:int=256, device='cpu', seed:int=0):
     "Encoder means (N, D), ages in years (N,) and genders (N,) of `split` (a random `n` of its faces, fixed by `seed`)."
     model.eval()
-    rows = data.splits[split]
-    if n and n < len(rows):                                                   # tables are sorted by file name: sample, don't slice
-        rows = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:n].sort().values.to(rows.device)]
-    mus = []
-    for s in range(0, len(rows), batch_size):
-        b = {k: v.to(device) for k, v in data.batch(rows[s:s + batch_size]).items()}
-        mus.append(model.encode(b['x'], model.condition(b['age'], b['gender']))[0].float().cpu())
+    rows = data.sample_rows(split, n, seed)
+    mus = [model.encode(b['x'], model.condition(b['age'], b['gender']))[0].float().cpu() for b in data.iter_rows(rows, batch_size, device)]
     return torch.cat(mus).numpy(), data.age_years[rows].cpu().numpy(), data.gender[rows].cpu().numpy()
 
 # %% ../nbs/08_shift.ipynb #41ad9384
-def controls_age(model) -> str:
-    "How `model` changes age: 'condition', 'latent' or 'shift'."
-    mode = getattr(model.cfg, 'age_mode', 'decoder')
-    if type(model).__name__ == 'BaselineCVAE' or mode == 'decoder': return 'condition'
-    return 'latent' if mode == 'latent' else 'shift'
+def age_mode_of(model) -> str:
+    "The age mode `model` edits ages through: 'decoder' (its condition), 'latent' (its age units) or 'posthoc' (a shift vector)."
+    if type(model).__name__ == 'BaselineCVAE': return 'decoder'            # the baseline is conditioned like a decoder-mode model
+    return getattr(model.cfg, 'age_mode', 'decoder')
 
 # %% ../nbs/08_shift.ipynb #89d56e41
-def fit_age_vector(model, data, n:int=5000, device='cpu') -> np.ndarray:
+def fit_shift_vector(model, data, n:int=5000, device='cpu') -> np.ndarray:
     "The regression age direction (D,) of up to `n` codes of `data`'s training split."
     if len(data.splits['train']) < 2: raise ValueError(f"the cache '{data.cache}' has {len(data.splits['train'])} training faces: too few to fit an age shift vector")
     codes, ages, _ = encode_codes(model, data, 'train', n=n, device=device)
@@ -68,8 +62,8 @@ def fit_age_vector(model, data, n:int=5000, device='cpu') -> np.ndarray:
 @torch.no_grad()
 def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.Tensor:
     "Codes `mu` (B, D) of faces aged `age_years` (B,) decoded at `target_years` (B,) through the model's own age control: (B, 3, S, S)."
-    how = controls_age(model)
-    if how == 'shift':
+    how = age_mode_of(model)
+    if how == 'posthoc':
         if vector is None: raise ValueError('a posthoc model changes age through a shift vector: pass vector=age_shift_vector(...)')
         return model.decode(apply_shift(mu, vector, target_years - age_years).float())
     if how == 'latent':

@@ -11,16 +11,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
-from .core import atomic_write_json, AGE_MAX, partial_dir, replace_dir, save_grid
+from .core import atomic_write, atomic_write_json, AGE_MAX, partial_dir, replace_dir, save_grid
 from .data import FaceData, augment, compare_fingerprints
-from .shift import age_edit, controls_age, fit_age_vector
-from .model import VAEConfig, AgeRegressor, build_model, MODELS, MODEL_ALIASES, canonical_model, age_to_decades
+from .shift import age_edit, age_mode_of, fit_shift_vector
+from .model import VAEConfig, AgeRegressor, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model, age_to_decades
+from .checkpoint import _plain, save_checkpoint, load_checkpoint, check_resume, load_model, export_model
 
 # %% auto #0
-__all__ = ['seed_baseline_configs', 'CKPT_FORMAT', 'RESUMABLE_CHANGES', 'SWEEP_AGES', 'TrainConfig', 'baseline_configs',
-           'BatchPlan', 'TrainStep', 'NonFiniteLoss', 'plain_loop', 'save_checkpoint', 'load_checkpoint',
-           'check_resume', 'load_model', 'export_model', 'grid_rows', 'sample_grids', 'train_critic', 'train',
-           'plot_losses', 'run_figures']
+__all__ = ['seed_baseline_configs', 'SWEEP_AGES', 'TrainConfig', 'baseline_configs', 'BatchPlan', 'TrainStep', 'NonFiniteLoss',
+           'plain_loop', 'grid_rows', 'sample_grids', 'train_critic', 'train']
 
 # %% ../nbs/09_train.ipynb #23f32bfd
 def _check_train_config(c):
@@ -98,11 +97,7 @@ class BatchPlan:
         "Rows of this process's batch at `step`."
         e, i = divmod(step, self.steps_per_epoch)
         if e != self._epoch:
-            g = _gen('cpu', self.cfg.seed, 1, e)
-            if self.cfg.sampler == 'weighted':
-                pick = torch.multinomial(self.data.weights[self.rows].cpu(), len(self.rows), replacement=True, generator=g)
-            else: pick = torch.randperm(len(self.rows), generator=g)
-            self._epoch, self._order = e, self.rows[pick.to(self.rows.device)]
+            self._epoch, self._order = e, self.data.epoch_rows('train', self.cfg.sampler, _gen('cpu', self.cfg.seed, 1, e))   # the one sampler (05_data)
         chunk = self._order[i * self.global_batch:(i + 1) * self.global_batch]
         return chunk[self.rank::self.world]
 
@@ -152,81 +147,6 @@ def plain_loop(model, data:FaceData, cfg:TrainConfig, critic=None) -> list:
         history.append({k: v.item() for k, v in terms.items()})
     return history
 
-# %% ../nbs/09_train.ipynb #9a370484
-CKPT_FORMAT = 1
-
-def _plain(d): return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
-
-def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg:TrainConfig,
-                    data_fingerprint:dict=None, train_faces:torch.Tensor=None, elapsed_s:float=0.0):
-    "Write a checkpoint atomically (with the cache's fingerprint, the ids of the training faces, see `agevae.data.face_ids`, and the training wall time so far)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    state = dict(format=CKPT_FORMAT, step=step, model_name=model_name, model_config=_plain(asdict(model_cfg)),
-                 train_config=_plain(asdict(train_cfg)), model=model.state_dict(),
-                 optimizer=optimizer.state_dict() if optimizer else None, scheduler=scheduler.state_dict() if scheduler else None,
-                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces,
-                 elapsed_s=float(elapsed_s))
-    tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
-    try: torch.save(state, tmp); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-
-# %% ../nbs/09_train.ipynb #a6a8f487
-def load_checkpoint(path, model_name:str=None, model_cfg:VAEConfig=None, map_location='cpu') -> dict:
-    "Load a checkpoint (weights only); with `model_name`/`model_cfg`, check it matches them."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"no checkpoint at '{path}'")
-    ck = torch.load(path, map_location=map_location, weights_only=True)
-    if ck.get('format') != CKPT_FORMAT: raise ValueError(f"'{path}' is not an agevae checkpoint (format {ck.get('format')})")
-    if model_name is not None and canonical_model(ck['model_name']) != canonical_model(model_name):
-        raise ValueError(f"checkpoint '{path}' holds a {ck['model_name']!r} model, not {model_name!r}")
-    if model_cfg is not None:
-        want, have = _plain(asdict(model_cfg)), _plain(asdict(VAEConfig.from_dict(ck['model_config'])))   # settings added since: their defaults
-        diff = {k: (have[k], v) for k, v in want.items() if have[k] != v}
-        if diff: raise ValueError(f"checkpoint '{path}' was trained with another model config: " +
-                                  ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()))
-    return ck
-
-# %% ../nbs/09_train.ipynb #48493ac1
-# Settings a resumed run may change: how long it runs, where it writes, how often it logs, and on which device.
-RESUMABLE_CHANGES = ('steps', 'epochs', 'minutes', 'out', 'data', 'device', 'log_every', 'sample_every', 'ckpt_every', 'compile')
-
-def check_resume(ck:dict, cfg:TrainConfig, fingerprint:dict, path):
-    "Refuse to resume checkpoint `ck` with other training settings, or on another cache, than it was started with."
-    old = ck.get('train_config', {}); old = {**old, 'model': canonical_model(old['model'])} if 'model' in old else old   # runs of 'seed' are runs of 'baseline'
-    diff = {k: (old[k], v) for k, v in asdict(cfg).items() if k in old and k not in RESUMABLE_CHANGES and old[k] != v}
-    if diff: raise ValueError(f"cannot resume '{path}' with other training settings: " + ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()) +
-                              f'; only {", ".join(RESUMABLE_CHANGES)} may change on --resume')
-    was = ck.get('data_fingerprint')                         # the same faces in the same splits at the same size (the key also hashes paths and times)
-    if was and (compare_fingerprints(was, fingerprint) != 'same_splits' or was.get('size') != fingerprint.get('size')):
-        raise ValueError(f"cannot resume '{path}' on the cache '{cfg.data}': the run was started on another cache "
-                         f"({was.get('dataset')}, {was['splits']['train']['n']} training faces, key {str(was.get('key'))[:12]}; this cache: "
-                         f"{fingerprint.get('dataset')}, {fingerprint['splits']['train']['n']} training faces, key {str(fingerprint.get('key'))[:12]})")
-
-# %% ../nbs/09_train.ipynb #d6e88580
-def load_model(run_or_ckpt, device='cpu') -> nn.Module:
-    "The model of a run folder (its last checkpoint) or of a checkpoint file, in eval mode."
-    p = Path(run_or_ckpt)
-    ck = load_checkpoint(p/'checkpoints'/'last.pt' if p.is_dir() else p, map_location=device)
-    cfg = VAEConfig.from_dict(ck['model_config'])
-    m = build_model(ck['model_name'], cfg).to(device)
-    m.load_state_dict(ck['model']); return m.eval()
-
-# %% ../nbs/09_train.ipynb #9cce625a
-def export_model(run, out, extra_files=()) -> Path:
-    "Copy the model of `run` (config.json and weights, no optimiser state) to the folder `out`, atomically."
-    run, out = Path(run), Path(out)
-    ck = load_checkpoint(run/'checkpoints'/'last.pt')
-    tmp = partial_dir(out)
-    try:
-        (tmp/'checkpoints').mkdir()
-        torch.save({**ck, 'optimizer': None, 'scheduler': None}, tmp/'checkpoints'/'last.pt')
-        for f in ('config.json', 'summary.json', *extra_files):
-            if (run/f).is_file(): (tmp/f).write_bytes((run/f).read_bytes())
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return out
-
 # %% ../nbs/09_train.ipynb #ade739ab
 SWEEP_AGES = (10, 20, 30, 40, 50, 60, 70)
 
@@ -245,7 +165,7 @@ def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, device='cpu', 
     b = {k: v.to(device) for k, v in data.batch(grid_rows(data, n, seed)).items()}
     out = model(b)
     save_grid(torch.cat([b['x'], out['x_hat']]), Path(out_dir)/f'recon_{tag}.png', nrow=len(b['x']))
-    vector = fit_age_vector(model, data, 2000, device) if controls_age(model) == 'shift' else None   # posthoc: its own training codes' age direction
+    vector = fit_shift_vector(model, data, 2000, device) if age_mode_of(model) == 'posthoc' else None   # posthoc: its own training codes' age direction
     sweep = age_edit(model, b['x'], b['age_years'], b['gender'], SWEEP_AGES, vector)   # (n, T, 3, S, S), plain decoding
     rows = torch.cat([b['x'][:, None], out['x_hat'][:, None], sweep], 1)
     save_grid(rows.flatten(0, 1), Path(out_dir)/f'age_sweep_{tag}.png', nrow=rows.shape[1])
@@ -254,21 +174,15 @@ def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, device='cpu', 
 # %% ../nbs/09_train.ipynb #17dc51ae
 def train_critic(data:FaceData, steps:int=400, batch_size:int=128, lr:float=2e-3, seed:int=0, device='cpu', progress:bool=True):
     "Train an `AgeRegressor` on the training split; returns (frozen model, validation MAE in years)."
-    torch.manual_seed(seed)
-    critic = AgeRegressor().to(device); opt = torch.optim.AdamW(critic.parameters(), lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     rows = data.splits['train']
-    for s in tqdm(range(steps), desc='critic', disable=not progress, mininterval=2):
+    def draw(s):                                                               # an augmented, slightly noisy batch of real training faces
         g = _gen(data.device, seed, 2, s)
-        idx = rows[torch.randint(len(rows), (min(batch_size, len(rows)),), generator=g, device=data.device)]
-        b = data.batch(idx, augment_=True, generator=g)
-        x = (b['x'] + 0.03 * torch.randn(b['x'].shape, generator=g, device=data.device)).to(device)
-        loss = nn.functional.smooth_l1_loss(critic(x), age_to_decades(b['age']).to(device))
-        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-    critic.eval().requires_grad_(False)
+        b = data.batch(rows[torch.randint(len(rows), (min(batch_size, len(rows)),), generator=g, device=data.device)], augment_=True, generator=g)
+        return (b['x'] + 0.03 * torch.randn(b['x'].shape, generator=g, device=data.device)).to(device), age_to_decades(b['age']).to(device)
+    critic = fit_age_regressor(draw, steps, lr, seed, device, 'critic', progress)
     val = data.splits['val'] if len(data.splits['val']) else rows
     with torch.no_grad():
-        errs = [(critic(data.batch(val[i:i + 256])['x'].to(device)) * 10 - data.age_years[val[i:i + 256]].to(device)).abs() for i in range(0, len(val), 256)]
+        errs = [(critic(b['x']) * 10 - b['age_years']).abs() for b in data.iter_rows(val, 256, device)]
     return critic, float(torch.cat(errs).mean())
 
 # %% ../nbs/09_train.ipynb #9def0d40
@@ -315,8 +229,7 @@ def _critic_for(cfg:TrainConfig, model_cfg:VAEConfig, data:FaceData, out:Path, d
         return critic.eval().requires_grad_(False)
     critic, mae = train_critic(data, cfg.critic_steps, seed=cfg.seed, device=device, progress=progress and rank == 0)
     if rank == 0:
-        out.mkdir(parents=True, exist_ok=True); tmp = out/'.critic.pt.tmp'
-        torch.save(critic.state_dict(), tmp); os.replace(tmp, out/'critic.pt')
+        atomic_write(out/'critic.pt', lambda tmp: torch.save(critic.state_dict(), tmp))
         atomic_write_json(out/'critic.json', dict(val_mae_years=mae, steps=cfg.critic_steps))
     return critic
 
@@ -469,45 +382,13 @@ class _MetricsLog:
             self._rewrite(rows)
         else: self.path.unlink(missing_ok=True)                         # a fresh run starts a fresh log
     def _rewrite(self, rows):
-        tmp = self.path.with_name('.metrics.csv.tmp')
-        with open(tmp, 'w', newline='') as f:
-            if self.fields:
-                w = csv.DictWriter(f, self.fields); w.writeheader(); w.writerows(rows)
-        os.replace(tmp, self.path)
+        def write(tmp):
+            with open(tmp, 'w', newline='') as f:
+                if self.fields: w = csv.DictWriter(f, self.fields); w.writeheader(); w.writerows(rows)
+        atomic_write(self.path, write)
     def write(self, row:dict):
         if self.fields is None:
             self.fields = list(row)
             with open(self.path, 'w', newline='') as f: csv.DictWriter(f, self.fields).writeheader()
         with open(self.path, 'a', newline='') as f: csv.DictWriter(f, self.fields, extrasaction='ignore').writerow(row)
         self.last = row
-
-# %% ../nbs/09_train.ipynb #764d6d85
-def plot_losses(runs, logy:bool=True):
-    "Loss curves of one or more run folders (dict name → folder, or a folder)."
-    import pandas as pd, seaborn as sns, matplotlib.pyplot as plt
-    runs = runs if isinstance(runs, dict) else {Path(runs).name: runs}
-    df = pd.concat([pd.read_csv(Path(r)/'metrics.csv').assign(run=n) for n, r in runs.items()])
-    terms = [c for c in ('total', 'recon', 'kl', 'age', 'adv', 'guide') if c in df and df[c].notna().any()]
-    long = df.melt(id_vars=['step', 'run'], value_vars=terms, var_name='term')
-    g = sns.relplot(long, x='step', y='value', hue='run', col='term', col_wrap=min(3, len(terms)), kind='line',
-                    facet_kws=dict(sharey=False), height=2.6, aspect=1.3)
-    if logy:
-        for ax, t in zip(g.axes.flat, terms):
-            if (df[t] > 0).all(): ax.set_yscale('log')
-    return g.figure
-
-# %% ../nbs/09_train.ipynb #343e2d5b
-def run_figures(run, out_dir, prefix:str=None) -> list:
-    "Copy a run's final age sweep and reconstructions to `out_dir` and draw its loss curves there; returns the paths."
-    import matplotlib.pyplot as plt
-    run, out = Path(run), Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    prefix = prefix or run.name
-    paths = []
-    for kind in ('age_sweep', 'recon'):
-        src = run/'samples'/f'{kind}_final.png'
-        if not src.exists(): raise FileNotFoundError(f"run '{run}' has no {src.name}: did it finish?")
-        dst = out/f'{prefix}_{kind}.png'; tmp = dst.with_name(f'.{dst.name}.tmp'); tmp.write_bytes(src.read_bytes()); os.replace(tmp, dst)
-        paths.append(dst)
-    fig = plot_losses({prefix: run}); dst = out/f'{prefix}_losses.png'; tmp = out/f'.{prefix}_losses.tmp.png'
-    fig.savefig(tmp, dpi=100, bbox_inches='tight'); os.replace(tmp, dst); plt.close(fig); paths.append(dst)
-    return paths

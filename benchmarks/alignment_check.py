@@ -25,7 +25,7 @@ from agevae.data import FaceData
 from agevae.evaluate import IndependentScorers, shipped_model, stratified_sample
 from agevae.metrics import recon_metrics
 from agevae.preprocess import FACE_TEMPLATE, load_photo, load_face, face_landmarks, align_to_template, similarity_transform
-from agevae.train import load_model
+from agevae.checkpoint import load_model
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--data', default='data/utkface-64', help='the prepared UTKFace cache the model was trained on')

@@ -11,18 +11,19 @@ Usage:
 """
 import argparse, csv, json, os, sys, time
 from pathlib import Path
-from agevae.evaluate import evaluate, IndependentScorers
+from agevae.evaluate import evaluate, IndependentScorers, age_mode_in
 from agevae.model import VAEConfig
 from agevae.preprocess import read_cache
 from agevae.train import TrainConfig, train
 
-COLUMNS = ('name', 'edit', 'gain', 'split', 'n', 'age_via', 'mean_estimated_age', 'spearman', 'target_mae', 'identity', 'identity_recon',
+COLUMNS = ('name', 'edit', 'gain', 'split', 'n', 'age_mode', 'mean_estimated_age', 'spearman', 'target_mae', 'identity', 'identity_recon',
            'psnr', 'ssim', 'mig_age', 'estimator_mae_inputs', 'train_seconds', 'steps', 'command', 'train_command')
 KEY = ('name', 'edit', 'gain', 'split')
 
 def write_row(table:Path, row:dict):
     "Add `row` to the CSV `table`, replacing an earlier row of the same setting, edit and split (atomically)."
     rows = list(csv.DictReader(open(table))) if table.exists() else []
+    rows = [{**r, 'age_mode': age_mode_in(r)} for r in rows]                   # rows written before the age modes had one name hold `age_via`
     rows = [r for r in rows if tuple(str(r.get(k)) for k in KEY) != tuple(str(row[k]) for k in KEY)] + [row]
     table.parent.mkdir(parents=True, exist_ok=True)
     tmp = table.with_name(f'.{table.name}.tmp')
@@ -75,7 +76,7 @@ def main():
         kind, _, gain = e.partition(':')
         r = evaluate(run, a.data, n=a.n, split=a.split, scorers=scorers, edit=kind, gain=float(gain or 1), out=run/f'eval-{a.split}-{e.replace(":", "")}')
         ac, idn = r['age_control'], r['identity']
-        row = dict(name=a.name, edit=kind, gain=float(gain or 1), split=a.split, n=r['n_faces'], age_via=r['age_via'],
+        row = dict(name=a.name, edit=kind, gain=float(gain or 1), split=a.split, n=r['n_faces'], age_mode=age_mode_in(r),
                    mean_estimated_age=' '.join(f'{v:.0f}' for v in ac['mean_estimated_age']), spearman=round(ac['spearman'], 3),
                    target_mae=round(ac['target_mae'], 2), identity=round(idn['retention'], 3), identity_recon=round(idn['reconstruction_retention'], 3),
                    psnr=round(r['recon']['psnr'], 2), ssim=round(r['recon']['ssim'], 3), mig_age=None if r['mig']['age'] is None else round(r['mig']['age'], 3),

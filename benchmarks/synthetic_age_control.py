@@ -16,7 +16,8 @@ from agevae.data import FaceData
 from agevae.evaluate import split_recon_metrics
 from agevae.model import VAEConfig, AgeRegressor
 from agevae.preprocess import prepare_dataset
-from agevae.train import TrainConfig, train, load_model, baseline_configs
+from agevae.train import TrainConfig, train, baseline_configs
+from agevae.checkpoint import load_model
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--steps', type=int, default=600); ap.add_argument('--batch', type=int, default=64)

@@ -15,7 +15,8 @@ from pathlib import Path
 from agevae.evaluate import evaluate, comparison_table, IndependentScorers
 from agevae.model import VAEConfig
 from agevae.preprocess import read_cache
-from agevae.train import TrainConfig, train, baseline_configs, run_figures
+from agevae.train import TrainConfig, train, baseline_configs
+from agevae.report import run_figures
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--data', default='data/utkface-64'); ap.add_argument('--out', default='runs/utk64')

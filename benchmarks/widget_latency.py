@@ -56,7 +56,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     from agevae.evaluate import shipped_model
     from agevae.model import VAEConfig, AgeVAE
-    from agevae.train import load_model
+    from agevae.checkpoint import load_model
     from agevae.widgets import AgeExplorer, _scorer
     load = os.getloadavg()[0]
     t = time.perf_counter()

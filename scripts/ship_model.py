@@ -5,13 +5,13 @@ edit.json (how to edit ages with it), metrics.json from the TEST split and MODEL
 
 Usage:
   python scripts/ship_model.py --run runs/ablation/NAME --data data/utkface-64 --edit residual --gain 2.5 \
-      [--baseline runs/ablation/seed-same-time] [--n 300] [--name utkface-64]
+      [--baseline runs/ablation/baseline-58min] [--n 300] [--name utkface-64]
 """
 import argparse, json, shutil, sys, tempfile
 from pathlib import Path
 from agevae.evaluate import evaluate, IndependentScorers
 from agevae.core import replace_dir
-from agevae.train import export_model
+from agevae.checkpoint import export_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,12 +26,12 @@ def card(name, cfg, metrics, edit, train, baseline, data_report) -> str:
             line('reconstruction PSNR / SSIM, D(z, own age), whole test split', f"{r['psnr']:.1f} dB / {r['ssim']:.3f}"),
             line("the estimator's own MAE on the real inputs", f"{a['estimator_mae_on_inputs']:.1f} years")]
     base = ''
-    if baseline:
-        b, bt = baseline['age_control'], baseline.get('train_seconds')
-        base = (f"\nThe seed baseline ({'trained for ' + format(bt / 60, '.1f') + ' minutes' if bt else 'training time unrecorded'}, plain decoding of its "
-                f"age condition), scored the same way: mean estimated ages "
-                f"{', '.join(f'{v:.0f}' for v in b['mean_estimated_age'])}, ρ {b['spearman']:.2f}, target MAE {b['target_mae']:.1f}, "
-                f"identity kept {baseline['identity']['retention']:.0%}, PSNR {baseline['recon']['psnr']:.1f} dB.\n")
+    for label, bm in (baseline or {}).items():                                # the baseline, trained for the same wall time, under each edit
+        b, bt = bm['age_control'], bm.get('train_seconds')
+        base += (f"\nThe {label} ({'trained for ' + format(bt / 60, '.1f') + ' minutes' if bt else 'training time unrecorded'}), "
+                 f"scored the same way: mean estimated ages "
+                 f"{', '.join(f'{v:.0f}' for v in b['mean_estimated_age'])}, ρ {b['spearman']:.2f}, target MAE {b['target_mae']:.1f}, "
+                 f"identity kept {bm['identity']['retention']:.0%}, PSNR {bm['recon']['psnr']:.1f} dB.\n")
     return f"""# Model card: `{name}`
 
 An age-conditioned β-VAE (`agevae.model.AgeVAE`, age mode `{m['age_mode']}`) trained on UTKFace at {m['image_size']} px.
@@ -75,7 +75,7 @@ def write_card(name, data):
     out = ROOT/'models'/name
     metrics = json.loads((out/'metrics.json').read_text())
     res = json.loads((ROOT/'figures'/'utkface'/f"shipped_{metrics['image_size']}.json").read_text())['models']
-    baseline = res.get('seed baseline')
+    baseline = {k: v for k, v in res.items() if k.startswith(('baseline', 'seed baseline'))}
     rd = lambda f: json.loads((out/f).read_text())
     (out/'MODEL_CARD.md').write_text(card(name, rd('config.json'), metrics, rd('edit.json'), rd('train_seconds.json'), baseline,
                                           json.loads((Path(data)/'report.json').read_text())))
@@ -84,7 +84,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--run', help='the finished run to ship'); ap.add_argument('--data', default='data/utkface-64')
     ap.add_argument('--edit', default='decode', choices=('decode', 'residual')); ap.add_argument('--gain', type=float, default=1.0)
-    ap.add_argument('--baseline', help='a seed-baseline run trained for the same wall time, scored the same way for contrast')
+    ap.add_argument('--baseline', help="a baseline run trained for the same wall time, scored with plain decoding and with the shipped model's edit, for contrast")
     ap.add_argument('--n', type=int, default=300); ap.add_argument('--name', default='utkface-64')
     ap.add_argument('--card-only', action='store_true', help="rewrite models/NAME/MODEL_CARD.md from the committed JSON files, without evaluating")
     a = ap.parse_args()
@@ -105,11 +105,13 @@ def main():
         metrics = evaluate(stage, a.data, n=a.n, out=Path(tmp)/'eval', scorers=scorers, edit=a.edit, gain=a.gain)
         metrics = {**metrics, 'run': f'models/{a.name}', 'data': a.data}
         (stage/'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
-        baseline = None
+        baseline = {}
         if a.baseline:
-            baseline = evaluate(a.baseline, a.data, n=a.n, scorers=scorers, edit='decode')
             bt = Path(a.baseline)/'train_seconds.json'
-            baseline['train_seconds'] = json.loads(bt.read_text())['seconds'] if bt.is_file() else None
+            secs = json.loads(bt.read_text())['seconds'] if bt.is_file() else None
+            for kind, gain in dict.fromkeys([('decode', 1.0), (a.edit, a.gain)]):
+                label = 'baseline (' + ('plain decoding' if kind == 'decode' else f'{kind} ×{gain:g}') + ')'
+                baseline[label] = {**evaluate(a.baseline, a.data, n=a.n, scorers=scorers, edit=kind, gain=gain, out=Path(tmp)/f'base-{kind}'), 'train_seconds': secs}
         cfg = json.loads((stage/'config.json').read_text())
         report = json.loads((Path(a.data)/'report.json').read_text())
         (stage/'MODEL_CARD.md').write_text(card(a.name, cfg, metrics, edit, train, baseline, report))
@@ -117,7 +119,7 @@ def main():
         shutil.copy(Path(tmp)/'eval'/'age_progression.png', ROOT/'figures'/'utkface'/f'shipped_{size}_age_progression.png')
         replace_dir(stage, out)
     models = {f"shipped `models/{a.name}` ({a.edit}" + (f" ×{a.gain:g}" if a.edit == 'residual' else '') + ')': {**metrics, 'train_seconds': train['seconds']}}
-    if baseline: models['seed baseline'] = baseline
+    models.update(baseline)
     (ROOT/'figures'/'utkface'/f'shipped_{size}.json').write_text(json.dumps(dict(kind='comparison', command='python ' + ' '.join(sys.argv), models=models), indent=1) + '\n')
     print(f"shipped {out}: ρ {metrics['age_control']['spearman']:.2f}, target MAE {metrics['age_control']['target_mae']:.1f}, "
           f"identity {metrics['identity']['retention']:.0%}, PSNR {metrics['recon']['psnr']:.1f} dB")

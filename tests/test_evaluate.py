@@ -45,7 +45,7 @@ def test_scorers_on_real_faces(scorers, utkface_root):
 
 def test_shift_direction_matches_generator_truth(synth):
     "Same synthetic person at 20 and at 70: the code difference points along the age shift vector (+ about 50 years)."
-    from agevae.train import load_model
+    from agevae.checkpoint import load_model
     model = load_model(synth/'posthoc')
     codes, ages, _ = encode_codes(model, FaceData(synth/'cache'), 'train')
     v = age_shift_vector(codes, ages, 'regression')
@@ -59,7 +59,7 @@ def test_shift_direction_matches_generator_truth(synth):
 def test_evaluate_end_to_end_with_real_scorers(synth, scorers, tmp_path):
     r = evaluate(synth/'posthoc', synth/'cache', n=14, out=tmp_path/'eval', scorers=scorers, progress=False)
     saved = json.loads((tmp_path/'eval'/'metrics.json').read_text())
-    assert saved['n_faces'] == 14 and saved['image_size'] == 64 and saved['age_via'] == 'shift'
+    assert saved['n_faces'] == 14 and saved['image_size'] == 64 and saved['age_mode'] == 'posthoc'
     for k in ('target_mae', 'spearman', 'estimator_mae_on_inputs'): assert np.isfinite(saved['age_control'][k])
     assert len(saved['age_control']['mean_estimated_age']) == 7 and 0 <= saved['identity']['retention'] <= 1
     assert all(np.isfinite(saved['recon'][k]) for k in ('mse', 'l1', 'psnr', 'ssim'))

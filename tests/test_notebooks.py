@@ -21,9 +21,9 @@ def test_explore_runs_under_papermill(tmp_path):
 
 def _code_cells(p): return [c for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code']
 
-@pytest.mark.parametrize('nb', sorted(p.name for p in NBS.glob('*.ipynb') if '00' < p.name[:2] <= '13'))
+@pytest.mark.parametrize('nb', sorted(p.name for p in NBS.glob('*.ipynb') if '00' < p.name[:2] <= '14'))
 def test_notebook_shows_its_method(nb):
-    "Notebooks 01–13 each commit at least one rendered output (scripts/render_outputs.py), only in cells tagged `show`, and under 200 KB."
+    "Notebooks 01–14 each commit at least one rendered output (scripts/render_outputs.py), only in cells tagged `show`, and under 200 KB."
     cells = _code_cells(NBS/nb)
     shown = [c for c in cells if c.get('outputs')]
     assert shown, f'{nb}: no rendered output; tag a cell `show` and run python scripts/render_outputs.py nbs/{nb}'

@@ -116,9 +116,9 @@ def test_sigterm_and_sigkill_then_restart(setup, tmp_path):
 
 def test_sweep_notebook_draws_a_sweep(swept, tmp_path):
     import papermill as pm
-    nb = json.loads((NBS/'14_sweep.ipynb').read_text())
+    nb = json.loads((NBS/'15_sweep.ipynb').read_text())
     assert any('parameters' in c['metadata'].get('tags', []) for c in nb['cells']), 'the sweep notebook lost its parameters tag'
-    pm.execute_notebook(str(NBS/'14_sweep.ipynb'), str(tmp_path/'nb.ipynb'), cwd=str(NBS), kernel_name='python3', progress_bar=False,
+    pm.execute_notebook(str(NBS/'15_sweep.ipynb'), str(tmp_path/'nb.ipynb'), cwd=str(NBS), kernel_name='python3', progress_bar=False,
                         parameters=dict(sweep_dir=str(swept[0]), figures_dir=str(tmp_path/'figs')))
     assert sorted(p.name for p in (tmp_path/'figs').iterdir()) == ['sweep_metrics.png', 'sweep_tradeoff.png']
     cells = json.loads((tmp_path/'nb.ipynb').read_text())['cells']

@@ -5,7 +5,8 @@ import pytest
 import torch
 from agevae.model import VAEConfig, AgeVAE, BaselineCVAE, AGE_MODES
 from agevae.preprocess import prepare_dataset
-from agevae.train import TrainConfig, train, load_checkpoint, load_model, NonFiniteLoss, TrainStep
+from agevae.train import TrainConfig, train, NonFiniteLoss, TrainStep
+from agevae.checkpoint import load_checkpoint, load_model
 
 TINY = dict(latent_dim=8, channels=(8, 16, 32))
 

@@ -11,7 +11,8 @@ from agevae.model import VAEConfig
 from agevae.preprocess import prepare_dataset
 from agevae.shift import age_edit
 from agevae.core import to_uint8
-from agevae.train import TrainConfig, train, load_model
+from agevae.train import TrainConfig, train
+from agevae.checkpoint import load_model
 from agevae.widgets import AgeExplorer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +166,7 @@ def test_strip_and_save(runs, tmp_path):
 
 def test_default_model_opens():
     w = AgeExplorer(scorer=None)                                      # the shipped model, as the widget notebook opens it
-    assert w.run == ROOT/'models'/'utkface-64' and w.how == 'condition' and w.size == 64
+    assert w.run == ROOT/'models'/'utkface-64' and w.how == 'decoder' and w.size == 64
     rec = json.loads((ROOT/'models'/'utkface-64'/'edit.json').read_text())      # what the shipped model recommends
     assert (w.edit.value, w.gain) == (rec['kind'], rec['gain']) and w.gender.layout.display is None
     a = bytes(w.image.value); w.age_slider.value = 80
@@ -246,10 +247,10 @@ def test_browser_slider_changes_the_face_and_nothing_else(tmp_path):
     sync = pytest.importorskip('playwright.sync_api'); pytest.importorskip('jupyterlab')
     if not Path(CHROMIUM).exists(): pytest.skip(f'no {CHROMIUM}: run `bash scripts/setup_browser.sh` (Debian chromium) first')
     needs_dlib()                                                      # the browser uploads a photo, which dlib must find
-    nb = json.loads((ROOT/'nbs'/'15_widgets.ipynb').read_text())
+    nb = json.loads((ROOT/'nbs'/'16_widgets.ipynb').read_text())
     for c in nb['cells']:                                             # synthetic faces: no dataset photo ever lands in a screenshot
         if 'parameters' in c['metadata'].get('tags', []): c['source'] = "data = 'synthetic'"
-    (tmp_path/'15_widgets.ipynb').write_text(json.dumps(nb))
+    (tmp_path/'16_widgets.ipynb').write_text(json.dumps(nb))
     port, token, start = _free_port(), os.urandom(8).hex(), time.time()
     lab = _lab(tmp_path, port, token)
     try:
@@ -257,7 +258,7 @@ def test_browser_slider_changes_the_face_and_nothing_else(tmp_path):
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
             page = browser.new_page(viewport={'width': 1300, 'height': 1000})
             try: before, after, (x, y, w, h), box_after, outputs, png = _drive(
-                page, lab, f'http://127.0.0.1:{port}/lab/tree/15_widgets.ipynb?token={token}', tmp_path/'lab.log')
+                page, lab, f'http://127.0.0.1:{port}/lab/tree/16_widgets.ipynb?token={token}', tmp_path/'lab.log')
             except Exception:
                 page.screenshot(path=str(tmp_path/'failure.png'), full_page=True); raise   # what the browser showed
             finally: browser.close()
