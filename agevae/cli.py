@@ -216,7 +216,7 @@ def _edit_flags(p):
 # %% ../nbs/17_cli.ipynb #72f3b9db
 def _evaluate(a):
     import matplotlib; matplotlib.use('Agg')
-    from agevae.evaluate import evaluate, shipped_model, edit_settings, age_mode_in
+    from agevae.evaluate import evaluate, shipped_model, edit_settings
     shipped = a.run is None
     a.run = a.run or str(shipped_model())
     e = edit_settings(a.run, a.edit, a.gain); a.edit, a.gain = e['kind'], e['gain']
@@ -229,7 +229,7 @@ def _evaluate(a):
 # %% ../nbs/17_cli.ipynb #3ba3dd73
 def _print_evaluation(r:dict, a, out):
     ac, idn, rc = r['age_control'], r['identity'], r['recon']
-    print(f"age control ({age_mode_in(r)}, {a.edit} edit" + (f", gain {a.gain:g}" if a.edit == 'residual' else '') + f"): targets {', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
+    print(f"age control ({r['age_mode']}, {a.edit} edit" + (f", gain {a.gain:g}" if a.edit == 'residual' else '') + f"): targets {', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
           f"{', '.join(f'{v:.0f}' for v in ac['mean_estimated_age'])}; Spearman {ac['spearman']:.2f}, target MAE {ac['target_mae']:.1f} "
           f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})")
     fmt = lambda v: 'n/a' if v is None else f'{v:.3f}'
