@@ -19,9 +19,9 @@ CKPT_FORMAT = 1
 
 def _plain(d): return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
-def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg:TrainConfig,
+def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg,
                     data_fingerprint:dict=None, train_faces:torch.Tensor=None, elapsed_s:float=0.0):
-    "Write a checkpoint atomically (with the cache's fingerprint, the ids of the training faces, see `agevae.data.face_ids`, and the training wall time so far)."
+    "Write a checkpoint atomically (`train_cfg`: the run's `TrainConfig`; with the cache's fingerprint, the ids of the training faces, see `agevae.data.face_ids`, and the training wall time so far)."
     state = dict(format=CKPT_FORMAT, step=step, model_name=model_name, model_config=_plain(asdict(model_cfg)),
                  train_config=_plain(asdict(train_cfg)), model=model.state_dict(),
                  optimizer=optimizer.state_dict() if optimizer else None, scheduler=scheduler.state_dict() if scheduler else None,
@@ -49,8 +49,8 @@ def load_checkpoint(path, model_name:str=None, model_cfg:VAEConfig=None, map_loc
 # Settings a resumed run may change: how long it runs, where it writes, how often it logs, and on which device.
 RESUMABLE_CHANGES = ('steps', 'epochs', 'minutes', 'out', 'data', 'device', 'log_every', 'sample_every', 'ckpt_every', 'compile')
 
-def check_resume(ck:dict, cfg:TrainConfig, fingerprint:dict, path):
-    "Refuse to resume checkpoint `ck` with other training settings, or on another cache, than it was started with."
+def check_resume(ck:dict, cfg, fingerprint:dict, path):
+    "Refuse to resume checkpoint `ck` (with `cfg`, a `TrainConfig`) with other training settings, or on another cache, than it was started with."
     old = ck.get('train_config', {}); old = {**old, 'model': canonical_model(old['model'])} if 'model' in old else old   # runs of 'seed' are runs of 'baseline'
     diff = {k: (old[k], v) for k, v in asdict(cfg).items() if k in old and k not in RESUMABLE_CHANGES and old[k] != v}
     if diff: raise ValueError(f"cannot resume '{path}' with other training settings: " + ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()) +

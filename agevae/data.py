@@ -123,6 +123,7 @@ def batches(self:FaceData, split:str='train', batch_size:int=128, shuffle:bool=T
 @patch
 def sample_rows(self:FaceData, split:str, n:int=None, seed:int=0) -> torch.Tensor:
     "A random `n` rows of `split` fixed by `seed` (all of them without `n`), in cache order."
+    if split not in self.splits: raise ValueError(f'unknown split {split!r}; expected train, val or test')
     rows = self.splits[split]
     if not n or n >= len(rows): return rows
     return rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:n].sort().values.to(rows.device)]   # sorted by file name: sample, don't slice

@@ -2,7 +2,6 @@
 
 # %% ../nbs/14_report.ipynb #c3941c3f
 from __future__ import annotations
-import os
 from pathlib import Path
 from .core import atomic_write, save_figure
 
@@ -27,7 +26,6 @@ def plot_losses(runs, logy:bool=True):
 # %% ../nbs/14_report.ipynb #343e2d5b
 def run_figures(run, out_dir, prefix:str=None) -> list:
     "Copy a run's final age sweep and reconstructions to `out_dir` and draw its loss curves there; returns the paths."
-    import matplotlib.pyplot as plt
     run, out = Path(run), Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     prefix = prefix or run.name
     paths = []

@@ -254,6 +254,9 @@ FIRST_COLUMNS = ['beta', 'status', 'recon.psnr', 'mig.age', 'age_control.target_
 def flat_metrics(m:dict, prefix:str='') -> dict:
     "metrics.json as one flat row: {'recon.psnr': 25.1, 'age_control.mean_estimated_age': '14.6 17.3 …', …}."
     row = {}
+    if not prefix and 'age_via' in m:                                         # runs scored before the age modes had one name
+        from agevae.evaluate import age_mode_in
+        m = {**{k: v for k, v in m.items() if k != 'age_via'}, 'age_mode': age_mode_in(m)}
     for k, v in m.items():
         if not prefix and k in ('run', 'data', 'data_check'): continue
         if isinstance(v, dict): row.update(flat_metrics(v, f'{prefix}{k}.'))

@@ -153,9 +153,8 @@ SWEEP_AGES = (10, 20, 30, 40, 50, 60, 70)
 # %% ../nbs/09_train.ipynb #1054fc45
 def grid_rows(data:FaceData, n:int=8, seed:int=0) -> torch.Tensor:
     "`n` validation rows (training rows if there is no validation split), a seeded random draw sorted by age: the table is sorted by file name."
-    split = data.splits['val'] if len(data.splits['val']) else data.splits['train']
-    pick = split[torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n].to(split.device)]
-    return pick[data.age_years[pick].argsort()]
+    pick = data.sample_rows('val' if len(data.splits['val']) else 'train', n, seed)
+    return pick[data.age_years[pick].argsort(stable=True)]
 
 # %% ../nbs/09_train.ipynb #e2c41d20
 @torch.no_grad()

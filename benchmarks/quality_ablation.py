@@ -11,6 +11,7 @@ Usage:
 """
 import argparse, csv, json, os, sys, time
 from pathlib import Path
+from agevae.core import atomic_write
 from agevae.evaluate import evaluate, IndependentScorers, age_mode_in
 from agevae.model import VAEConfig
 from agevae.preprocess import read_cache
@@ -22,14 +23,15 @@ KEY = ('name', 'edit', 'gain', 'split')
 
 def write_row(table:Path, row:dict):
     "Add `row` to the CSV `table`, replacing an earlier row of the same setting, edit and split (atomically)."
-    rows = list(csv.DictReader(open(table))) if table.exists() else []
+    rows = []
+    if table.exists():
+        with open(table, newline='') as f: rows = list(csv.DictReader(f))
     rows = [{**r, 'age_mode': age_mode_in(r)} for r in rows]                   # rows written before the age modes had one name hold `age_via`
     rows = [r for r in rows if tuple(str(r.get(k)) for k in KEY) != tuple(str(row[k]) for k in KEY)] + [row]
-    table.parent.mkdir(parents=True, exist_ok=True)
-    tmp = table.with_name(f'.{table.name}.tmp')
-    with open(tmp, 'w', newline='') as f:
-        w = csv.DictWriter(f, COLUMNS, extrasaction='ignore'); w.writeheader(); w.writerows(rows)
-    os.replace(tmp, table)
+    def write(tmp):
+        with open(tmp, 'w', newline='') as f:
+            w = csv.DictWriter(f, COLUMNS, extrasaction='ignore'); w.writeheader(); w.writerows(rows)
+    atomic_write(table, write)
 
 def parse_value(v):
     try: return json.loads(v)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The comparison table: the seed baseline and the posthoc, latent and decoder modes, trained with the same
+"""The comparison table: the baseline and the posthoc, latent and decoder modes, trained with the same
 budget (steps x batch) on the real UTKFace cache, each scored by the independent age-control benchmark.
 
 Usage (64 px on the CPU, as in the README):
-  agevae prepare --dataset utkface --root ../shared/data/utkface/UTKFace --size 64 --out data/utkface-64
+  agevae prepare --dataset utkface --root data/raw/UTKFace --size 64 --out data/utkface-64
   python benchmarks/utkface_comparison.py --data data/utkface-64 --steps 1200 --batch 64 --out runs/utk64
 Writes RUN/eval/metrics.json per model, figures/utkface/comparison_<size><tag>.json (the results the README's
 table is rendered from: each model's metrics.json and its training time), a markdown table beside it, and each

@@ -28,7 +28,7 @@ def card(name, cfg, metrics, edit, train, baseline, data_report) -> str:
     base = ''
     for label, bm in (baseline or {}).items():                                # the baseline, trained for the same wall time, under each edit
         b, bt = bm['age_control'], bm.get('train_seconds')
-        base += (f"\nThe {label} ({'trained for ' + format(bt / 60, '.1f') + ' minutes' if bt else 'training time unrecorded'}), "
+        base += (f"\nThe {label}, {'trained for ' + format(bt / 60, '.1f') + ' minutes' if bt else 'training time unrecorded'}, "
                  f"scored the same way: mean estimated ages "
                  f"{', '.join(f'{v:.0f}' for v in b['mean_estimated_age'])}, ρ {b['spearman']:.2f}, target MAE {b['target_mae']:.1f}, "
                  f"identity kept {bm['identity']['retention']:.0%}, PSNR {bm['recon']['psnr']:.1f} dB.\n")
@@ -109,7 +109,7 @@ def main():
         if a.baseline:
             bt = Path(a.baseline)/'train_seconds.json'
             secs = json.loads(bt.read_text())['seconds'] if bt.is_file() else None
-            for kind, gain in dict.fromkeys([('decode', 1.0), (a.edit, a.gain)]):
+            for kind, gain in dict.fromkeys([('decode', 1.0), (a.edit, a.gain if a.edit == 'residual' else 1.0)]):
                 label = 'baseline (' + ('plain decoding' if kind == 'decode' else f'{kind} ×{gain:g}') + ')'
                 baseline[label] = {**evaluate(a.baseline, a.data, n=a.n, scorers=scorers, edit=kind, gain=gain, out=Path(tmp)/f'base-{kind}'), 'train_seconds': secs}
         cfg = json.loads((stage/'config.json').read_text())

@@ -1,4 +1,4 @@
-"The real UTKFace copy in ../shared (skipped where absent): every face kept, race-less names reported."
+"The real UTKFace copy named by $AGEVAE_UTKFACE (default: beside the checkout; skipped where absent): every face kept, race-less names reported."
 import json, subprocess, sys
 from agevae.datasets import read_utkface
 from agevae.preprocess import read_cache
