@@ -117,20 +117,19 @@ def _flag_fields(cls, skip=_NOT_FLAGS) -> dict:
     return out
 
 # %% ../nbs/17_cli.ipynb #9ed07a55
-_CHOICES = dict(age_mode=('posthoc', 'latent', 'decoder'), recon_loss=('mse', 'l1', 'both'), guide_edit=('decode', 'residual'),
-                optimizer=('adam', 'adamw'), schedule=('cosine', 'constant'), amp=('fp32', 'bf16'), sampler=('uniform', 'weighted'))
+_SWEEP_AGE_MODES = ('posthoc', 'latent', 'decoder')     # `agevae sweep --age-mode`, parsed without importing torch
 
 # %% ../nbs/17_cli.ipynb #0483b7ce
 _METAVARS = {int: 'N', float: 'X', _ints: 'N,N,...'}
 
-def _add_config_flags(p, cls, exclusive=()) -> list:
-    "Add a `--kebab-name` flag (default None: not given) to `p` per flag field of `cls`; `exclusive` ones exclude each other."
+def _add_config_flags(p, cls, choices:dict, exclusive=()) -> list:
+    "Add a `--kebab-name` flag (default None: not given) to `p` per flag field of `cls`, string ones limited to `choices`; `exclusive` ones exclude each other."
     notes, x = _field_notes(cls), (p.add_mutually_exclusive_group() if exclusive else None)
     for name, kind in _flag_fields(cls).items():
         g, kw = (x if name in exclusive else p), dict(dest=name, help=notes.get(name, name.replace('_', ' ')).replace('%', '%%'))
         if kind is bool: g.add_argument('--' + name.replace('_', '-'), action=argparse.BooleanOptionalAction, **kw)
-        else: g.add_argument('--' + name.replace('_', '-'), type=kind, choices=_CHOICES.get(name),
-                             metavar=None if name in _CHOICES else _METAVARS.get(kind, name.upper()), **kw)
+        else: g.add_argument('--' + name.replace('_', '-'), type=kind, choices=choices.get(name),
+                             metavar=None if name in choices else _METAVARS.get(kind, name.upper()), **kw)
     return list(_flag_fields(cls))
 
 # %% ../nbs/17_cli.ipynb #b36c0e84
@@ -180,10 +179,10 @@ def _train(a):
 # %% ../nbs/17_cli.ipynb #0c5f648d
 def _train_settings(t):
     "Add the setting flags of `agevae train`, from VAEConfig and TrainConfig (imports torch)."
-    from agevae.model import VAEConfig
-    from agevae.train import TrainConfig
-    _add_config_flags(t.add_argument_group('model settings (VAEConfig; the image size comes from the cache)'), VAEConfig)
-    _add_config_flags(t.add_argument_group('training settings (TrainConfig)'), TrainConfig, exclusive=('steps', 'epochs'))
+    from agevae.model import VAEConfig, VAE_CHOICES
+    from agevae.train import TrainConfig, TRAIN_CHOICES
+    _add_config_flags(t.add_argument_group('model settings (VAEConfig; the image size comes from the cache)'), VAEConfig, VAE_CHOICES)
+    _add_config_flags(t.add_argument_group('training settings (TrainConfig)'), TrainConfig, TRAIN_CHOICES, exclusive=('steps', 'epochs'))
 
 def _train_parser(sub):
     t = sub.add_parser('train', help='train a model on a cache', build=_train_settings,
@@ -292,7 +291,7 @@ def _sweep_parser(sub):
     w.add_argument('--data', required=True, help='cache folder (from agevae prepare); sets the image size, and its validation split scores each run')
     w.add_argument('--out', required=True, help='sweep folder: beta=<β>/ per run (executed notebook, run/, eval/metrics.json), summary.csv, figures/')
     w.add_argument('--config', help="JSON with 'model' and 'train' sections for every run (e.g. configs/cpu-utk.json)")
-    w.add_argument('--age-mode', choices=_CHOICES['age_mode'])
+    w.add_argument('--age-mode', choices=_SWEEP_AGE_MODES)
     w.add_argument('--workers', type=int, help='runs at once, one process each (default: one per GPU, else 1)')
     w.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help='a model or train setting for every run, e.g. train.steps=300 or latent_dim=16 (repeatable)')
     w.add_argument('--eval-n', type=int, default=300, help='faces in each run\'s validation benchmark')

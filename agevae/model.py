@@ -14,8 +14,8 @@ from tqdm.auto import tqdm
 from .core import AGE_MAX
 
 # %% auto #0
-__all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'N_AGE_FEATS', 'MODELS', 'MODEL_ALIASES', 'SeedCVAE',
-           'VAEConfig', 'age_features', 'gender_features', 'ResBlock', 'kl_divergence', 'age_to_decades',
+__all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOICES', 'N_AGE_FEATS', 'MODELS', 'MODEL_ALIASES',
+           'SeedCVAE', 'VAEConfig', 'age_features', 'gender_features', 'ResBlock', 'kl_divergence', 'age_to_decades',
            'latent_age_target', 'grad_reverse', 'beta_at', 'loss_weights', 'vae_loss', 'critic_view', 'AgeVAE',
            'latent_age_term', 'adversary_term', 'guide_term', 'BaselineCVAE', 'canonical_model', 'build_model',
            'AgeRegressor', 'fit_age_regressor']
@@ -27,9 +27,11 @@ RECON_LOSSES = ('mse', 'l1', 'both')
 GUIDE_EDITS = ('decode', 'residual')
 
 # %% ../nbs/07_model.ipynb #47ee3816
+VAE_CHOICES = dict(age_mode=AGE_MODES, recon_loss=RECON_LOSSES, guide_edit=GUIDE_EDITS)   # the string settings and what each accepts
+
 def _check_config(c):
     "Raise a ValueError naming the first bad setting of the `VAEConfig` `c`."
-    for k, allowed in (('age_mode', AGE_MODES), ('recon_loss', RECON_LOSSES), ('guide_edit', GUIDE_EDITS)):
+    for k, allowed in VAE_CHOICES.items():
         if getattr(c, k) not in allowed: raise ValueError(f'unknown {k} {getattr(c, k)!r}; expected one of {allowed}')
     if c.image_size not in IMAGE_SIZES: raise ValueError(f'image_size {c.image_size} not supported; expected one of {IMAGE_SIZES}')
     if not (math.isfinite(c.beta) and c.beta >= 0): raise ValueError(f'beta must be a finite number >= 0, got {c.beta}')

@@ -18,16 +18,17 @@ from .model import VAEConfig, AgeRegressor, fit_age_regressor, build_model, MODE
 from .checkpoint import _plain, save_checkpoint, load_checkpoint, check_resume, load_model, export_model
 
 # %% auto #0
-__all__ = ['seed_baseline_configs', 'SWEEP_AGES', 'TrainConfig', 'baseline_configs', 'BatchPlan', 'TrainStep', 'NonFiniteLoss',
-           'plain_loop', 'grid_rows', 'sample_grids', 'train_critic', 'train']
+__all__ = ['TRAIN_CHOICES', 'seed_baseline_configs', 'SWEEP_AGES', 'TrainConfig', 'baseline_configs', 'BatchPlan', 'TrainStep',
+           'NonFiniteLoss', 'plain_loop', 'grid_rows', 'sample_grids', 'train_critic', 'train']
 
 # %% ../nbs/09_train.ipynb #23f32bfd
+TRAIN_CHOICES = dict(model=MODELS, optimizer=('adam', 'adamw'), schedule=('cosine', 'constant'), amp=('fp32', 'bf16'),
+                     sampler=('uniform', 'weighted'))                        # the string settings and what each accepts
+
 def _check_train_config(c):
     "Raise a ValueError naming the first bad setting of the `TrainConfig` `c`."
-    checks = dict(model=(c.model, MODELS), optimizer=(c.optimizer, ('adam', 'adamw')), schedule=(c.schedule, ('cosine', 'constant')),
-                  amp=(c.amp, ('fp32', 'bf16')), sampler=(c.sampler, ('uniform', 'weighted')))
-    for k, (v, ok) in checks.items():
-        if v not in ok: raise ValueError(f'unknown {k} {v!r}; expected one of {ok}')
+    for k, ok in TRAIN_CHOICES.items():
+        if getattr(c, k) not in ok: raise ValueError(f'unknown {k} {getattr(c, k)!r}; expected one of {ok}')
     if c.steps < 1 and c.epochs <= 0: raise ValueError('give steps >= 1 or epochs > 0')
     if not (isinstance(c.minutes, (int, float)) and math.isfinite(c.minutes) and c.minutes >= 0):
         raise ValueError(f'minutes must be a finite number >= 0 (0: no time budget), got {c.minutes!r}')
