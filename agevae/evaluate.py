@@ -11,10 +11,9 @@ import pandas as pd
 import torch
 from .age_response import response_stats
 from tqdm.auto import tqdm
-from .core import AGE_MAX, atomic_write, atomic_write_json, to_uint8, from_uint8
+from .core import AGE_MAX, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
 from .data import FaceData, compare_fingerprints
 from .preprocess import is_cache, face_models_dir
-from .core import save_figure
 from .metrics import recon_metrics, mig, sap, bin_factor
 from .shift import age_shift_vector, age_edit, encode_codes, age_mode_of, fit_shift_vector, EDITS
 
@@ -292,7 +291,6 @@ def align_face(path, size:int):
 def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, gender:int=None, device='cpu', edit:str=None, gain:float=None):
     "Age progression of the face in `photo`: (T, S, S, 3) uint8; with `out`, a PNG grid (input, then each age)."
     from agevae.checkpoint import load_model
-    from agevae.core import save_grid
     model = load_model(run, device)
     face = align_face(photo, model.cfg.image_size)
     x = from_uint8(face[None]).to(device)                                  # (1, 3, S, S) in [-1, 1]

@@ -48,8 +48,7 @@ def encode_codes(model, data, split:str='train', n:int=None, batch_size:int=256,
 # %% ../nbs/08_shift.ipynb #41ad9384
 def age_mode_of(model) -> str:
     "The age mode `model` edits ages through: 'decoder' (its condition), 'latent' (its age units) or 'posthoc' (a shift vector)."
-    if type(model).__name__ == 'BaselineCVAE': return 'decoder'            # the baseline is conditioned like a decoder-mode model
-    return getattr(model.cfg, 'age_mode', 'decoder')
+    return model.cfg.age_mode                                               # the baseline's config always says 'decoder'
 
 # %% ../nbs/08_shift.ipynb #89d56e41
 def fit_shift_vector(model, data, n:int=5000, device='cpu') -> np.ndarray:

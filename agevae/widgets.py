@@ -162,7 +162,7 @@ def _build(self:AgeExplorer, edit:str, zoom:int):
     toggles = lambda options, value, description: W.ToggleButtons(options=options, value=value, description=description,
                                                                   style=dict(button_width='80px'), layout=W.Layout(width='auto'))
     self.mode = toggles(['age', 'Δ years'], 'age', '')
-    uses_gender = self.how == 'decoder' and (type(self.model).__name__ == 'BaselineCVAE' or self.model.cfg.gender_cond)
+    uses_gender = self.how == 'decoder' and self.model.cfg.gender_cond          # the baseline's config always has it
     self.gender = toggles([('male', 0), ('female', 1), ('unknown', -1)], -1, 'gender')
     self.gender.layout.display = None if uses_gender else 'none'
     self.edit = toggles(['decode', 'residual'], edit, 'edit')
