@@ -9,8 +9,9 @@ the table rendered from the committed results file PATH (JSON written by a bench
 or the ablation CSV of benchmarks/quality_ablation.py),
 so the README's tables always say what those files say (tests/test_readme.py checks it).
 """
-import csv, io, json, os, re, sys, tempfile
+import csv, io, json, re, sys
 from pathlib import Path
+from agevae.core import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = re.compile(r'^<!-- table: (?P<path>[^ ]+) -->$', re.M)
@@ -117,9 +118,7 @@ def main():
     text = render(ROOT/'nbs'/'index.ipynb')
     out = ROOT/'README.md'
     if out.exists() and out.read_text() == text: return
-    fd, tmp = tempfile.mkstemp(dir=ROOT, prefix='.README.', suffix='.tmp')
-    with os.fdopen(fd, 'w') as f: f.write(text)
-    os.replace(tmp, out)
+    atomic_write_text(out, text)
     print(f'wrote {out.relative_to(ROOT)}', file=sys.stderr)
 
 if __name__ == '__main__': main()

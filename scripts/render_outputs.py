@@ -12,6 +12,7 @@ import argparse, copy, os, sys
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
+from agevae.core import atomic_write
 
 MAX_BYTES = 200_000
 KEEP = ('image/png', 'text/plain', 'text/markdown', 'text/latex')
@@ -41,7 +42,7 @@ def render(path:Path, timeout:int=1800) -> int:
         if c.cell_type == 'code': c.outputs = clean_outputs(r.outputs) if shown(c) else []; c.execution_count = None
     size = output_bytes(nb)
     if size > MAX_BYTES: raise SystemExit(f'{path}: the shown outputs are {size:,} bytes, over {MAX_BYTES:,}: make the figures smaller')
-    tmp = path.with_name(f'.{path.name}.tmp'); nbformat.write(nb, tmp); os.replace(tmp, path)
+    atomic_write(path, lambda tmp: nbformat.write(nb, str(tmp)))
     return size
 
 if __name__ == '__main__':
