@@ -70,6 +70,8 @@ class FaceData:
         self.age_years = torch.tensor(ages, dtype=torch.float32, device=self.device)
         self.age = torch.tensor(age_to_unit(ages), device=self.device)                  # (N,) in [0, 1]
         self.gender = torch.tensor(self.faces['gender'].fillna(-1).to_numpy(int), device=self.device)
+        race = self.faces['race'].fillna(-1).to_numpy(int) if 'race' in self.faces else np.full(len(self.faces), -1)
+        self.race = torch.tensor(race, device=self.device)                              # (N,) 0–4, −1 unknown
         train = self.faces['split'].to_numpy() == 'train'
         self.weights = torch.tensor(age_bin_weights(ages, bin_width, weight_scheme, decay, reference=ages[train] if train.any() else None, top=top), device=self.device)
         self.splits = {s: torch.tensor(np.flatnonzero(self.faces['split'].to_numpy() == s), device=self.device)
@@ -94,7 +96,7 @@ def batch(self:FaceData, idx:torch.Tensor, augment_:bool=False, generator:torch.
     if augment_: x = augment(x, generator)
     lo, hi = self.pixel_range
     return dict(x=x * (hi - lo) + lo, age=self.age[idx], age_years=self.age_years[idx], gender=self.gender[idx],
-                weight=self.weights[idx], index=idx)
+                race=self.race[idx], weight=self.weights[idx], index=idx)
 
 # %% ../nbs/05_data.ipynb #0920f282
 @patch
@@ -178,4 +180,5 @@ def demo_batch(dataset:str, root, ages=(8, 25, 45, 70), split:str='test', size:i
     return dict(x=from_uint8(np.stack(px)),                                                         # (B, 3, S, S) in [-1, 1]
                 age=torch.as_tensor(age_to_unit(f.age.to_numpy()), dtype=torch.float32),
                 age_years=torch.as_tensor(f.age.to_numpy(), dtype=torch.float32),
-                gender=torch.as_tensor(f.gender.fillna(-1).astype(int).to_numpy()))
+                gender=torch.as_tensor(f.gender.fillna(-1).astype(int).to_numpy()),
+                race=torch.as_tensor(f.race.fillna(-1).astype(int).to_numpy()))

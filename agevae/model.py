@@ -5,6 +5,7 @@
 # %% ../nbs/07_model.ipynb #3a6b1892
 from __future__ import annotations
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, fields
 import torch
 import torch.nn as nn
@@ -14,20 +15,21 @@ from tqdm.auto import tqdm
 from .core import AGE_MAX
 
 # %% auto #0
-__all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOICES', 'N_AGE_FEATS', 'MODELS', 'MODEL_ALIASES',
-           'SeedCVAE', 'VAEConfig', 'age_features', 'gender_features', 'ResBlock', 'kl_divergence', 'age_to_decades',
-           'latent_age_target', 'grad_reverse', 'beta_at', 'loss_weights', 'vae_loss', 'critic_view', 'AgeVAE',
-           'latent_age_term', 'adversary_term', 'guide_term', 'BaselineCVAE', 'canonical_model', 'build_model',
-           'AgeRegressor', 'fit_age_regressor']
+__all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOICES', 'N_AGE_FEATS', 'N_RACES', 'MODELS',
+           'MODEL_ALIASES', 'SeedCVAE', 'VAEConfig', 'age_features', 'gender_features', 'race_features', 'ResBlock',
+           'AgeDiscriminator', 'kl_divergence', 'age_to_decades', 'latent_age_target', 'grad_reverse', 'frozen',
+           'beta_at', 'loss_weights', 'vae_loss', 'critic_view', 'AgeVAE', 'latent_age_term', 'adversary_term',
+           'guide_term', 'gan_terms', 'BaselineCVAE', 'canonical_model', 'build_model', 'AgeRegressor',
+           'fit_age_regressor']
 
 # %% ../nbs/07_model.ipynb #7efcc1ca
 AGE_MODES = ('posthoc', 'latent', 'decoder')
 IMAGE_SIZES = (64, 128, 256)
 RECON_LOSSES = ('mse', 'l1', 'both')
-GUIDE_EDITS = ('decode', 'residual')
+GUIDE_EDITS = ('decode', 'residual')                 # what the guide's critic, or the discriminator, reads of a face at a target age
 
 # %% ../nbs/07_model.ipynb #47ee3816
-VAE_CHOICES = dict(age_mode=AGE_MODES, recon_loss=RECON_LOSSES, guide_edit=GUIDE_EDITS)   # the string settings and what each accepts
+VAE_CHOICES = dict(age_mode=AGE_MODES, recon_loss=RECON_LOSSES, guide_edit=GUIDE_EDITS, disc_edit=GUIDE_EDITS)   # the string settings and what each accepts
 
 def _check_config(c):
     "Raise a ValueError naming the first bad setting of the `VAEConfig` `c`."
@@ -36,9 +38,10 @@ def _check_config(c):
     if c.image_size not in IMAGE_SIZES: raise ValueError(f'image_size {c.image_size} not supported; expected one of {IMAGE_SIZES}')
     if not (math.isfinite(c.beta) and c.beta >= 0): raise ValueError(f'beta must be a finite number >= 0, got {c.beta}')
     if c.latent_dim < 1: raise ValueError(f'latent_dim must be >= 1, got {c.latent_dim}')
+    if c.disc_width < 1: raise ValueError(f'disc_width must be >= 1, got {c.disc_width}')
     if c.age_mode == 'latent' and not 1 <= c.age_units < c.latent_dim:
         raise ValueError(f'age_units must be in [1, latent_dim) for latent mode, got {c.age_units}')
-    for k in ('age_weight', 'adv_weight', 'guide_weight', 'capacity_max', 'capacity_gamma'):
+    for k in ('age_weight', 'adv_weight', 'guide_weight', 'disc_weight', 'capacity_max', 'capacity_gamma'):
         if getattr(c, k) < 0: raise ValueError(f'{k} must be >= 0, got {getattr(c, k)}')
 
 # %% ../nbs/07_model.ipynb #44b0baa8
@@ -58,8 +61,12 @@ class VAEConfig:
     capacity_gamma: float = 100.0        # weight of |KL − C| when the capacity schedule is on
     age_weight: float = 1.0              # latent mode: weight of the age regression (squared decades)
     adv_weight: float = 1.0              # decoder mode: weight of the adversary, which reads age from z
+    adv_race: bool = False               # decoder mode: the adversary also reads the race label (z ⊥ age | race): z may keep race
     guide_weight: float = 0.0            # decoder mode: weight of the frozen-critic age guidance (0: off)
     guide_edit: str = 'decode'           # what the critic reads: 'decode' D(z, t), or 'residual' x + D(z, t) − D(z, own age)
+    disc_weight: float = 0.0             # decoder mode: weight of the age-conditional discriminator's verdict on the decoder (0: off)
+    disc_edit: str = 'decode'            # what the discriminator reads at a target age, as guide_edit
+    disc_width: int = 32                 # the discriminator's first width (doubling to 4×)
     sample_weights: bool = False         # weight reconstruction and age terms by the data's imbalance weights
 
     def __post_init__(self): self.channels = tuple(self.channels); _check_config(self)
@@ -87,6 +94,13 @@ def gender_features(gender:torch.Tensor) -> torch.Tensor:
     "(B,) gender 0/1/−1 → (B, 2) indicators (0, 0 for unknown)."
     return torch.stack([gender == 0, gender == 1], 1).float()
 
+# %% ../nbs/07_model.ipynb #fb00bb06
+N_RACES = 5                                                                 # UTKFace's groups: White, Black, Asian, Indian, Others
+
+def race_features(race:torch.Tensor) -> torch.Tensor:
+    "(B,) race 0–4 or −1 → (B, 5) indicators (all 0 for unknown)."
+    return F.one_hot((race.long() + 1).clamp(0, N_RACES), N_RACES + 1)[:, 1:].float()
+
 # %% ../nbs/07_model.ipynb #2178513b
 def _norm(c): return nn.GroupNorm(min(8, c), c)
 
@@ -105,6 +119,20 @@ class ResBlock(nn.Module):
             g, b = self.film(c).chunk(2, 1)                              # (B, C_out) each
             h = h * (1 + g[:, :, None, None]) + b[:, :, None, None]
         return self.skip(x) + self.c2(F.silu(h))                        # (B, C_out, H, W)
+
+# %% ../nbs/07_model.ipynb #d93efdd8
+class AgeDiscriminator(nn.Module):
+    "Is this face (B, 3, S, S) a real face of the condition's age (B, cond_dim)? A realness logit (B,)."
+    def __init__(self, image_size:int, cond_dim:int, width:int=32):
+        super().__init__()
+        sn, n = nn.utils.parametrizations.spectral_norm, int(math.log2(image_size)) - 2   # halvings down to 4 × 4
+        w = [3] + [width * min(2 ** i, 4) for i in range(n)]
+        self.features = nn.Sequential(*[m for i in range(n) for m in (sn(nn.Conv2d(w[i], w[i + 1], 4, 2, 1)), nn.LeakyReLU(0.2))])
+        self.out, self.embed = sn(nn.Linear(w[-1], 1)), sn(nn.Linear(cond_dim, w[-1]))
+
+    def forward(self, x, cond):
+        h = self.features(x).sum((2, 3))                                    # (B, C)
+        return self.out(h).squeeze(1) + (self.embed(cond) * h).sum(1)       # (B,)
 
 # %% ../nbs/07_model.ipynb #95217fe8
 def kl_divergence(mu, logvar) -> torch.Tensor:
@@ -127,6 +155,16 @@ class _GradReverse(torch.autograd.Function):
 def grad_reverse(x, scale:float=1.0):
     "Identity forward; gradient multiplied by −`scale` backward."
     return _GradReverse.apply(x, scale)
+
+# %% ../nbs/07_model.ipynb #cbd71130
+@contextmanager
+def frozen(module:nn.Module):
+    "Within the block `module`'s parameters take no gradient; their flags are restored after."
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try: yield module
+    finally:
+        for p, f in zip(module.parameters(), flags): p.requires_grad_(f)
 
 # %% ../nbs/07_model.ipynb #1376e886
 def beta_at(cfg:VAEConfig, step:int) -> float:
@@ -178,8 +216,11 @@ class AgeVAE(nn.Module):
         self.from_z = nn.Linear(cfg.latent_dim + emb, w[-1] * 16)
         self.up = nn.ModuleList(nn.ModuleList([nn.Conv2d(w[i + 1], w[i], 3, padding=1), ResBlock(w[i], w[i], emb)]) for i in reversed(range(n)))
         self.dec_out = nn.Sequential(_norm(w[0]), nn.SiLU(), nn.Conv2d(w[0], 12, 3, padding=1), nn.PixelShuffle(2))  # (B, 3, S, S)
-        self.adversary = nn.Sequential(nn.Linear(cfg.latent_dim, 128), nn.SiLU(), nn.Linear(128, 128), nn.SiLU(), nn.Linear(128, 1)) \
-            if cfg.age_mode == 'decoder' and cfg.adv_weight > 0 else None
+        # decoder mode's opponents: the adversary on z, the age-conditional discriminator on faces
+        dec = cfg.age_mode == 'decoder'
+        self.adversary = nn.Sequential(nn.Linear(cfg.latent_dim + N_RACES * cfg.adv_race, 128), nn.SiLU(), nn.Linear(128, 128), nn.SiLU(), nn.Linear(128, 1)) \
+            if dec and cfg.adv_weight > 0 else None
+        self.disc = AgeDiscriminator(cfg.image_size, self.cond_dim, cfg.disc_width) if dec and cfg.disc_weight > 0 else None
 
 # %% ../nbs/07_model.ipynb #a57fb9e3
 @patch
@@ -231,7 +272,11 @@ def latent_age_term(cfg:VAEConfig, batch:dict, out:dict, w:torch.Tensor) -> torc
 # %% ../nbs/07_model.ipynb #f029212a
 def adversary_term(model, batch:dict, out:dict, w:torch.Tensor) -> torch.Tensor:
     "The adversary's weighted squared error reading the age (in decades) from `mu` through gradient reversal."
-    pred = model.adversary(grad_reverse(out['mu'].float(), 1.0)).squeeze(1)
+    h = grad_reverse(out['mu'].float(), 1.0)                                # (B, D)
+    if model.cfg.adv_race:                                                  # what race tells of age is not held against z
+        race = batch['race'] if 'race' in batch else torch.full_like(batch['gender'], -1)
+        h = torch.cat([h, race_features(race).to(h)], 1)                    # (B, D + 5)
+    pred = model.adversary(h).squeeze(1)
     return (w * (pred - age_to_decades(batch['age'])).pow(2)).mean()
 
 # %% ../nbs/07_model.ipynb #98dfd22f
@@ -242,6 +287,20 @@ def guide_term(model, batch:dict, out:dict, critic) -> torch.Tensor:
     x_t = model.decode(out['z'], model.condition(t, batch['gender']))
     if model.cfg.guide_edit == 'residual': x_t = critic_view(x + x_t - out['x_hat'])   # the edit used at test time, at gain 1, seen shifted and noisy
     return (critic(x_t).float() - age_to_decades(t)).pow(2).mean()
+
+# %% ../nbs/07_model.ipynb #6977cae0
+def gan_terms(model, batch:dict, out:dict) -> dict:
+    "`gan`, the decoder's non-saturating loss at shuffled target ages, and `disc`, the age-conditional discriminator's."
+    x, D = batch['x'], model.disc
+    t = batch['age'][torch.randperm(len(x), device=x.device)]              # (B,) target ages, drawn as the data's are
+    c_t = model.condition(t, batch['gender'])
+    x_t = model.decode(out['z'], c_t)                                       # (B, 3, S, S)
+    if model.cfg.disc_edit == 'residual': x_t = x + x_t - out['x_hat']     # the edit used at test time, at gain 1
+    with frozen(D): gan = F.softplus(-D(x_t, c_t).float()).mean()
+    far = ((t - batch['age']).abs() * AGE_MAX >= 15).float()                # (B,) 1 where t is 15+ years from the face's own age
+    disc = (F.softplus(-D(x, out['cond']).float()).mean() + F.softplus(D(x_t.detach(), c_t).float()).mean()
+            + (far * F.softplus(D(x, c_t).float())).sum() / far.sum().clamp(min=1))
+    return dict(gan=gan, disc=disc)
 
 # %% ../nbs/07_model.ipynb #55c0a263
 @patch
@@ -256,6 +315,8 @@ def loss(self:AgeVAE, batch:dict, out:dict, step:int=0, critic=None) -> dict:
         terms['adv'] = adversary_term(self, batch, out, w); total = total + cfg.adv_weight * terms['adv']
     if critic is not None and cfg.age_mode == 'decoder' and cfg.guide_weight > 0:
         terms['guide'] = guide_term(self, batch, out, critic); total = total + cfg.guide_weight * terms['guide']
+    if self.disc is not None:                                               # disc trains the discriminator alone: weight 1
+        terms.update(gan_terms(self, batch, out)); total = total + cfg.disc_weight * terms['gan'] + terms['disc']
     terms['total'] = total
     return terms
 
@@ -264,8 +325,9 @@ def _check_baseline_config(cfg:VAEConfig):
     "Refuse settings the baseline cannot honour (rather than accept and ignore them)."
     if cfg.age_mode != 'decoder': raise ValueError(f"the baseline is a conditional VAE: age_mode must be 'decoder', got {cfg.age_mode!r}")
     if not cfg.gender_cond: raise ValueError('the baseline always conditions on gender: gender_cond must be True, got False')
-    for k, why in (('adv_weight', 'it has no adversary'), ('guide_weight', 'it is trained without age guidance')):
-        if getattr(cfg, k) != 0: raise ValueError(f'the baseline cannot use {k}: {why}; {k} must be 0, got {getattr(cfg, k)}')
+    for k, why in (('adv_weight', 'it has no adversary'), ('adv_race', 'it has no adversary'),
+                   ('guide_weight', 'it is trained without age guidance'), ('disc_weight', 'it has no discriminator')):
+        if getattr(cfg, k): raise ValueError(f'the baseline cannot use {k}: {why}; {k} must be off (0), got {getattr(cfg, k)}')
     d = VAEConfig()
     for k, why in (('channels', "its widths are fixed at (16, 32, 64, 128); channels are AgeVAE's"),
                    ('age_units', 'it is a latent-mode setting'), ('age_weight', 'it is a latent-mode setting')):
