@@ -70,8 +70,7 @@ class FaceData:
         self.age_years = torch.tensor(ages, dtype=torch.float32, device=self.device)
         self.age = torch.tensor(age_to_unit(ages), device=self.device)                  # (N,) in [0, 1]
         self.gender = torch.tensor(self.faces['gender'].fillna(-1).to_numpy(int), device=self.device)
-        race = self.faces['race'].fillna(-1).to_numpy(int) if 'race' in self.faces else np.full(len(self.faces), -1)
-        self.race = torch.tensor(race, device=self.device)                              # (N,) 0–4, −1 unknown
+        self.race = torch.tensor(self.faces['race'].fillna(-1).to_numpy(int), device=self.device)   # (N,) 0–4, −1 unknown
         train = self.faces['split'].to_numpy() == 'train'
         self.weights = torch.tensor(age_bin_weights(ages, bin_width, weight_scheme, decay, reference=ages[train] if train.any() else None, top=top), device=self.device)
         self.splits = {s: torch.tensor(np.flatnonzero(self.faces['split'].to_numpy() == s), device=self.device)

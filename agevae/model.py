@@ -38,11 +38,13 @@ def _check_config(c):
     if c.image_size not in IMAGE_SIZES: raise ValueError(f'image_size {c.image_size} not supported; expected one of {IMAGE_SIZES}')
     if not (math.isfinite(c.beta) and c.beta >= 0): raise ValueError(f'beta must be a finite number >= 0, got {c.beta}')
     if c.latent_dim < 1: raise ValueError(f'latent_dim must be >= 1, got {c.latent_dim}')
-    if c.disc_width < 1: raise ValueError(f'disc_width must be >= 1, got {c.disc_width}')
+    if not (isinstance(c.disc_width, int) and c.disc_width >= 1): raise ValueError(f'disc_width must be an integer >= 1, got {c.disc_width!r}')
+    for k in ('gender_cond', 'adv_race', 'sample_weights'):
+        if not isinstance(getattr(c, k), bool): raise ValueError(f'{k} must be true or false, got {getattr(c, k)!r}')
     if c.age_mode == 'latent' and not 1 <= c.age_units < c.latent_dim:
         raise ValueError(f'age_units must be in [1, latent_dim) for latent mode, got {c.age_units}')
     for k in ('age_weight', 'adv_weight', 'guide_weight', 'disc_weight', 'capacity_max', 'capacity_gamma'):
-        if getattr(c, k) < 0: raise ValueError(f'{k} must be >= 0, got {getattr(c, k)}')
+        if not (math.isfinite(getattr(c, k)) and getattr(c, k) >= 0): raise ValueError(f'{k} must be a finite number >= 0, got {getattr(c, k)}')
 
 # %% ../nbs/07_model.ipynb #44b0baa8
 @dataclass
@@ -98,8 +100,9 @@ def gender_features(gender:torch.Tensor) -> torch.Tensor:
 N_RACES = 5                                                                 # UTKFace's groups: White, Black, Asian, Indian, Others
 
 def race_features(race:torch.Tensor) -> torch.Tensor:
-    "(B,) race 0–4 or −1 → (B, 5) indicators (all 0 for unknown)."
-    return F.one_hot((race.long() + 1).clamp(0, N_RACES), N_RACES + 1)[:, 1:].float()
+    "(B,) race 0–4 → (B, 5) indicators; all 0 for unknown (−1, or any other value)."
+    race = race.long(); known = (race >= 0) & (race < N_RACES)
+    return F.one_hot(torch.where(known, race + 1, 0), N_RACES + 1)[:, 1:].float()
 
 # %% ../nbs/07_model.ipynb #2178513b
 def _norm(c): return nn.GroupNorm(min(8, c), c)
@@ -130,9 +133,8 @@ class AgeDiscriminator(nn.Module):
         self.features = nn.Sequential(*[m for i in range(n) for m in (sn(nn.Conv2d(w[i], w[i + 1], 4, 2, 1)), nn.LeakyReLU(0.2))])
         self.out, self.embed = sn(nn.Linear(w[-1], 1)), sn(nn.Linear(cond_dim, w[-1]))
 
-    def forward(self, x, cond):
-        h = self.features(x).sum((2, 3))                                    # (B, C)
-        return self.out(h).squeeze(1) + (self.embed(cond) * h).sum(1)       # (B,)
+    def logit(self, h, cond): return self.out(h).squeeze(1) + (self.embed(cond) * h).sum(1)   # (B, C), (B, cond_dim) → (B,)
+    def forward(self, x, cond): return self.logit(self.features(x).sum((2, 3)), cond)          # the features h: summed (B, C)
 
 # %% ../nbs/07_model.ipynb #95217fe8
 def kl_divergence(mu, logvar) -> torch.Tensor:
@@ -295,11 +297,12 @@ def gan_terms(model, batch:dict, out:dict) -> dict:
     t = batch['age'][torch.randperm(len(x), device=x.device)]              # (B,) target ages, drawn as the data's are
     c_t = model.condition(t, batch['gender'])
     x_t = model.decode(out['z'], c_t)                                       # (B, 3, S, S)
-    if model.cfg.disc_edit == 'residual': x_t = x + x_t - out['x_hat']     # the edit used at test time, at gain 1
+    if model.cfg.disc_edit == 'residual': x_t = (x + x_t - out['x_hat']).clamp(-1, 1)   # the edit used at test time, at gain 1
     with frozen(D): gan = F.softplus(-D(x_t, c_t).float()).mean()
     far = ((t - batch['age']).abs() * AGE_MAX >= 15).float()                # (B,) 1 where t is 15+ years from the face's own age
-    disc = (F.softplus(-D(x, out['cond']).float()).mean() + F.softplus(D(x_t.detach(), c_t).float()).mean()
-            + (far * F.softplus(D(x, c_t).float())).sum() / far.sum().clamp(min=1))
+    h = D.features(x).sum((2, 3))                                           # (B, C) the real faces' features, read once for both ages
+    disc = (F.softplus(-D.logit(h, out['cond']).float()).mean() + F.softplus(D(x_t.detach(), c_t).float()).mean()
+            + (far * F.softplus(D.logit(h, c_t).float())).sum() / far.sum().clamp(min=1))
     return dict(gan=gan, disc=disc)
 
 # %% ../nbs/07_model.ipynb #55c0a263

@@ -256,6 +256,15 @@ def _check_finite(terms:dict, step:int, last:Path, world:int=1):
                             f"({ {k: v.item() for k, v in terms.items()} }); last good checkpoint: " +
                             (f"'{last}'" if last.exists() else 'none yet') + '. Lower the learning rate or check the data.')
 
+# %% ../nbs/09_train.ipynb #0e2248a9
+def _clip(model, max_norm:float) -> torch.Tensor:
+    "Clip the gradient norm of the model and, apart, of its discriminator (if any), whose small gradients would otherwise be scaled by the VAE's large ones; the model's norm."
+    disc = lambda n: n.removeprefix('module.').startswith('disc.')          # DDP prefixes the names
+    norm = nn.utils.clip_grad_norm_([p for n, p in model.named_parameters() if not disc(n)], max_norm)
+    d = [p for n, p in model.named_parameters() if disc(n)]
+    if d: nn.utils.clip_grad_norm_(d, max_norm)
+    return norm
+
 # %% ../nbs/09_train.ipynb #a9f1a0cb
 def _step(run_step, model, opt, sched, batch:dict, step:int, cfg:TrainConfig, amp, last:Path, world:int, _fault=None):
     "The named loss terms of `batch` and the gradient norm, after one optimiser step."
@@ -264,7 +273,7 @@ def _step(run_step, model, opt, sched, batch:dict, step:int, cfg:TrainConfig, am
     _check_finite(terms, step, last, world)
     opt.zero_grad(set_to_none=True)
     terms['total'].backward()
-    gnorm = nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip) if cfg.grad_clip > 0 else torch.tensor(0.0)
+    gnorm = _clip(model, cfg.grad_clip) if cfg.grad_clip > 0 else torch.tensor(0.0)
     opt.step(); sched.step()
     return terms, gnorm
 
