@@ -62,8 +62,11 @@ train_seconds.json){f", {train['steps']:,} steps" if train.get('steps') else ''}
 - 64 px faces framed like UTKFace's chips. Other photos must be framed the same way: `agevae prepare --crop align`,
   `agevae shift` and the widget place dlib's 5 landmarks on UTKFace's mean landmark positions
   (`figures/utkface/alignment_64.json` measures the model and the estimator on re-aligned test chips).
-- CPU-sized (trained on 2 cores, no GPU) and blurry: the reconstruction misses fine detail, which is also part
-  of how the estimator reads age, so the oldest targets read too young.
+- CPU-sized (trained on 2 cores, no GPU): the reconstruction misses fine detail, which is also part of how the
+  estimator reads age.
+- The edits learn what age looks like from UTKFace's labelled faces (through the age-conditional discriminator, when
+  the model has one), confounds included: UTKFace's age groups differ in ethnic make-up and photo style, and the
+  edits change skin tone and lighting with the target age as well as the face.
 - Judged by two independent scorers (an age estimator and dlib identity embeddings), which training never saw;
   their own errors bound what the numbers can show.
 - UTKFace is imbalanced (few faces over 80, ethnic groups unevenly represented); edits of under-represented
