@@ -259,11 +259,10 @@ def _check_finite(terms:dict, step:int, last:Path, world:int=1):
 # %% ../nbs/09_train.ipynb #0e2248a9
 def _clip(model, max_norm:float) -> torch.Tensor:
     "Clip the gradient norm of the model and, apart, of its discriminator (if any), whose small gradients would otherwise be scaled by the VAE's large ones; the model's norm."
-    disc = lambda n: n.removeprefix('module.').startswith('disc.')          # DDP prefixes the names
-    norm = nn.utils.clip_grad_norm_([p for n, p in model.named_parameters() if not disc(n)], max_norm)
-    d = [p for n, p in model.named_parameters() if disc(n)]
-    if d: nn.utils.clip_grad_norm_(d, max_norm)
-    return norm
+    groups = {False: [], True: []}                                          # is it the discriminator's?
+    for n, p in model.named_parameters(): groups[n.removeprefix('module.').startswith('disc.')].append(p)   # DDP prefixes the names
+    if groups[True]: nn.utils.clip_grad_norm_(groups[True], max_norm)
+    return nn.utils.clip_grad_norm_(groups[False], max_norm)
 
 # %% ../nbs/09_train.ipynb #a9f1a0cb
 def _step(run_step, model, opt, sched, batch:dict, step:int, cfg:TrainConfig, amp, last:Path, world:int, _fault=None):
