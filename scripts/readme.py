@@ -66,12 +66,13 @@ def alignment_check(res):
     return _table(head, [[names.get(k, k), _f(dist.get(k), '.3f'), f"{m['psnr']:.1f}", f"{m['ssim']:.3f}", f"{m['estimator_mae']:.1f}",
                           f"{m['estimator_bias']:+.1f}"] for k, m in res['models'].items()])
 
-def estimator_ceiling(res):
-    "benchmarks/estimator_ceiling.py: the benchmark's statistics on real faces of each target age (a perfect edit's score)."
+def real_face_reference(res):
+    "benchmarks/real_face_reference.py: the benchmark's statistics on real faces of each target age (bootstrap mean ± sd)."
     head = ('real faces at each target', 'mean estimated age at 10 … 70', 'sd at 10 … 70', 'Spearman ρ', 'target MAE')
-    return _table(head, [[f"{split} split, {res['per_target']} faces within {res['window_years']:g} years of each target",
+    return _table(head, [[f"{split} split, {res['per_target']} faces within {res['window_years']:g} years of each target, {res['size']} px",
                           ', '.join(f'{v:.0f}' for v in r['mean_estimated_age']), ', '.join(f'{v:.0f}' for v in r['sd_estimated_age']),
-                          f"{r['spearman']:.2f}", f"{r['target_mae']:.1f}"] for split, r in res['splits'].items()])
+                          f"{r['spearman']:.2f} ± {r['spearman_sd']:.2f}", f"{r['target_mae']:.1f} ± {r['target_mae_sd']:.1f}"]
+                         for split, r in res['splits'].items()])
 
 def widget_latency(res):
     "benchmarks/widget_latency.py: milliseconds per slider step of `AgeExplorer`."
@@ -90,7 +91,7 @@ def sweep_summary(path):
     from agevae.sweep import summary_table
     return summary_table(path).rstrip('\n')
 
-RENDERERS = dict(alignment_check=alignment_check, estimator_ceiling=estimator_ceiling, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
+RENDERERS = dict(alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
 
 def table(path:str) -> str:
     "The markdown table of the results file at `path` (relative to the repository)."

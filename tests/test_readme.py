@@ -40,7 +40,7 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
                 synthetic_age_control=lambda r: next(iter(r['models'].values())).update(spearman=0.123456),
                 throughput=lambda r: r['rows'][0].update(fp32=123456.0),
                 alignment_check=lambda r: r['models']['original'].update(ssim=0.123456),
-                estimator_ceiling=lambda r: next(iter(r['splits'].values())).update(spearman=0.123456),
+                real_face_reference=lambda r: next(iter(r['splits'].values())).update(spearman=0.123456),
                 widget_latency=lambda r: r['64px']['cached_age'].update(median_ms=0.123456))
     paths = readme.MARKER.findall(TEXT)
     assert len(paths) >= 3, paths                                               # throughput, synthetic and UTKFace tables

@@ -1,0 +1,46 @@
+"benchmarks/real_face_reference.py: the benchmark's statistics on real faces at each target, bootstrapped, and its refusals."
+import importlib.util, subprocess, sys
+from pathlib import Path
+import numpy as np
+import pytest
+from agevae.age_response import response_stats
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location('real_face_reference', ROOT/'benchmarks'/'real_face_reference.py')
+rf = importlib.util.module_from_spec(spec); spec.loader.exec_module(rf)
+TARGETS = (10, 20, 30, 40, 50, 60, 70)
+
+def test_the_statistics_are_the_benchmarks_own():
+    est = np.random.default_rng(0).normal(np.array(TARGETS, float), 8, (30, len(TARGETS)))
+    r, b = rf.reference_stats(TARGETS, est), response_stats(TARGETS, est)
+    assert r['spearman'] == b['spearman'] and r['target_mae'] == b['target_mae'] and r['mean_estimated_age'] == b['mean_estimated_age']
+    assert np.allclose(r['sd_estimated_age'], est.std(0), atol=0.01)
+
+def test_faces_read_at_their_target_score_one_and_faces_read_blind_score_none():
+    perfect = {t: np.full(9, float(t)) for t in TARGETS}
+    r = rf.bootstrap_reference(TARGETS, perfect, per_target=5, repeats=10)
+    assert r['spearman'] == pytest.approx(1.0) and r['target_mae'] == 0 and r['spearman_sd'] == 0 and r['faces_available'] == [9] * 7
+    noise = np.random.default_rng(1).normal(40, 10, 400)                       # the same ages read at every target
+    blind = rf.bootstrap_reference(TARGETS, {t: noise for t in TARGETS}, per_target=60, repeats=20, seed=2)
+    assert abs(blind['spearman']) < 0.1 and 15 < blind['target_mae'] < 25
+
+def test_the_bootstrap_draws_from_each_targets_own_faces_with_replacement():
+    est_of = {t: np.array([t, t + 10.0]) for t in TARGETS}                        # two faces per target: read t and t + 10
+    r = rf.bootstrap_reference(TARGETS, est_of, per_target=3, repeats=300, seed=0)
+    assert np.allclose(np.array(r['mean_estimated_age']) - TARGETS, 5, atol=0.6)   # each target's own faces, half and half on average
+    assert r['target_mae'] == pytest.approx(5, abs=0.6) and r['target_mae_sd'] > 1   # 3 draws of 2 faces: only with replacement can all 3 read t + 10
+    one = rf.bootstrap_reference(TARGETS, est_of, per_target=3, repeats=1, seed=0)
+    k = (np.array(one['mean_estimated_age']) - TARGETS) * 3 / 10                  # how many of a draw's 3 faces read t + 10
+    assert np.allclose(k, k.round(), atol=0.01) and ((k >= 0) & (k <= 3)).all(), k
+
+def test_a_target_with_no_face_near_it_is_a_clear_error():
+    near = rf.near_targets(np.array([10, 11, 20, 22, 23], float), (10, 20), window=2)
+    assert [list(v) for v in near.values()] == [[0, 1], [2, 3]]
+    with pytest.raises(SystemExit, match='target 70'): rf.near_targets(np.array([10, 20], float), (10, 20, 70), window=2)
+
+@pytest.mark.parametrize('args, says', [(['--window', '-1'], '--window'), (['--window', 'nan'], '--window'),
+                                        (['--per-target', '1'], '--per-target'), (['--repeats', '0'], '--repeats')])
+def test_bad_settings_are_refused_before_any_work(args, says, tmp_path):
+    p = subprocess.run([sys.executable, str(ROOT/'benchmarks'/'real_face_reference.py'), '--data', str(tmp_path/'none'), *args],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0 and says in p.stderr, p.stderr[-500:]
