@@ -15,6 +15,14 @@ from agevae.checkpoint import export_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
+def reference_note(size:int) -> str:
+    "What real faces of the target ages score on the test split (benchmarks/real_face_reference.py), where that file exists."
+    p = ROOT/'figures'/'utkface'/f'real_face_reference_{size}.json'
+    r = json.loads(p.read_text())['splits'].get('test') if p.is_file() else None
+    if r is None: return ''
+    return (f" Real faces of the target ages themselves score ρ {r['spearman']:.2f} ± {r['spearman_sd']:.2f} and target MAE "
+            f"{r['target_mae']:.1f} ± {r['target_mae_sd']:.1f} years on the test split (`{p.relative_to(ROOT)}`, `benchmarks/real_face_reference.py`).")
+
 def card(name, cfg, metrics, edit, train, baseline, data_report) -> str:
     a, i, r = metrics['age_control'], metrics['identity'], metrics['recon']
     m, t = cfg['model'], cfg['train']
@@ -68,7 +76,7 @@ train_seconds.json){f", {train['steps']:,} steps" if train.get('steps') else ''}
   the model has one), confounds included: UTKFace's age groups differ in ethnic make-up and photo style, and the
   edits change skin tone and lighting with the target age as well as the face.
 - Judged by two independent scorers (an age estimator and dlib identity embeddings), which training never saw;
-  their own errors bound what the numbers can show.
+  their own errors bound what the numbers can show.{reference_note(metrics['image_size'])}
 - UTKFace is imbalanced (few faces over 80, ethnic groups unevenly represented); edits of under-represented
   groups are less reliable.
 """

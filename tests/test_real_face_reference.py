@@ -44,3 +44,14 @@ def test_bad_settings_are_refused_before_any_work(args, says, tmp_path):
     p = subprocess.run([sys.executable, str(ROOT/'benchmarks'/'real_face_reference.py'), '--data', str(tmp_path/'none'), *args],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode != 0 and says in p.stderr, p.stderr[-500:]
+
+def test_the_model_card_quotes_the_reference_from_its_file(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location('ship_model', ROOT/'scripts'/'ship_model.py')
+    ship = importlib.util.module_from_spec(spec); spec.loader.exec_module(ship)
+    monkeypatch.setattr(ship, 'ROOT', tmp_path)
+    assert ship.reference_note(64) == ''                                          # no reference measured: the card says nothing
+    (tmp_path/'figures'/'utkface').mkdir(parents=True)
+    (tmp_path/'figures'/'utkface'/'real_face_reference_64.json').write_text(
+        '{"splits": {"test": {"spearman": 0.4321, "spearman_sd": 0.01, "target_mae": 12.34, "target_mae_sd": 0.5}}}')
+    note = ship.reference_note(64)
+    assert 'ρ 0.43 ± 0.01' in note and 'MAE 12.3 ± 0.5' in note and 'real_face_reference_64.json' in note
