@@ -13,7 +13,9 @@ per target, with replacement): the JSON holds the mean and the bootstrap sd of e
 
 Usage:
   python benchmarks/real_face_reference.py --data data/utkface-64 [--splits val,test] [--per-target 40] [--window 2] [--repeats 200]
-Writes figures/utkface/real_face_reference_<size>.json (one entry per split) and prints a line per split.
+Writes figures/<dataset>/real_face_reference_<size>.json (the cache folder's name where its report names no dataset;
+one entry per split) and prints a line per split. The bootstrap sd describes draws of --per-target faces, not the
+benchmark's own sample of 300 faces per target.
 """
 import argparse, math, sys, time
 from pathlib import Path
@@ -49,18 +51,22 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data', default='data/utkface-64', help='a prepared cache (agevae prepare)')
     ap.add_argument('--splits', default='val,test', help='comma-separated splits of the cache')
-    ap.add_argument('--per-target', type=int, default=40, help='faces per target in each draw (as many as the benchmark would compare)')
+    ap.add_argument('--per-target', type=int, default=40, help='faces per target in each bootstrap draw (few faces lie near the oldest targets)')
     ap.add_argument('--window', type=float, default=2.0, help='years either side of each target')
     ap.add_argument('--repeats', type=int, default=200, help='bootstrap draws'); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', default=None, help='JSON to write (default: figures/<dataset>/real_face_reference_<size>.json)')
     a = ap.parse_args()
     if a.per_target < 2: raise SystemExit(f'--per-target must be at least 2, got {a.per_target}')
     if a.repeats < 1: raise SystemExit(f'--repeats must be at least 1, got {a.repeats}')
-    if not (math.isfinite(a.window) and a.window >= 0): raise SystemExit(f'--window must be a finite number of years, 0 or more, got {a.window}')
-    t0, data = time.time(), FaceData(a.data, device='cpu')
-    splits = [s.strip() for s in a.splits.split(',') if s.strip()]
+    if not (math.isfinite(a.window) and 0 <= a.window < 5): raise SystemExit(f'--window must be 0 to under 5 years (targets are 10 apart), got {a.window}')
+    if a.seed < 0: raise SystemExit(f'--seed must be 0 or more, got {a.seed}')
+    try: t0, data = time.time(), FaceData(a.data, device='cpu')
+    except (FileNotFoundError, ValueError) as e: raise SystemExit(f'real_face_reference: {e}')
+    splits = list(dict.fromkeys(s.strip() for s in a.splits.split(',') if s.strip()))
     bad = [s for s in splits if s not in data.splits or len(data.splits[s]) == 0]
     if not splits or bad: raise SystemExit(f"cache '{a.data}' has no (non-empty) split {bad or a.splits!r}; it has {sorted(data.splits)}")
+    dataset = data.report.get('dataset') or Path(a.data).name
+    out = Path(a.out or f'figures/{dataset}/real_face_reference_{data.size}.json')
     scorers = IndependentScorers()
     res = dict(kind='real_face_reference', command='python ' + ' '.join(sys.argv), data=str(a.data), size=int(data.size), targets=list(TARGETS),
                per_target=a.per_target, window_years=a.window, seed=a.seed, repeats=a.repeats,
@@ -75,8 +81,7 @@ def main():
         print(f"{split}: mean estimated age {', '.join(f'{v:.0f}' for v in r['mean_estimated_age'])}; ρ {r['spearman']:.3f} ± {r['spearman_sd']:.3f}; "
               f"target MAE {r['target_mae']:.2f} ± {r['target_mae_sd']:.2f} (bootstrap, {a.repeats} draws; faces near each target: {r['faces_available']})")
     res['seconds'] = round(time.time() - t0, 1)
-    dataset = data.report.get('dataset') or Path(a.data).name
-    out = Path(a.out or f'figures/{dataset}/real_face_reference_{data.size}.json'); out.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out, res); print(f'wrote {out}')
 
 if __name__ == '__main__': main()

@@ -68,7 +68,7 @@ def alignment_check(res):
 
 def real_face_reference(res):
     "benchmarks/real_face_reference.py: the benchmark's statistics on real faces of each target age (bootstrap mean ± sd)."
-    head = ('real faces at each target', 'mean estimated age at 10 … 70', 'sd at 10 … 70', 'Spearman ρ', 'target MAE')
+    head = ('real faces at each target', 'mean estimated age at 10 … 70', 'spread (sd over faces) at 10 … 70', 'Spearman ρ (± bootstrap sd)', 'target MAE (± bootstrap sd)')
     return _table(head, [[f"{split} split, {res['per_target']} faces within {res['window_years']:g} years of each target, {res['size']} px",
                           ', '.join(f'{v:.0f}' for v in r['mean_estimated_age']), ', '.join(f'{v:.0f}' for v in r['sd_estimated_age']),
                           f"{r['spearman']:.2f} ± {r['spearman_sd']:.2f}", f"{r['target_mae']:.1f} ± {r['target_mae_sd']:.1f}"]

@@ -28,7 +28,7 @@ def test_the_bootstrap_draws_from_each_targets_own_faces_with_replacement():
     est_of = {t: np.array([t, t + 10.0]) for t in TARGETS}                        # two faces per target: read t and t + 10
     r = rf.bootstrap_reference(TARGETS, est_of, per_target=3, repeats=300, seed=0)
     assert np.allclose(np.array(r['mean_estimated_age']) - TARGETS, 5, atol=0.6)   # each target's own faces, half and half on average
-    assert r['target_mae'] == pytest.approx(5, abs=0.6) and r['target_mae_sd'] > 1   # 3 draws of 2 faces: only with replacement can all 3 read t + 10
+    assert r['target_mae'] == pytest.approx(5, abs=0.6) and r['target_mae_sd'] > 0.8   # 3 draws of 2 faces: only with replacement can all 3 read t + 10
     one = rf.bootstrap_reference(TARGETS, est_of, per_target=3, repeats=1, seed=0)
     k = (np.array(one['mean_estimated_age']) - TARGETS) * 3 / 10                  # how many of a draw's 3 faces read t + 10
     assert np.allclose(k, k.round(), atol=0.01) and ((k >= 0) & (k <= 3)).all(), k
@@ -38,12 +38,13 @@ def test_a_target_with_no_face_near_it_is_a_clear_error():
     assert [list(v) for v in near.values()] == [[0, 1], [2, 3]]
     with pytest.raises(SystemExit, match='target 70'): rf.near_targets(np.array([10, 20], float), (10, 20, 70), window=2)
 
-@pytest.mark.parametrize('args, says', [(['--window', '-1'], '--window'), (['--window', 'nan'], '--window'),
-                                        (['--per-target', '1'], '--per-target'), (['--repeats', '0'], '--repeats')])
+@pytest.mark.parametrize('args, says', [(['--window', '-1'], '--window'), (['--window', 'nan'], '--window'), (['--window', '5'], '--window'),
+                                        (['--per-target', '1'], '--per-target'), (['--repeats', '0'], '--repeats'), (['--seed', '-1'], '--seed'),
+                                        ([], 'none')])   # last: a cache folder that does not exist
 def test_bad_settings_are_refused_before_any_work(args, says, tmp_path):
     p = subprocess.run([sys.executable, str(ROOT/'benchmarks'/'real_face_reference.py'), '--data', str(tmp_path/'none'), *args],
                        capture_output=True, text=True, timeout=120)
-    assert p.returncode != 0 and says in p.stderr, p.stderr[-500:]
+    assert p.returncode != 0 and says in p.stderr and 'Traceback' not in p.stderr, p.stderr[-500:]
 
 def test_the_model_card_quotes_the_reference_from_its_file(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location('ship_model', ROOT/'scripts'/'ship_model.py')
