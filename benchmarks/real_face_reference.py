@@ -28,7 +28,8 @@ from agevae.evaluate import IndependentScorers, TARGETS
 
 def near_targets(ages, targets, window:float) -> dict:
     "{target: indices into `ages` within `window` years of it}; an error naming the target where none is."
-    out = {t: np.flatnonzero(np.abs(np.asarray(ages, float) - t) <= window) for t in targets}
+    ages = np.asarray(ages, float)
+    out = {t: np.flatnonzero(np.abs(ages - t) <= window) for t in targets}
     for t, near in out.items():
         if len(near) == 0: raise SystemExit(f'no face is within {window:g} years of target {t}; widen --window')
     return out
@@ -38,12 +39,13 @@ def reference_stats(targets, est:np.ndarray) -> dict:
     return dict(response_stats(targets, est), sd_estimated_age=np.asarray(est, float).std(0).round(2).tolist())
 
 def bootstrap_reference(targets, est_of:dict, per_target:int, repeats:int, seed:int=0) -> dict:
-    "`reference_stats` over `repeats` draws of `per_target` faces per target from `est_of` {target: estimated ages}, with replacement: means and bootstrap sds."
+    "`reference_stats` over `repeats` draws of `per_target` faces per target from `est_of` {target: estimated ages}, with replacement: means and\n    bootstrap sds; `sd_estimated_age` is each target's spread over all its faces."
     rng = np.random.default_rng(seed)
     runs = [reference_stats(targets, np.stack([rng.choice(est_of[t], per_target, replace=True) for t in targets], 1)) for _ in range(repeats)]
     mean = lambda k: np.mean([r[k] for r in runs], 0)
     sd = lambda k: float(np.std([r[k] for r in runs]))
-    return dict(mean_estimated_age=mean('mean_estimated_age').round(2).tolist(), sd_estimated_age=mean('sd_estimated_age').round(2).tolist(),
+    return dict(mean_estimated_age=mean('mean_estimated_age').round(2).tolist(),
+                sd_estimated_age=[round(float(np.std(est_of[t], ddof=1)), 2) for t in targets],   # the spread of all the faces near each target, not of a draw
                 spearman=float(mean('spearman')), spearman_sd=sd('spearman'), target_mae=float(mean('target_mae')), target_mae_sd=sd('target_mae'),
                 faces_available=[int(len(est_of[t])) for t in targets])
 
