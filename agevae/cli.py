@@ -8,7 +8,7 @@ import argparse, inspect, re, sys, typing
 from dataclasses import fields
 from pathlib import Path
 from .datasets import DATASETS, LAYOUTS
-from .preprocess import CROPS
+from .preprocess import CROPS, DEDUPE
 
 # %% auto #0
 __all__ = ['summary', 'parser', 'main']
@@ -34,6 +34,10 @@ def summary(report:dict) -> str:
         lines.append(f"  skipped {n:>6,}  {reason:<17} e.g. {', '.join(report['examples'][reason][:3])}")
     for field, u in report.get('unknown', {}).items():
         lines.append(f"  kept    {u['count']:>6,}  with {field} unknown, e.g. {', '.join(u['examples'][:3])}")
+    if dup := report.get('duplicates'):
+        moved = ', '.join(f'{k} {v:,}' for k, v in dup['moved'].items()) or 'none'
+        lines.append(f"  copies  {dup['rows']:>6,}  in {dup['groups']:,} groups of one photo ({dup['exact_groups']:,} of them exact), "
+                     f"{dup['label_conflicts']:,} groups with conflicting ages; --dedupe {dup['mode']}: moved {moved}; dropped {dup['dropped']:,}")
     lines.append('  splits: ' + ', '.join(f'{k} {v:,}' for k, v in report['splits'].items()))
     return '\n'.join(lines)
 
@@ -45,7 +49,7 @@ def _prepare(a):
         raise ValueError(f'--root is required for {a.dataset}: {LAYOUTS[a.dataset]}')
     r = prepare_dataset(a.dataset, a.root, a.out, size=a.size, workers=a.workers, n=a.n, seed=a.seed,
                         min_side=a.min_side, age_min=a.age_min, age_max=a.age_max, min_face_score=a.min_face_score,
-                        margin=a.margin, crop=a.crop)
+                        margin=a.margin, crop=a.crop, dedupe=a.dedupe)
     print(summary(r)); print(f'cache: {a.out}  (report: {Path(a.out)/"report.json"})')
 
 # %% ../nbs/17_cli.ipynb #2389cb4b
@@ -64,6 +68,8 @@ def _prepare_parser(sub):
     q.add_argument('--min-face-score', type=float, default=1.0, help='IMDB-WIKI face score threshold')
     q.add_argument('--margin', type=float, default=0.4, help='face-box crop margin (fraction of the box side)')
     q.add_argument('--crop', default='auto', choices=CROPS)
+    q.add_argument('--dedupe', default='group', choices=DEDUPE,
+                   help='copies of one photo: group (each group in one split), drop (keep the first file name of each), off')
     q.set_defaults(func=_prepare)
     return q
 

@@ -13,17 +13,19 @@ import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from .core import atomic_write_json, atomic_write_text, partial_dir, stale_partials, replace_dir
-from .datasets import load_faces, FACE_COLUMNS
+from .datasets import load_faces, FACE_COLUMNS, SPLITS
 from .synthetic import render_face, SYNTHETIC_FACTORS
 
 # %% auto #0
-__all__ = ['CROPS', 'FACE_TEMPLATE', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'PrepareConfig', 'to_rgb', 'square_box',
+__all__ = ['CROPS', 'DEDUPE', 'FACE_TEMPLATE', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'DUPLICATES_VERSION',
+           'SIGNATURE_SIDE', 'SIGNATURE_DRAFT', 'NEAR_RMS', 'NEAR_CORR', 'PrepareConfig', 'to_rgb', 'square_box',
            'landmarks_box', 'similarity_transform', 'align_to_template', 'face_models_dir', 'face_landmarks',
-           'align_photo', 'load_face', 'load_photo', 'filter_reasons', 'is_cache', 'prepare', 'read_cache',
-           'prepare_dataset']
+           'align_photo', 'load_face', 'load_photo', 'filter_reasons', 'is_cache', 'image_signature', 'photo_signature',
+           'duplicate_groups', 'settle_splits', 'prepare', 'read_cache', 'prepare_dataset']
 
 # %% ../nbs/04_preprocess.ipynb #4662d628
 CROPS = ('auto', 'center', 'box', 'align')   # ways to frame a face (agevae prepare --crop)
+DEDUPE = ('group', 'drop', 'off')             # what to do with copies of one photo (agevae prepare --dedupe)
 
 # %% ../nbs/04_preprocess.ipynb #83705ef7
 @dataclass
@@ -37,10 +39,12 @@ class PrepareConfig:
     crop: str = 'auto'             # auto: face box or landmarks where the table has them, else centre square; or center | box;
                                    # align: dlib's 5 landmarks onto FACE_TEMPLATE, UTKFace's own framing (needs the 'eval' extra)
     workers: int = 0               # decoding processes; 0: one per CPU core
+    dedupe: str = 'group'          # group: copies of one photo share a split; drop: keep one per group (first file name); off: leave splits
 
     def __post_init__(self):
         if not 8 <= self.size <= 1024: raise ValueError(f'size must be between 8 and 1024 pixels, got {self.size}')
         if self.crop not in CROPS: raise ValueError(f"crop must be one of {CROPS}, got {self.crop!r}")
+        if self.dedupe not in DEDUPE: raise ValueError(f"dedupe must be one of {DEDUPE}, got {self.dedupe!r}")
         if self.age_min > self.age_max: raise ValueError(f'age_min {self.age_min} > age_max {self.age_max}')
         if self.margin < 0: raise ValueError(f'margin must be >= 0, got {self.margin}')
 
@@ -170,7 +174,8 @@ SKIP_REASONS = dict(
     too_many_pixels=f'more than MAX_PIXELS ({MAX_PIXELS:,}) pixels: a decompression bomb or far larger than a face photo',
     truncated='image data ends early', unreadable='image could not be decoded (any other decoder error)',
     bad_box='face box empty or outside the image', too_small='crop smaller than min_side',
-    face_not_found="crop='align': dlib's face detector found no face")
+    face_not_found="crop='align': dlib's face detector found no face",
+    duplicate='--dedupe drop: a copy of a photo kept under another (the first) file name')
 
 # %% ../nbs/04_preprocess.ipynb #f5f079d6
 def _decode(path, max_pixels:int=MAX_PIXELS, draft=None):
@@ -240,6 +245,7 @@ def filter_reasons(table:pd.DataFrame, cfg:PrepareConfig) -> pd.Series:
 
 # %% ../nbs/04_preprocess.ipynb #c8140ad5
 CACHE_FILES = ('images.npy', 'faces.csv', 'report.json')
+DUPLICATES_VERSION = 1     # caches from before duplicate groups (faces.csv without dup_group) are rebuilt, not reused
 
 # %% ../nbs/04_preprocess.ipynb #bbdd05ba
 def _spec(row:dict, cfg:PrepareConfig):
@@ -253,14 +259,19 @@ def _spec(row:dict, cfg:PrepareConfig):
 
 # %% ../nbs/04_preprocess.ipynb #058105d6
 def _work(args):
+    "One spec → (row, pixels, reason, (hash, signature) of the whole photo): what each decoding process returns."
     i, spec, cfg = args
-    if spec[0] == 'synthetic': return i, render_face(spec[1], cfg.size), None
-    return (i, *load_face(spec[1], cfg.size, spec[2], cfg.margin, cfg.min_side, align=cfg.crop == 'align'))
+    if spec[0] == 'synthetic':
+        px = render_face(spec[1], cfg.size)
+        return i, px, None, image_signature(Image.fromarray(px))
+    px, reason = load_face(spec[1], cfg.size, spec[2], cfg.margin, cfg.min_side, align=cfg.crop == 'align')
+    return i, px, reason, photo_signature(spec[1]) if px is not None else None
 
 # %% ../nbs/04_preprocess.ipynb #9556f658
 def _cache_key(table, cfg, specs) -> str:
     h = hashlib.sha256(json.dumps({k: v for k, v in asdict(cfg).items() if k != 'workers'}, sort_keys=True).encode())
     if cfg.crop == 'align': h.update(FACE_TEMPLATE.tobytes())             # a new template is a new framing
+    h.update(f'duplicates-v{DUPLICATES_VERSION}|{SIGNATURE_SIDE}|{SIGNATURE_DRAFT}|{NEAR_RMS}|{NEAR_CORR}'.encode())
     h.update(pd.util.hash_pandas_object(table[['path', 'age', 'gender', 'race', 'person', 'split']].astype(str), index=False).values.tobytes())
     for s in specs:
         if s[0] == 'file':
@@ -302,28 +313,121 @@ def _reusable(out:Path, key:str):
     return None
 
 # %% ../nbs/04_preprocess.ipynb #9e7a86df
-def _consume(results, images, ok, why, cand, bar):
-    for i, px, reason in results:
-        if px is not None: images[i] = px.transpose(2, 0, 1); ok[i] = True
+def _consume(results, images, ok, why, cand, sigs, bar):
+    for i, px, reason, sig in results:
+        if px is not None: images[i] = px.transpose(2, 0, 1); ok[i] = True; sigs[i] = sig
         else: why.iloc[cand[i]] = reason
         bar.update(1)
 
 # %% ../nbs/04_preprocess.ipynb #1b293679
-def _decode_into(images, ok, why, cand, specs, cfg:PrepareConfig, dataset:str=None, progress:bool=True) -> int:
-    "Decode `specs` into `images` (in `cfg.workers` processes where worthwhile), setting `ok` or the reason in `why`; returns the number of workers."
+def _decode_into(images, ok, why, cand, specs, cfg:PrepareConfig, dataset:str=None, progress:bool=True) -> tuple:
+    "Decode `specs` into `images` (in `cfg.workers` processes where worthwhile), setting `ok` or the reason in `why`: (workers, photo signatures)."
     workers = cfg.workers or os.cpu_count() or 1
     jobs = ((i, s, cfg) for i, s in enumerate(specs))
+    sigs = [None] * len(specs)
     bar = tqdm(total=len(cand), desc=f'decode {dataset or "faces"}', unit='img', disable=not progress, mininterval=1)
     if workers > 1 and len(cand) > 64:
         import multiprocessing as mp
         ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
-        with ctx.Pool(workers) as pool: _consume(pool.imap_unordered(_work, jobs, chunksize=32), images, ok, why, cand, bar)
-    else: _consume(map(_work, jobs), images, ok, why, cand, bar)
+        with ctx.Pool(workers) as pool: _consume(pool.imap_unordered(_work, jobs, chunksize=32), images, ok, why, cand, sigs, bar)
+    else: _consume(map(_work, jobs), images, ok, why, cand, sigs, bar)
     bar.close()
-    return workers
+    return workers, sigs
+
+# %% ../nbs/04_preprocess.ipynb #32601c6f
+SIGNATURE_SIDE = 16     # duplicate signatures: the whole photo as SIGNATURE_SIDE × SIGNATURE_SIDE greyscale ...
+SIGNATURE_DRAFT = 64    # ... of a decode at JPEG draft scale for at least this many pixels a side (the same at any --size)
+NEAR_RMS = 4 / 255      # near copies: signatures within this RMS (in [0, 1] grey levels) ...
+NEAR_CORR = 0.97        # ... or correlated at least this much (re-coloured copies; calibrated below)
+
+# %% ../nbs/04_preprocess.ipynb #3ed539b6
+def image_signature(im:Image.Image) -> tuple:
+    "(hash, signature) of a decoded photo: 16 hex digits of its pixels' SHA-1 and its (SIGNATURE_SIDE, SIGNATURE_SIDE) uint8 greyscale."
+    im = to_rgb(im); px = np.asarray(im)
+    digest = hashlib.sha1(np.array(px.shape).tobytes() + px.tobytes()).hexdigest()[:16]
+    return digest, np.asarray(im.convert('L').resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.BOX))
+
+# %% ../nbs/04_preprocess.ipynb #ca9e5f2e
+def photo_signature(path) -> tuple:
+    "`image_signature` of the photo at `path` (EXIF orientation applied), decoded at the fixed draft scale `SIGNATURE_DRAFT`."
+    with Image.open(path) as im:
+        if im.format == 'JPEG': im.draft('RGB', (SIGNATURE_DRAFT, SIGNATURE_DRAFT))
+        return image_signature(ImageOps.exif_transpose(im))
+
+# %% ../nbs/04_preprocess.ipynb #8b068eee
+def duplicate_groups(hashes, signatures) -> np.ndarray:
+    "Group id (N,) of each photo: the first row of its component of exact copies (equal `hashes`) and near copies (`signatures` (N, S, S))."
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.neighbors import radius_neighbors_graph
+    n = len(hashes)
+    if n == 0: return np.zeros(0, int)
+    rows = np.arange(n)
+    exact = pd.Series(rows).groupby(pd.Series(np.asarray(hashes, str))).transform('min').to_numpy()
+    links = coo_matrix((np.ones(n), (rows, exact)), shape=(n, n)).tocsr()
+    if n > 1:
+        g = np.asarray(signatures, np.float32).reshape(n, -1) / 255                 # (N, D) grey in [0, 1]
+        z = g - g.mean(1, keepdims=True); z /= np.maximum(z.std(1, keepdims=True), 2 / 255)   # flat photos: no division by ~0
+        D = g.shape[1]                                                              # |z_i - z_j|² = 2 D (1 - corr)
+        links = links + radius_neighbors_graph(g, NEAR_RMS * np.sqrt(D))
+        links = links + radius_neighbors_graph(z, np.sqrt(2 * D * (1 - NEAR_CORR)))
+    _, comp = connected_components(links, directed=False)
+    return pd.Series(rows).groupby(comp).transform('min').to_numpy()
+
+# %% ../nbs/04_preprocess.ipynb #3c5549ae
+def settle_splits(table:pd.DataFrame, groups) -> np.ndarray:
+    "Each row's split (N,) once duplicate `groups` (and the people in them) move wholly to their first split in train, val, test."
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    n = len(table); rows = np.arange(n)
+    person = table['person'].astype('string') if 'person' in table else pd.Series(pd.NA, index=table.index, dtype='string')
+    known = person.notna().to_numpy()
+    same_person = pd.Series(rows[known]).groupby(person[known].to_numpy()).transform('min').to_numpy()
+    links = coo_matrix((np.ones(n + known.sum()), (np.r_[rows, rows[known]], np.r_[np.asarray(groups), same_person])), shape=(n, n))
+    _, comp = connected_components(links, directed=False)
+    rank = table['split'].map({s: i for i, s in enumerate(SPLITS)}).to_numpy()
+    return np.array(SPLITS, dtype=object)[pd.Series(rank).groupby(comp).transform('min').to_numpy()]
+
+# %% ../nbs/04_preprocess.ipynb #20f77006
+def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str) -> tuple:
+    "(splits (N,), keep (N,) bool, report dict) for the decoded `faces` with their photo `hashes` and duplicate `groups`."
+    hashes, groups = np.asarray(hashes, str), np.asarray(groups)
+    size = pd.Series(groups).map(pd.Series(groups).value_counts()).to_numpy()
+    exact = pd.Series(hashes).map(pd.Series(hashes).value_counts()).to_numpy() > 1
+    split = faces['split'].to_numpy(object) if mode == 'off' else settle_splits(faces, groups)
+    keep = np.ones(len(faces), bool)
+    names = faces['path'].astype(str).map(lambda p: Path(p).name).to_numpy()
+    if mode == 'drop': keep[pd.DataFrame(dict(g=groups, name=names)).sort_values(['g', 'name']).duplicated('g').sort_index().to_numpy()] = False
+    ages = faces['age'].to_numpy(float)
+    conflict = pd.Series(ages).groupby(groups).transform('nunique').to_numpy() > 1
+    moved = pd.Series(faces['split'].to_numpy(object) + '→' + split)[faces['split'].to_numpy(object) != split].value_counts()
+    examples = [dict(files=names[groups == g].tolist(), ages=ages[groups == g].tolist(), split=str(split[groups == g][0]))
+                for g in pd.unique(groups[conflict])[:5]]
+    return split, keep, dict(mode=mode, groups=int(pd.Series(groups[size > 1]).nunique()), rows=int((size > 1).sum()),
+        exact_groups=int(pd.Series(hashes[exact]).nunique()), exact_rows=int(exact.sum()),
+        label_conflicts=int(pd.Series(groups[conflict]).nunique()), moved={k: int(v) for k, v in moved.items()},
+        dropped=int((~keep).sum()), rule=f'exact pixel hash, or {SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255 or correlation ≥ {NEAR_CORR}',
+        conflict_examples=examples)
+
+# %% ../nbs/04_preprocess.ipynb #0d815bce
+def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
+    "(kept faces' table, duplicate report, their signatures) after `_dedupe` of the decoded rows; sets `ok` False and `why` for dropped copies."
+    dec = np.flatnonzero(ok)
+    faces = table.iloc[cand[dec]].reset_index(drop=True)
+    hashes = np.array([sigs[i][0] for i in dec], dtype=object)
+    signatures = np.stack([sigs[i][1] for i in dec]) if len(dec) else np.zeros((0, SIGNATURE_SIDE, SIGNATURE_SIDE), np.uint8)
+    groups = duplicate_groups(hashes, signatures)
+    split, keep, report = _dedupe(faces, hashes, groups, mode)
+    ok[dec[~keep]] = False
+    for i in dec[~keep]: why.iloc[cand[i]] = 'duplicate'
+    new_row = np.cumsum(keep) - 1                                               # row in the cache of each kept face
+    faces = faces.assign(split=split, photo_hash=hashes, dup_group=new_row[groups])[keep].reset_index(drop=True)
+    faces.insert(0, 'index', np.arange(len(faces)))
+    if mode == 'drop': faces['dup_group'] = faces['index']                     # one face per group is left
+    return faces, report, signatures[keep]
 
 # %% ../nbs/04_preprocess.ipynb #0c3f1a60
-def _report(table, faces, why, cfg, dataset, root, key, seconds, workers) -> dict:
+def _report(table, faces, why, cfg, dataset, root, key, seconds, workers, duplicates=None) -> dict:
     skipped = why.dropna()
     unknown = {c: dict(count=int(faces[c].isna().sum()), examples=_examples(faces.loc[faces[c].isna(), 'path']))
                for c in ('gender', 'race') if faces[c].isna().any() and faces[c].notna().any()}
@@ -331,7 +435,7 @@ def _report(table, faces, why, cfg, dataset, root, key, seconds, workers) -> dic
     return dict(dataset=dataset, root=str(root) if root is not None else None, size=cfg.size, total=len(table), kept=len(faces),
                 skipped={r: int(n) for r, n in skipped.value_counts().sort_index().items()},
                 examples={r: _examples(table.loc[skipped.index[skipped == r], 'path']) for r in sorted(skipped.unique())},
-                unknown=unknown, splits={s: int((faces['split'] == s).sum()) for s in ('train', 'val', 'test') if (faces['split'] == s).any()},
+                unknown=unknown, duplicates=duplicates, splits={s: int((faces['split'] == s).sum()) for s in ('train', 'val', 'test') if (faces['split'] == s).any()},
                 age=dict(min=float(faces.age.min()), max=float(faces.age.max()), mean=float(faces.age.mean())) if len(faces) else None,
                 seconds=round(seconds, 2), workers=workers, settings=asdict(cfg), key=key, agevae_version=__version__)
 
@@ -354,7 +458,8 @@ def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, r
     try:
         images = np.lib.format.open_memmap(tmp/'images.npy', mode='w+', dtype=np.uint8, shape=(len(cand), 3, cfg.size, cfg.size))
         ok = np.zeros(len(cand), bool)
-        workers = _decode_into(images, ok, why, cand, specs, cfg, dataset, progress)
+        workers, sigs = _decode_into(images, ok, why, cand, specs, cfg, dataset, progress)
+        faces, dups, signatures = _copies(table, cand, ok, why, sigs, cfg.dedupe)   # may drop copies: ok turns False
         kept = cand[ok]
         if not ok.all():                                  # compact: keep only decoded rows, in table order
             full = images; images = np.lib.format.open_memmap(tmp/'images.kept.npy', mode='w+', dtype=np.uint8, shape=(len(kept), 3, cfg.size, cfg.size))
@@ -362,10 +467,9 @@ def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, r
             for s in range(0, len(src), 4096): images[s:s + 4096] = full[src[s:s + 4096]]
             del full; os.replace(tmp/'images.kept.npy', tmp/'images.npy')
         images.flush(); del images
-        faces = table.iloc[kept].reset_index(drop=True)
-        faces.insert(0, 'index', np.arange(len(faces)))
+        np.save(tmp/'signatures.npy', signatures)
         atomic_write_text(tmp/'faces.csv', _table_to_csv(faces))
-        report = _report(table, faces, why, cfg, dataset, root, key, time.time() - t0, workers)
+        report = _report(table, faces, why, cfg, dataset, root, key, time.time() - t0, workers, dups)
         atomic_write_json(tmp/'report.json', report)
         replace_dir(tmp, out)
     except BaseException:
@@ -379,7 +483,7 @@ def read_cache(path):
     if not is_cache(path):
         raise FileNotFoundError(f"'{path}' is not an agevae cache (needs {', '.join(CACHE_FILES)}); build one with `agevae prepare`")
     images = np.load(path/'images.npy', mmap_mode='r')
-    faces = pd.read_csv(path/'faces.csv', dtype={'person': 'string', 'path': str}, keep_default_na=True)
+    faces = pd.read_csv(path/'faces.csv', dtype={'person': 'string', 'path': str, 'photo_hash': str}, keep_default_na=True)
     for c in ('gender', 'race'): faces[c] = faces[c].astype('Int64')
     for c in ('bbox', 'landmarks'):
         if c in faces: faces[c] = faces[c].map(lambda s: tuple(json.loads(s)) if isinstance(s, str) and s else None)
