@@ -338,7 +338,7 @@ def _decode_into(images, ok, why, cand, specs, cfg:PrepareConfig, dataset:str=No
 SIGNATURE_SIDE = 16     # duplicate signatures: the whole photo as SIGNATURE_SIDE × SIGNATURE_SIDE greyscale ...
 SIGNATURE_DRAFT = 64    # ... of a decode at JPEG draft scale for at least this many pixels a side (the same at any --size)
 NEAR_RMS = 4 / 255      # near copies: signatures within this RMS (in [0, 1] grey levels) ...
-NEAR_CORR = 0.97        # ... or correlated at least this much (re-coloured copies; calibrated below)
+NEAR_CORR = 0.96        # ... or correlated at least this much (re-coloured copies; calibrated below)
 
 # %% ../nbs/04_preprocess.ipynb #3ed539b6
 def image_signature(im:Image.Image) -> tuple:
