@@ -20,12 +20,12 @@ CKPT_FORMAT = 1
 def _plain(d): return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg,
-                    data_fingerprint:dict=None, train_faces:torch.Tensor=None, elapsed_s:float=0.0):
-    "Write a checkpoint atomically (`train_cfg`: the run's `TrainConfig`; with the cache's fingerprint, the ids of the training faces, see `agevae.data.face_ids`, and the training wall time so far)."
+                    data_fingerprint:dict=None, train_faces:torch.Tensor=None, elapsed_s:float=0.0, train_hashes:torch.Tensor=None):
+    "Write a checkpoint atomically (`train_cfg`: the run's `TrainConfig`; with the cache's fingerprint, the ids of the training faces, see `agevae.data.face_ids`, the training wall time so far, and the training photos' pixel hashes, `FaceData.photo_hashes`)."
     state = dict(format=CKPT_FORMAT, step=step, model_name=model_name, model_config=_plain(asdict(model_cfg)),
                  train_config=_plain(asdict(train_cfg)), model=model.state_dict(),
                  optimizer=optimizer.state_dict() if optimizer else None, scheduler=scheduler.state_dict() if scheduler else None,
-                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces,
+                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces, train_hashes=train_hashes,
                  elapsed_s=float(elapsed_s))
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 

@@ -15,7 +15,7 @@ from .preprocess import read_cache
 from .datasets import SPLITS
 
 # %% auto #0
-__all__ = ['WEIGHT_SCHEMES', 'age_bin', 'age_bin_weights', 'augment', 'FaceData', 'face_ids', 'split_fingerprint',
+__all__ = ['WEIGHT_SCHEMES', 'age_bin', 'age_bin_weights', 'augment', 'FaceData', 'face_ids', 'hash_ids', 'split_fingerprint',
            'compare_fingerprints', 'demo_batch']
 
 # %% ../nbs/05_data.ipynb #bea8b6e2
@@ -83,6 +83,10 @@ class FaceData:
     def face_ids(self, split:str) -> np.ndarray:
         "Sorted `face_ids` of the faces in `split`."
         return np.sort(face_ids(self.faces)[self.splits[split].cpu().numpy()])
+    def photo_hashes(self, split:str):
+        "Sorted `hash_ids` of the photos in `split` (the same in a cache of any size, prepared anywhere); None for a cache without them."
+        if 'photo_hash' not in self.faces: return None
+        return np.sort(hash_ids(self.faces['photo_hash'].to_numpy()[self.splits[split].cpu().numpy()]))
     def __len__(self): return len(self.images)
     def __repr__(self): return f'FaceData({len(self)} faces, {self.size}px, ' + ', '.join(f'{k} {len(v)}' for k, v in self.splits.items()) + f', {self.device})'
 
@@ -148,6 +152,11 @@ def _face_names(faces:pd.DataFrame) -> pd.Series:
 def face_ids(faces:pd.DataFrame) -> np.ndarray:
     "A 64-bit id (N,) per face from its file name, age and person: the same face has the same id in any cache of it."
     return pd.util.hash_pandas_object(_face_names(faces), index=False).to_numpy().view(np.int64)
+
+# %% ../nbs/05_data.ipynb #cce38070
+def hash_ids(hashes) -> np.ndarray:
+    "The photos' hex pixel hashes (`photo_hash` of a cache, 16 hex digits) as 64-bit ints (N,), as runs record them."
+    return np.array([int(str(h), 16) for h in hashes], dtype=np.uint64).view(np.int64)
 
 # %% ../nbs/05_data.ipynb #3912a9ec
 def split_fingerprint(faces:pd.DataFrame, report:dict) -> dict:

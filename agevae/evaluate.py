@@ -9,23 +9,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from scipy.spatial.distance import pdist
+from scipy.stats import spearmanr
 from .age_response import response_stats
 from tqdm.auto import tqdm
 from .core import AGE_MAX, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
-from .data import FaceData, compare_fingerprints
+from .data import FaceData, compare_fingerprints, face_ids, hash_ids
 from .preprocess import is_cache, face_models_dir
 from .metrics import recon_metrics, mig, sap, bin_factor
 from .shift import age_shift_vector, age_edit, encode_codes, age_mode_of, fit_shift_vector, EDITS
 
 # %% auto #0
-__all__ = ['SAME_PERSON', 'TARGETS', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics', 'run_record',
-           'check_split', 'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement',
-           'split_recon_metrics', 'edit_sample', 'score_edits', 'evaluate', 'age_mode_in', 'comparison_table',
-           'align_face', 'photo_progression']
+__all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics',
+           'bootstrap_intervals', 'identity_chance', 'run_record', 'copies_of_training', 'check_split',
+           'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement', 'split_recon_metrics',
+           'edit_sample', 'score_edits', 'evaluate', 'age_mode_in', 'comparison_table', 'align_face',
+           'photo_progression']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
 TARGETS = (10, 20, 30, 40, 50, 60, 70)
+MOVED = 10            # an edit moves the age when its target lies at least this many years from the face's labelled age
 
 # %% ../nbs/13_evaluate.ipynb #5929b1c9
 class IndependentScorers:
@@ -66,43 +70,92 @@ def stratified_sample(faces:pd.DataFrame, rows, n:int=300, seed:int=0) -> np.nda
 
 # %% ../nbs/13_evaluate.ipynb #dd632e41
 def benchmark_metrics(targets, est_ages, distances, input_est_ages, input_true_ages) -> dict:
-    "Age-control and identity numbers from estimated ages (N, T), identity distances (N, T) and the inputs' estimates."
+    "Age-control and identity numbers from estimated ages (N, T), identity distances (N, T) and the inputs' estimates and labelled ages."
     dist = np.asarray(distances, float)
     ac = {k: v for k, v in response_stats(targets, est_ages).items() if k != 'spread'}   # the same statistics as on synthetic faces
     ac['estimator_mae_on_inputs'] = float(np.abs(np.asarray(input_est_ages) - np.asarray(input_true_ages)).mean())
+    moved = np.broadcast_to(np.abs(np.asarray(targets, float)[None] - np.asarray(input_true_ages, float)[:, None]) >= MOVED, dist.shape)
     return dict(age_control=ac,
                 identity=dict(retention=float((dist < SAME_PERSON).mean()), mean_distance=float(dist.mean()),
-                              retention_per_target=(dist < SAME_PERSON).mean(0).round(3).tolist()))
+                              retention_moved=float((dist[moved] < SAME_PERSON).mean()) if moved.any() else None,
+                              moved_edits=int(moved.sum()), retention_per_target=(dist < SAME_PERSON).mean(0).round(3).tolist()))
+
+# %% ../nbs/13_evaluate.ipynb #f4922b3e
+def bootstrap_intervals(targets, est_ages, distances, true_ages, psnr=None, n_boot:int=1000, seed:int=0) -> dict:
+    "95 % bootstrap intervals [low, high] of ρ, target MAE, identity retention (all edits and moved ones) over faces, and of PSNR over `psnr` (per face)."
+    t, e, kept = np.asarray(targets, float), np.asarray(est_ages, float), np.asarray(distances, float) < SAME_PERSON
+    moved = np.abs(t[None] - np.asarray(true_ages, float)[:, None]) >= MOVED       # (N, T)
+    tt, rng, stats = np.broadcast_to(t, e.shape), np.random.default_rng(seed), {}
+    for _ in range(n_boot):
+        i = rng.integers(0, len(e), len(e))                                            # faces drawn with replacement
+        draw = dict(spearman=spearmanr(tt[i].ravel(), e[i].ravel()).statistic, target_mae=np.abs(e[i] - t).mean(),
+                    retention=kept[i].mean(), retention_moved=kept[i][moved[i]].mean() if moved[i].any() else np.nan)
+        for k, v in draw.items(): stats.setdefault(k, []).append(v)
+    if psnr is not None:
+        p = np.asarray(psnr, float)
+        stats['psnr'] = [p[rng.integers(0, len(p), len(p))].mean() for _ in range(n_boot)]
+    return {k: np.nanpercentile(v, [2.5, 97.5]).round(4).tolist() for k, v in stats.items()}
+
+# %% ../nbs/13_evaluate.ipynb #57b05403
+def identity_chance(embeddings, genders, ages, who=None) -> dict:
+    "False-accept rates of the identity threshold over pairs of input faces (N, 128) that are not the same `who` (photo group or person id)."
+    i, j = np.triu_indices(len(embeddings), 1)
+    same = pdist(np.asarray(embeddings, float)) < SAME_PERSON                       # pairs in triu order
+    g, a = np.asarray(genders), np.asarray(ages, float)
+    other = np.ones(len(i), bool) if who is None else np.asarray(who)[i] != np.asarray(who)[j]
+    similar = other & (g[i] == g[j]) & (g[i] >= 0) & (np.abs(a[i] - a[j]) <= 5)
+    rate = lambda m: float(same[m].mean()) if m.any() else None
+    return dict(different_people=rate(other), pairs=int(other.sum()), same_gender_within_5_years=rate(similar), similar_pairs=int(similar.sum()))
 
 # %% ../nbs/13_evaluate.ipynb #80f781fe
 def run_record(run) -> dict:
-    "What a run folder or checkpoint file recorded of its data, read once: `fingerprint`, `train_faces` (ids) and `cache` (None where absent)."
+    "What a run folder or checkpoint file recorded of its data, read once: `fingerprint`, `train_faces` (ids), `train_hashes` (pixel hashes) and `cache` (None where absent)."
     p = Path(run)
     ck = p/'checkpoints'/'last.pt' if p.is_dir() else p
     rec = torch.load(ck, map_location='cpu', weights_only=True) if ck.is_file() else {}
     fp = rec.get('data_fingerprint')
     if fp is None and p.is_dir() and (p/'config.json').is_file(): fp = json.loads((p/'config.json').read_text()).get('data_fingerprint')
-    ids = rec.get('train_faces')
-    return dict(fingerprint=fp, train_faces=None if ids is None else ids.numpy(), cache=rec.get('train_config', {}).get('data'))
+    arr = lambda k: None if rec.get(k) is None else rec[k].numpy()
+    return dict(fingerprint=fp, train_faces=arr('train_faces'), train_hashes=arr('train_hashes'), cache=rec.get('train_config', {}).get('data'))
+
+# %% ../nbs/13_evaluate.ipynb #e17cebc3
+def copies_of_training(faces:pd.DataFrame, record:dict, same_splits:bool=False) -> np.ndarray:
+    "Whether each face (N,) is one of the run's training faces (`record`: its `run_record`) or shares a duplicate group with one."
+    member = np.zeros(len(faces), bool)
+    if record.get('train_faces') is not None: member |= np.isin(face_ids(faces), record['train_faces'])
+    if record.get('train_hashes') is not None: member |= np.isin(hash_ids(faces['photo_hash']), record['train_hashes'])
+    if same_splits: member |= faces['split'].to_numpy() == 'train'
+    return pd.Series(member).groupby(faces['dup_group'].to_numpy()).transform('any').to_numpy()
 
 # %% ../nbs/13_evaluate.ipynb #1f33232b
-def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, record:dict=None) -> dict:
-    "How the faces of `split` relate to the run's training faces (`record`: its `run_record`); refuses to score training faces unless allowed."
+def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, record:dict=None, sample=None) -> dict:
+    "How the faces of `split` (and of its `sample`) relate to the run's training faces (`record`: its `run_record`); refuses to score training faces or their copies unless allowed."
+    if 'dup_group' not in data.faces:
+        r = data.report
+        raise ValueError(f"cache '{data.cache}' was prepared before duplicate groups existed, so copies of training faces cannot be found: prepare it again "
+                         f"(agevae prepare --dataset {r.get('dataset')} --root {r.get('root')} --size {r.get('size')} --out {data.cache})")
     record = record or (run_record(run) if run is not None else {})
     fp, ids = record.get('fingerprint'), record.get('train_faces')
-    here = data.fingerprint
+    here, rows = data.fingerprint, data.splits[split].cpu().numpy()
     overlap = None if ids is None else int(np.isin(data.face_ids(split), ids).sum())
     if fp and compare_fingerprints(fp, here) == 'same_splits': rel = 'same_splits'
     elif overlap is not None: rel = 'other_faces' if overlap == 0 else 'overlaps_training'
     elif fp: rel = compare_fingerprints(fp, here)                           # a run without face ids: by the dataset's name
     else: rel = 'unrecorded'
+    copies = copies_of_training(data.faces, record, rel == 'same_splits')
+    n_split = int(copies[rows].sum())
     if rel in ('overlaps_training', 'other_splits', 'unrecorded') and not allow_other_split:
-        why = {'overlaps_training': f'was trained on {overlap} of these {len(data.splits[split])} "{split}" faces',
+        why = {'overlaps_training': f'was trained on {overlap} of these {len(rows)} "{split}" faces',
                'other_splits': f'was trained on another split of this dataset: its training faces may be among these "{split}" faces',
                'unrecorded': 'records no fingerprint of the cache it was trained on, so its training faces cannot be ruled out'}[rel]
         raise ValueError(f"the run '{run}' {why} (cache '{data.cache}'). Evaluate on the cache the run was trained on, "
                          "or pass --allow-other-split (allow_other_split=True) to score anyway.")
-    return dict(split=split, relation=rel, trained_on=(fp or {}).get('dataset'), training_faces_scored=overlap,
+    if n_split and not allow_other_split:
+        raise ValueError(f"{n_split} of the {len(rows)} \"{split}\" faces of cache '{data.cache}' are copies of training faces of the run '{run}' "
+                         "(the same photo under another name, or re-encoded): prepare the cache with --dedupe group, "
+                         "or pass --allow-other-split (allow_other_split=True) to score anyway.")
+    return dict(split=split, relation=rel, trained_on=(fp or {}).get('dataset'), copies_of_training_in_split=n_split,
+                training_faces_scored=None if sample is None else int(copies[np.asarray(sample)].sum()),
                 cross_dataset=bool(fp) and fp.get('dataset') != here.get('dataset'))
 
 # %% ../nbs/13_evaluate.ipynb #f9a319bc
@@ -150,14 +203,16 @@ def disentanglement(codes, ages, genders) -> dict:
 
 # %% ../nbs/13_evaluate.ipynb #0e34ef3c
 @torch.no_grad()
-def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='cpu') -> dict:
-    "Reconstruction metrics (`recon_metrics`) of the autoencoder's own output D(z, own age) over `rows`, a chunk at a time."
-    sums, n = {}, 0
+def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='cpu', per_image:bool=False) -> dict:
+    "Reconstruction metrics (`recon_metrics`) of the autoencoder's own output D(z, own age) over `rows`, a chunk at a time (`per_image`: also each face's PSNR)."
+    sums, n, psnr = {}, 0, []
     for b in data.iter_rows(rows, batch_size, device):
-        m = recon_metrics(b['x'], model(b)['x_hat'].float())
+        m = recon_metrics(b['x'], model(b)['x_hat'].float(), per_image=True)
+        psnr.append(m.pop('psnr_per_image'))
         for k, v in m.items(): sums[k] = sums.get(k, 0.0) + v * len(b['x'])
         n += len(b['x'])
-    return {k: v / n for k, v in sums.items()}
+    means = {k: v / n for k, v in sums.items()}
+    return {**means, 'psnr_per_image': np.concatenate(psnr)} if per_image else means
 
 # %% ../nbs/13_evaluate.ipynb #e10270bf
 @torch.no_grad()
@@ -172,7 +227,7 @@ def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='de
 
 # %% ../nbs/13_evaluate.ipynb #cce3a6c3
 def score_edits(scorers, ins, recs, outs, progress:bool=True) -> dict:
-    "The scorers' readings: input ages (N,), edited ages (N, T), identity distances of edits (N, T) and reconstructions (N,)."
+    "The scorers' readings: input ages (N,) and embeddings (N, 128), edited ages (N, T), identity distances of edits (N, T) and reconstructions (N,)."
     N, T = outs.shape[:2]
     with tqdm(total=N * (T + 2), desc='score', unit='face', disable=not progress) as bar:
         def score(ims, ages=True):                                                     # (M, S, S, 3) → ages (M,), embeddings (M, 128)
@@ -184,8 +239,13 @@ def score_edits(scorers, ins, recs, outs, progress:bool=True) -> dict:
         in_age, in_emb = score(ins)
         rec_emb = score(recs, ages=False)[1]
         est, emb = score(outs.reshape(N * T, *outs.shape[2:]))
-    return dict(input_age=in_age, estimated=est.reshape(N, T), recon_distance=np.linalg.norm(rec_emb - in_emb, axis=-1),
+    return dict(input_age=in_age, input_embedding=in_emb, estimated=est.reshape(N, T), recon_distance=np.linalg.norm(rec_emb - in_emb, axis=-1),
                 distance=np.linalg.norm(emb.reshape(N, T, -1) - in_emb[:, None], axis=-1))
+
+# %% ../nbs/13_evaluate.ipynb #22e334d3
+def _who(faces:pd.DataFrame) -> np.ndarray:
+    person = faces['person'].astype('string')
+    return np.where(person.notna(), 'p:' + person.fillna(''), 'g:' + faces['dup_group'].astype(str)).astype(str)
 
 # %% ../nbs/13_evaluate.ipynb #bb6acebc
 @torch.no_grad()
@@ -204,11 +264,12 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     rows = data.splits[split]
     if len(rows) == 0: raise ValueError(f"cache '{cache}' has no {split} split")
     record = run_record(run) if run is not None else {}                               # the checkpoint's data record, read once
-    data_check = check_split(run, data, split, allow_other_split, record)
-    recon = split_recon_metrics(model, data, rows, device=device)                       # the autoencoder's own output, whole split
+    sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
+    data_check = check_split(run, data, split, allow_other_split, record, sample)
+    recon = split_recon_metrics(model, data, rows, device=device, per_image=True)       # the autoencoder's own output, whole split
+    psnr_faces = recon.pop('psnr_per_image')
     codes, ages, genders = encode_codes(model, data, split, device=device)
     vector = run_shift_vector(model, run, data, device, record=record) if age_mode_of(model) == 'posthoc' else None
-    sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
     ins, recs, outs = edit_sample(model, data, sample, targets, vector, edit, gain, device, progress)
     sc = score_edits(scorers, ins, recs, outs, progress)
     true_age = data.age_years[sample].numpy()
@@ -216,6 +277,8 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
                n_faces=len(sample), image_size=int(data.size), age_mode=age_mode_of(model), edit=dict(kind=edit, gain=gain), data_check=data_check,
                run=str(run), data=str(cache), seconds=round(time.time() - t0, 1))
     res['identity']['reconstruction_retention'] = float((sc['recon_distance'] < SAME_PERSON).mean())
+    res['identity']['chance'] = identity_chance(sc['input_embedding'], data.gender[sample].numpy(), true_age, _who(data.faces.iloc[sample]))
+    res['intervals'] = bootstrap_intervals(targets, sc['estimated'], sc['distance'], true_age, psnr_faces, seed=seed)
     if out is not None: _write(out, res, sample, true_age, sc, targets, ins, outs, run, data)
     return res
 

@@ -16,14 +16,14 @@ __all__ = ['recon_metrics', 'discretize', 'bin_factor', 'mig', 'sap']
 def _unit(x): return (torch.as_tensor(x).float().clamp(-1, 1) + 1) / 2
 
 # %% ../nbs/12_metrics.ipynb #9fd07f14
-def recon_metrics(x, x_hat, batch_size:int=32) -> dict:
-    "MSE, L1, PSNR (dB) and SSIM between batches (B, C, H, W) in [-1, 1], each per image then averaged over images; `batch_size` images at a time."
+def recon_metrics(x, x_hat, batch_size:int=32, per_image:bool=False) -> dict:
+    "MSE, L1, PSNR (dB) and SSIM between batches (B, C, H, W) in [-1, 1], each per image then averaged over images; `batch_size` images at a time (`per_image`: also each PSNR, `psnr_per_image`)."
     from torchmetrics.functional.image import structural_similarity_index_measure as ssim
     if len(x.shape) != 4 or tuple(x.shape) != tuple(x_hat.shape):
         raise ValueError(f"recon_metrics needs two batches (B, C, H, W) of one shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}")
     n = len(x)
     if n == 0 or batch_size < 1: raise ValueError(f"recon_metrics needs at least one image and batch_size >= 1, got {n} images, batch_size {batch_size}")
-    tot = dict(mse=0.0, l1=0.0, psnr=0.0, ssim=0.0)                             # sums over images
+    tot, psnr = dict(mse=0.0, l1=0.0, psnr=0.0, ssim=0.0), []                  # sums over images; PSNR of each image
     for s in range(0, n, batch_size):
         a, b = _unit(x[s:s + batch_size]), _unit(x_hat[s:s + batch_size])
         for name, t in (('x', a), ('x_hat', b)):
@@ -31,9 +31,11 @@ def recon_metrics(x, x_hat, batch_size:int=32) -> dict:
         mse = (a - b).pow(2).flatten(1).mean(1).double()                        # (chunk,)
         tot['mse'] += mse.sum().item()
         tot['l1'] += (a - b).abs().flatten(1).mean(1).double().sum().item()
-        tot['psnr'] += (10 * torch.log10(1 / mse.clamp_min(1e-10))).sum().item()
+        psnr.append(10 * torch.log10(1 / mse.clamp_min(1e-10)))
+        tot['psnr'] += psnr[-1].sum().item()
         tot['ssim'] += ssim(b, a, data_range=1.0, reduction='none').double().sum().item()
-    return {k: v / n for k, v in tot.items()}
+    means = {k: v / n for k, v in tot.items()}
+    return {**means, 'psnr_per_image': torch.cat(psnr).numpy()} if per_image else means
 
 # %% ../nbs/12_metrics.ipynb #3163a201
 def discretize(codes:np.ndarray, bins:int=20) -> np.ndarray:

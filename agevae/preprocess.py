@@ -355,8 +355,8 @@ def photo_signature(path) -> tuple:
         return image_signature(ImageOps.exif_transpose(im))
 
 # %% ../nbs/04_preprocess.ipynb #8b068eee
-def duplicate_groups(hashes, signatures) -> np.ndarray:
-    "Group id (N,) of each photo: the first row of its component of exact copies (equal `hashes`) and near copies (`signatures` (N, S, S))."
+def duplicate_groups(hashes, signatures=None) -> np.ndarray:
+    "Group id (N,) of each photo: the first row of its component of exact copies (equal `hashes`) and near copies (`signatures` (N, S, S); None: exact only)."
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from sklearn.neighbors import radius_neighbors_graph
@@ -365,7 +365,7 @@ def duplicate_groups(hashes, signatures) -> np.ndarray:
     rows = np.arange(n)
     exact = pd.Series(rows).groupby(pd.Series(np.asarray(hashes, str))).transform('min').to_numpy()
     links = coo_matrix((np.ones(n), (rows, exact)), shape=(n, n)).tocsr()
-    if n > 1:
+    if n > 1 and signatures is not None:
         g = np.asarray(signatures, np.float32).reshape(n, -1) / 255                 # (N, D) grey in [0, 1]
         z = g - g.mean(1, keepdims=True); z /= np.maximum(z.std(1, keepdims=True), 2 / 255)   # flat photos: no division by ~0
         D = g.shape[1]                                                              # |z_i - z_j|² = 2 D (1 - corr)
@@ -416,7 +416,8 @@ def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
     faces = table.iloc[cand[dec]].reset_index(drop=True)
     hashes = np.array([sigs[i][0] for i in dec], dtype=object)
     signatures = np.stack([sigs[i][1] for i in dec]) if len(dec) else np.zeros((0, SIGNATURE_SIDE, SIGNATURE_SIDE), np.uint8)
-    groups = duplicate_groups(hashes, signatures)
+    synthetic = faces['path'].astype(str).str.startswith('synthetic:').all()     # renders of distinct factors: exact copies only
+    groups = duplicate_groups(hashes, None if synthetic else signatures)
     split, keep, report = _dedupe(faces, hashes, groups, mode)
     ok[dec[~keep]] = False
     for i in dec[~keep]: why.iloc[cand[i]] = 'duplicate'

@@ -309,13 +309,15 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     data = _open_data(cfg, model_cfg, resume, last, device)
     plan, clock = BatchPlan(data, cfg, rank, world), _Clock(cfg.minutes)
     fingerprint, train_faces = data.fingerprint, torch.from_numpy(data.face_ids('train'))
+    hashes = data.photo_hashes('train')                                    # pixel hashes: the check works on caches made elsewhere
+    hashes = None if hashes is None else torch.from_numpy(hashes)
     model, opt, sched, start = _build(cfg, model_cfg, plan, clock, device, last if resume and last.exists() else None, fingerprint)
     step_fn = TrainStep(model, _critic_for(cfg, model_cfg, data, out, device, progress, rank))
     if world > 1: step_fn = nn.parallel.DistributedDataParallel(step_fn, device_ids=[device.index] if device.type == 'cuda' else None)
     run_step = torch.compile(step_fn) if cfg.compile else step_fn
     if rank == 0: _write_config(out, cfg, model_cfg, fingerprint, world, device, model)
     metrics = _MetricsLog(out/'metrics.csv', start) if rank == 0 else None
-    save = lambda step, name='last.pt': save_checkpoint(ckdir/name, model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces, clock.spent())
+    save = lambda step, name='last.pt': save_checkpoint(ckdir/name, model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces, clock.spent(), hashes)
     amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
     t_log, n_img, step, out_of_time = time.time(), 0, start, False
     clock.start()                                                       # the budget counts the loop, not the set-up
