@@ -121,6 +121,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'agevae.evaluate.edit_settings': ('evaluate.html#edit_settings', 'agevae/evaluate.py'),
                                  'agevae.evaluate.evaluate': ('evaluate.html#evaluate', 'agevae/evaluate.py'),
                                  'agevae.evaluate.identity_chance': ('evaluate.html#identity_chance', 'agevae/evaluate.py'),
+                                 'agevae.evaluate.input_images': ('evaluate.html#input_images', 'agevae/evaluate.py'),
                                  'agevae.evaluate.photo_progression': ('evaluate.html#photo_progression', 'agevae/evaluate.py'),
                                  'agevae.evaluate.run_record': ('evaluate.html#run_record', 'agevae/evaluate.py'),
                                  'agevae.evaluate.run_shift_vector': ('evaluate.html#run_shift_vector', 'agevae/evaluate.py'),

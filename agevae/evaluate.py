@@ -23,7 +23,7 @@ from .shift import age_shift_vector, age_edit, encode_codes, age_mode_of, fit_sh
 __all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics',
            'bootstrap_intervals', 'identity_chance', 'run_record', 'copies_of_training', 'check_split',
            'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement', 'split_recon_metrics',
-           'edit_sample', 'score_edits', 'evaluate', 'age_mode_in', 'comparison_table', 'align_face',
+           'edit_sample', 'input_images', 'score_edits', 'evaluate', 'age_mode_in', 'comparison_table', 'align_face',
            'photo_progression']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
@@ -224,6 +224,11 @@ def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='de
         edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector, edit, gain)   # (B, T, 3, S, S)
         outs.append(to_uint8(edits.flatten(0, 1)).reshape(len(b['x']), len(targets), data.size, data.size, 3))
     return np.concatenate(ins), np.concatenate(recs), np.concatenate(outs)
+
+# %% ../nbs/13_evaluate.ipynb #871ecff2
+def input_images(data:FaceData, rows) -> np.ndarray:
+    "The cache `rows` as the scorers read them: (N, S, S, 3) uint8, through the batches and conversion of `edit_sample`'s inputs."
+    return np.concatenate([to_uint8(b['x']) for b in data.iter_rows(rows, 50)]) if len(rows) else np.zeros((0, data.size, data.size, 3), np.uint8)
 
 # %% ../nbs/13_evaluate.ipynb #cce3a6c3
 def score_edits(scorers, ins, recs, outs, progress:bool=True) -> dict:

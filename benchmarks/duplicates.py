@@ -7,8 +7,9 @@ pixel hash. Exact: the same decoded pixels; near: within 4/255 RMS (the issue's 
 rule (that, or correlation >= NEAR_CORR). `--pairs PNG` draws random pairs of photos around the correlation threshold,
 to calibrate it by eye (a figure of faces: credit the dataset).
 
-Usage:
-  python benchmarks/duplicates.py --data data/utkface-64 [--json figures/utkface/duplicates_64.json] [--pairs figures/utkface/duplicate_pairs.png]
+Usage (before and after: the same photos prepared with --dedupe off and with the default --dedupe group):
+  python benchmarks/duplicates.py --data data/utkface-64-nodedupe --data data/utkface-64 \
+      [--json figures/utkface/duplicates_64.json] [--pairs figures/utkface/duplicate_pairs.png]
 """
 import argparse, json, sys
 from pathlib import Path
@@ -67,30 +68,37 @@ def pair_sheet(paths, signatures, out, bins=((0.97, 0.99), (0.96, 0.97), (0.95, 
     save_figure(fig, out, dpi=110)
     return {f'{b0}-{b1}': int(((corr >= b0) & (corr < b1) & (rms > NEAR_RMS)).sum()) for b0, b1 in bins}
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--data', required=True, help='a cache folder of agevae prepare')
-    ap.add_argument('--json', help='write the counts to this JSON file as well')
-    ap.add_argument('--pairs', help='draw pairs around the near-copy threshold into this PNG')
-    a = ap.parse_args(argv)
+def cache_counts(cache) -> dict:
+    "The counts of one cache: its duplicate report, splits, and `copy_counts` from its signatures."
     from agevae.preprocess import read_cache, is_cache
-    from agevae.core import atomic_write_json
-    cache = Path(a.data)
+    cache = Path(cache)
     if not is_cache(cache): sys.exit(f"duplicates: '{cache}' is not an agevae cache; build one with agevae prepare")
     if not (cache/'signatures.npy').is_file():
         sys.exit(f"duplicates: the cache '{cache}' was prepared before duplicate groups existed (no signatures.npy); run agevae prepare again")
     _, faces, report = read_cache(cache)
-    sig = np.load(cache/'signatures.npy')
-    counts = copy_counts(faces['photo_hash'], sig, faces['split'])
-    res = dict(command='python ' + ' '.join(['benchmarks/duplicates.py'] + (argv or sys.argv[1:])), data=str(cache),
-               dedupe=(report.get('duplicates') or {}).get('mode'), splits=report['splits'], copies_of_training=counts,
-               groups={k: v for k, v in (report.get('duplicates') or {}).items() if k != 'conflict_examples'})
+    counts = copy_counts(faces['photo_hash'], np.load(cache/'signatures.npy'), faces['split'])
     for s, c in counts.items():
-        print(f"{s}: {c['faces']:,} faces; copies of a training face: exact {c['exact']}, within 4/255 RMS {c['within_4_255_rms']}, "
+        print(f"{cache} ({s}): {c['faces']:,} faces; copies of a training face: exact {c['exact']}, within 4/255 RMS {c['within_4_255_rms']}, "
               f"under prepare's near rule {c['near_rule']}")
+    dup = report.get('duplicates') or {}
+    return dict(data=str(cache), dedupe=dup.get('mode'), splits=report['splits'], copies_of_training=counts,
+                groups={k: v for k, v in dup.items() if k != 'conflict_examples'}, conflict_examples=dup.get('conflict_examples', [])[:3])
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--data', required=True, action='append', help='a cache folder of agevae prepare (repeat to compare caches, e.g. --dedupe off and group)')
+    ap.add_argument('--json', help='write the counts to this JSON file as well')
+    ap.add_argument('--pairs', help="draw pairs around the near-copy threshold of the last cache's photos into this PNG")
+    a = ap.parse_args(argv)
+    from agevae.core import atomic_write_json
+    res = dict(kind='duplicates', command='python ' + ' '.join(['benchmarks/duplicates.py'] + (argv if argv is not None else sys.argv[1:])),
+               caches=[cache_counts(c) for c in a.data])
     if a.pairs:
+        from agevae.preprocess import read_cache
         from agevae.datasets import CREDITS
-        res['pairs_over_4_255_by_correlation'] = pair_sheet(faces['path'].tolist(), sig, a.pairs, credit=CREDITS.get(report.get('dataset') or '', ''))
+        _, faces, report = read_cache(a.data[-1])
+        res['pairs_over_4_255_by_correlation'] = pair_sheet(faces['path'].tolist(), np.load(Path(a.data[-1])/'signatures.npy'), a.pairs,
+                                                             credit=CREDITS.get(report.get('dataset') or '', ''))
         print('pairs drawn into', a.pairs, res['pairs_over_4_255_by_correlation'])
     if a.json: atomic_write_json(a.json, res)
     return res

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from agevae.age_response import response_stats
 from agevae.core import atomic_write_json
 from agevae.data import FaceData
-from agevae.evaluate import IndependentScorers, TARGETS
+from agevae.evaluate import IndependentScorers, TARGETS, input_images
 
 def near_targets(ages, targets, window:float) -> dict:
     "{target: indices into `ages` within `window` years of it}; an error naming the target where none is."
@@ -78,7 +78,7 @@ def main():
     for split in splits:
         rows = data.splits[split].numpy()
         near = near_targets(data.age_years[rows].numpy(), TARGETS, a.window)
-        est_of = {t: scorers.ages(data.images[rows[near[t]]].permute(0, 2, 3, 1).numpy()) for t in tqdm(TARGETS, desc=f'{split}: estimate')}   # every face near each target, read once
+        est_of = {t: scorers.ages(input_images(data, rows[near[t]])) for t in tqdm(TARGETS, desc=f'{split}: estimate')}   # every face near each target, read once
         r = res['splits'][split] = bootstrap_reference(TARGETS, est_of, a.per_target, a.repeats, a.seed)
         print(f"{split}: mean estimated age {', '.join(f'{v:.0f}' for v in r['mean_estimated_age'])}; ρ {r['spearman']:.3f} ± {r['spearman_sd']:.3f}; "
               f"target MAE {r['target_mae']:.2f} ± {r['target_mae_sd']:.2f} (bootstrap, {a.repeats} draws; faces near each target: {r['faces_available']})")

@@ -23,18 +23,51 @@ def _row(cells): return '| ' + ' | '.join(cells) + ' |'
 
 def _table(head, rows): return '\n'.join([_row(head), '|' + '---|' * len(head), *map(_row, rows)])
 
+def _ci(m, key, value, spec):
+    "A value with its 95 % bootstrap interval, where the results file has one."
+    ci = (m.get('intervals') or {}).get(key)
+    return _f(value, spec) + ('' if ci is None or value is None else f' [{format(ci[0], spec)}, {format(ci[1], spec)}]')
+
+# The project's targets on the test split, judged on the point estimate: (label, metric, section, key, sign, target, format).
+TARGETS = (('Spearman ρ ≥ 0.85', 'spearman', 'age_control', 'spearman', 1, 0.85, '.3f'),
+           ('target MAE ≤ 10 years', 'target_mae', 'age_control', 'target_mae', -1, 10, '.2f'),
+           ('identity kept, moved edits ≥ 85 %', 'retention_moved', 'identity', 'retention_moved', 1, 0.85, '.1%'),
+           ('PSNR ≥ 24 dB', 'psnr', 'recon', 'psnr', 1, 24, '.2f'))
+
+def verdict(value, ci, sign, target) -> str:
+    "'meets' or 'misses' on the point estimate, 'within noise' where the interval straddles the target."
+    if value is None: return 'not measured'
+    met = sign * (value - target) >= 0
+    noisy = ci is not None and min(ci) < target < max(ci)
+    return ('meets' if met else 'misses') + (', within noise' if noisy else '')
+
+def targets_table(m) -> str:
+    "The shipped model against the project's targets, each with its interval and verdict."
+    rows = []
+    for label, key, sec, k, sign, target, spec in TARGETS:
+        v, ci = m[sec].get(k), (m.get('intervals') or {}).get(key)
+        rows.append([label, _f(v, spec), '–' if ci is None else f'[{format(ci[0], spec)}, {format(ci[1], spec)}]', verdict(v, ci, sign, target)])
+    return _table(('target (test split)', 'shipped model', '95 % interval (bootstrap over faces)', 'verdict'), rows)
+
 def comparison(res):
-    "Age-control benchmark results: {'models': {label: metrics.json content (+ train_seconds)}}."
-    head = ('model', 'mean estimated age at 10 … 70', 'Spearman ρ', 'target MAE', 'identity kept', 'identity kept (reconstruction)',
-            'PSNR', 'SSIM', 'MIG age', 'training')
+    "Age-control benchmark results: {'models': {label: metrics.json content (+ train_seconds)}}; with intervals, a targets table for the first."
+    head = ('model', 'mean estimated age at 10 … 70', 'Spearman ρ', 'target MAE', 'identity kept, moved edits', 'identity kept, all edits',
+            'identity kept (reconstruction)', 'PSNR', 'SSIM', 'MIG age', 'training')
     rows = []
     for name, m in res['models'].items():
         a, i, r = m['age_control'], m['identity'], m['recon']
         t = m.get('train_seconds')
-        rows.append([name, ', '.join(f'{v:.0f}' for v in a['mean_estimated_age']), _f(a['spearman'], '.2f'), _f(a['target_mae'], '.1f'),
-                     _f(i['retention'], '.0%'), _f(i.get('reconstruction_retention'), '.0%'), _f(r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
+        rows.append([name, ', '.join(f'{v:.0f}' for v in a['mean_estimated_age']), _ci(m, 'spearman', a['spearman'], '.2f'),
+                     _ci(m, 'target_mae', a['target_mae'], '.1f'), _ci(m, 'retention_moved', i.get('retention_moved'), '.0%'),
+                     _f(i['retention'], '.0%'), _f(i.get('reconstruction_retention'), '.0%'), _ci(m, 'psnr', r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
                      _f(m['mig']['age'], '.3f'), '–' if t is None else f'{t / 60:.0f} min'])
-    return _table(head, rows)
+    first = next(iter(res['models'].values()))
+    if not first.get('intervals'): return _table(head, rows)
+    chance = first['identity'].get('chance') or {}
+    note = (f"\n\n{first['n_faces']} test faces; [95 % bootstrap intervals over faces]. The identity metric's chance level on the same "
+            f"faces: it calls {_f(chance.get('different_people'), '.1%')} of pairs of different photos the same person, and "
+            f"{_f(chance.get('same_gender_within_5_years'), '.1%')} of pairs of the same gender within 5 years of age.\n\n")
+    return _table(head, rows) + note + targets_table(first)
 
 def synthetic_age_control(res):
     "Synthetic benchmark results: {'models': {name: age_response stats + psnr}}."
@@ -50,11 +83,11 @@ def throughput(res):
 
 def ablation(rows):
     "Rows of an ablation CSV (benchmarks/quality_ablation.py), one per setting and edit."
-    head = ('setting', 'edit', 'mean estimated age at 10 … 70', 'Spearman ρ', 'target MAE', 'identity kept', 'identity kept (reconstruction)',
+    head = ('setting', 'edit', 'faces', 'mean estimated age at 10 … 70', 'Spearman ρ', 'target MAE', 'identity kept', 'identity kept (reconstruction)',
             'PSNR', 'training')
     edit = lambda r: 'decode' if r['edit'] == 'decode' else f"residual ×{float(r['gain']):g}"
     mins = lambda r: f"{float(r['train_seconds']) / 60:.0f} min" if r['train_seconds'] else '–'
-    return _table(head, [[f"`{r['name']}`", edit(r), r['mean_estimated_age'].replace(' ', ', '), f"{float(r['spearman']):.2f}",
+    return _table(head, [[f"`{r['name']}`", edit(r), f"{r['split']} {r['n']}", r['mean_estimated_age'].replace(' ', ', '), f"{float(r['spearman']):.2f}",
                           f"{float(r['target_mae']):.1f}", f"{float(r['identity']):.0%}", f"{float(r['identity_recon']):.0%}",
                           f"{float(r['psnr']):.1f}", mins(r)] for r in rows])
 
@@ -91,7 +124,19 @@ def sweep_summary(path):
     from agevae.sweep import summary_table
     return summary_table(path).rstrip('\n')
 
-RENDERERS = dict(alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
+def duplicates(res):
+    "benchmarks/duplicates.py: held-out faces that are copies of a training face, counted from the pixels, per cache."
+    head = ('cache', 'groups of copies (faces)', 'with conflicting ages', 'split', 'faces', 'exact copies of a training face',
+            'within 4/255 RMS (16 × 16 grey)', "under prepare's near rule")
+    rows = []
+    for c in res['caches']:
+        g = c['groups']
+        for s, n in c['copies_of_training'].items():
+            rows.append([f"`--dedupe {c['dedupe']}`", f"{g['groups']:,} ({g['rows']:,})", f"{g['label_conflicts']:,}", s, f"{n['faces']:,}",
+                         str(n['exact']), str(n['within_4_255_rms']), str(n['near_rule'])])
+    return _table(head, rows)
+
+RENDERERS = dict(duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
 
 def table(path:str) -> str:
     "The markdown table of the results file at `path` (relative to the repository)."

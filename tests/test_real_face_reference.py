@@ -56,3 +56,37 @@ def test_the_model_card_quotes_the_reference_from_its_file(tmp_path, monkeypatch
         '{"splits": {"test": {"spearman": 0.4321, "spearman_sd": 0.01, "target_mae": 12.34, "target_mae_sd": 0.5}}}')
     note = ship.reference_note(64)
     assert 'ρ 0.43 ± 0.01' in note and 'MAE 12.3 ± 0.5' in note and 'real_face_reference_64.json' in note
+
+def test_main_reads_faces_through_evaluates_pixels_and_estimator_call(tmp_path, monkeypatch):
+    "The reference's faces are the very arrays `evaluate` hands the estimator for the same rows, through the same `ages` call."
+    import numpy as np
+    from agevae.preprocess import prepare_dataset
+    from agevae.train import TrainConfig, train
+    from agevae.model import VAEConfig
+    from agevae.data import FaceData
+    from agevae.evaluate import evaluate, TARGETS
+    class Recorder:                                                                 # reads 'age' from brightness, keeps what it was shown
+        def __init__(self): self.read = []
+        def ages(self, ims): self.read.append(np.array(ims)); return ims.reshape(len(ims), -1).mean(1) / 3
+        def embeddings(self, ims): return ims.reshape(len(ims), -1, 3).mean(1) / 255
+    cache = tmp_path/'c'
+    prepare_dataset('synthetic', None, cache, size=64, n=300, workers=1, progress=False)
+    train(TrainConfig(data=str(cache), out=str(tmp_path/'run'), steps=2, batch_size=8, sample_every=0, ckpt_every=0),
+          VAEConfig(age_mode='decoder', latent_dim=4, channels=(8, 16, 32)), progress=False)
+    data = FaceData(cache); test = data.splits['test'].numpy()
+    ev = Recorder()
+    evaluate(tmp_path/'run', cache, n=len(test), out=tmp_path/'ev', scorers=ev, progress=False)
+    sample = np.load(tmp_path/'ev'/'arrays.npz')['rows']
+    scored = dict(zip(sample.tolist(), np.concatenate(ev.read)[:len(sample)]))    # evaluate reads its inputs first
+    spec = importlib.util.spec_from_file_location('rfr', ROOT/'benchmarks'/'real_face_reference.py')
+    rfr = importlib.util.module_from_spec(spec); spec.loader.exec_module(rfr)
+    ref = Recorder()
+    monkeypatch.setattr(rfr, 'IndependentScorers', lambda: ref)
+    monkeypatch.setattr(sys, 'argv', ['real_face_reference.py', '--data', str(cache), '--splits', 'test', '--window', '4.5',
+                                      '--per-target', '2', '--repeats', '2', '--out', str(tmp_path/'ref.json')])
+    rfr.main()
+    near = rfr.near_targets(data.age_years[test].numpy(), TARGETS, 4.5)
+    assert len(ref.read) == len(TARGETS)
+    for t, ims in zip(TARGETS, ref.read):
+        rows = test[near[t]]
+        assert len(ims) == len(rows) and all(np.array_equal(im, scored[r]) for im, r in zip(ims, rows.tolist())), t
