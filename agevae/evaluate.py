@@ -94,15 +94,17 @@ def bootstrap_intervals(targets, est_ages, distances, true_ages, psnr=None, n_bo
     if psnr is not None:
         p = np.asarray(psnr, float)
         stats['psnr'] = [p[rng.integers(0, len(p), len(p))].mean() for _ in range(n_boot)]
-    return {k: np.nanpercentile(v, [2.5, 97.5]).round(4).tolist() for k, v in stats.items()}
+    q = lambda v: np.nanpercentile(v, [2.5, 97.5]).round(4).tolist() if np.isfinite(v).any() else None   # None: undefined in every draw
+    return {k: q(np.asarray(v, float)) for k, v in stats.items()}
 
 # %% ../nbs/13_evaluate.ipynb #57b05403
-def identity_chance(embeddings, genders, ages, who=None) -> dict:
-    "False-accept rates of the identity threshold over pairs of input faces (N, 128) that are not the same `who` (photo group or person id)."
-    i, j = np.triu_indices(len(embeddings), 1)
-    same = pdist(np.asarray(embeddings, float)) < SAME_PERSON                       # pairs in triu order
-    g, a = np.asarray(genders), np.asarray(ages, float)
-    other = np.ones(len(i), bool) if who is None else np.asarray(who)[i] != np.asarray(who)[j]
+def identity_chance(embeddings, genders, ages, who=None, max_faces:int=2000) -> dict:
+    "False-accept rates of the identity threshold over pairs of input faces (N, 128) that are not the same `who` (photo group or person id); at most `max_faces` faces (seeded)."
+    keep = np.sort(np.random.default_rng(0).permutation(len(embeddings))[:max_faces])   # pairs grow as N²: 2,000 faces give 2 million
+    e, g, a = np.asarray(embeddings, float)[keep], np.asarray(genders)[keep], np.asarray(ages, float)[keep]
+    i, j = np.triu_indices(len(e), 1)
+    same = pdist(e) < SAME_PERSON                                                     # pairs in triu order
+    other = np.ones(len(i), bool) if who is None else np.asarray(who)[keep][i] != np.asarray(who)[keep][j]
     similar = other & (g[i] == g[j]) & (g[i] >= 0) & (np.abs(a[i] - a[j]) <= 5)
     rate = lambda m: float(same[m].mean()) if m.any() else None
     return dict(different_people=rate(other), pairs=int(other.sum()), same_gender_within_5_years=rate(similar), similar_pairs=int(similar.sum()))
@@ -127,13 +129,20 @@ def copies_of_training(faces:pd.DataFrame, record:dict, same_splits:bool=False) 
     if same_splits: member |= faces['split'].to_numpy() == 'train'
     return pd.Series(member).groupby(faces['dup_group'].to_numpy()).transform('any').to_numpy()
 
+# %% ../nbs/13_evaluate.ipynb #5e36783a
+def _prepare_command(report:dict, cache) -> str:
+    "The `agevae prepare` command that rebuilds a cache with the settings its report records."
+    s, default = report.get('settings') or {}, dict(min_side=32, age_min=0, age_max=120, min_face_score=1.0, margin=0.4, crop='auto')
+    flags = [f"--{k.replace('_', '-')} {v}" for k, v in s.items() if k in default and v != default[k]]
+    root = f" --root {report['root']}" if report.get('root') else ''
+    return ' '.join([f"agevae prepare --dataset {report.get('dataset')}{root} --size {report.get('size')}", *flags, f'--out {cache}'])
+
 # %% ../nbs/13_evaluate.ipynb #1f33232b
 def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, record:dict=None, sample=None) -> dict:
     "How the faces of `split` (and of its `sample`) relate to the run's training faces (`record`: its `run_record`); refuses to score training faces or their copies unless allowed."
     if 'dup_group' not in data.faces:
-        r = data.report
-        raise ValueError(f"cache '{data.cache}' was prepared before duplicate groups existed, so copies of training faces cannot be found: prepare it again "
-                         f"(agevae prepare --dataset {r.get('dataset')} --root {r.get('root')} --size {r.get('size')} --out {data.cache})")
+        raise ValueError(f"cache '{data.cache}' was prepared before duplicate groups existed, so copies of training faces cannot be found: "
+                         f"prepare it again ({_prepare_command(data.report, data.cache)}, with the --seed and --n it was made with)")
     record = record or (run_record(run) if run is not None else {})
     fp, ids = record.get('fingerprint'), record.get('train_faces')
     here, rows = data.fingerprint, data.splits[split].cpu().numpy()

@@ -35,7 +35,7 @@ def recon_metrics(x, x_hat, batch_size:int=32, per_image:bool=False) -> dict:
         tot['psnr'] += psnr[-1].sum().item()
         tot['ssim'] += ssim(b, a, data_range=1.0, reduction='none').double().sum().item()
     means = {k: v / n for k, v in tot.items()}
-    return {**means, 'psnr_per_image': torch.cat(psnr).numpy()} if per_image else means
+    return {**means, 'psnr_per_image': torch.cat(psnr).cpu().numpy()} if per_image else means
 
 # %% ../nbs/12_metrics.ipynb #3163a201
 def discretize(codes:np.ndarray, bins:int=20) -> np.ndarray:

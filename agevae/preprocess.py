@@ -261,11 +261,13 @@ def _spec(row:dict, cfg:PrepareConfig):
 def _work(args):
     "One spec → (row, pixels, reason, (hash, signature) of the whole photo): what each decoding process returns."
     i, spec, cfg = args
-    if spec[0] == 'synthetic':
+    if spec[0] == 'synthetic':                                              # the signature's render at a fixed size: the same at any --size
         px = render_face(spec[1], cfg.size)
-        return i, px, None, image_signature(Image.fromarray(px))
+        return i, px, None, image_signature(Image.fromarray(px if cfg.size == SIGNATURE_DRAFT else render_face(spec[1], SIGNATURE_DRAFT)))
     px, reason = load_face(spec[1], cfg.size, spec[2], cfg.margin, cfg.min_side, align=cfg.crop == 'align')
-    return i, px, reason, photo_signature(spec[1]) if px is not None else None
+    if px is None: return i, None, reason, None
+    try: return i, px, None, photo_signature(spec[1])
+    except Exception: return i, None, 'unreadable', None                   # decoded once, not twice: count it, never crash the pool
 
 # %% ../nbs/04_preprocess.ipynb #9556f658
 def _cache_key(table, cfg, specs) -> str:
@@ -355,8 +357,8 @@ def photo_signature(path) -> tuple:
         return image_signature(ImageOps.exif_transpose(im))
 
 # %% ../nbs/04_preprocess.ipynb #8b068eee
-def duplicate_groups(hashes, signatures=None) -> np.ndarray:
-    "Group id (N,) of each photo: the first row of its component of exact copies (equal `hashes`) and near copies (`signatures` (N, S, S); None: exact only)."
+def duplicate_groups(hashes, signatures=None, corr:float=NEAR_CORR) -> np.ndarray:
+    "Group id (N,) of each photo: the first row of its component of exact copies (equal `hashes`) and near copies (`signatures` (N, S, S); None: exact only; `corr` None: RMS only)."
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from sklearn.neighbors import radius_neighbors_graph
@@ -370,42 +372,52 @@ def duplicate_groups(hashes, signatures=None) -> np.ndarray:
         z = g - g.mean(1, keepdims=True); z /= np.maximum(z.std(1, keepdims=True), 2 / 255)   # flat photos: no division by ~0
         D = g.shape[1]                                                              # |z_i - z_j|² = 2 D (1 - corr)
         links = links + radius_neighbors_graph(g, NEAR_RMS * np.sqrt(D))
-        links = links + radius_neighbors_graph(z, np.sqrt(2 * D * (1 - NEAR_CORR)))
+        if corr is not None: links = links + radius_neighbors_graph(z, np.sqrt(2 * D * (1 - corr)))
     _, comp = connected_components(links, directed=False)
     return pd.Series(rows).groupby(comp).transform('min').to_numpy()
 
 # %% ../nbs/04_preprocess.ipynb #3c5549ae
-def settle_splits(table:pd.DataFrame, groups) -> np.ndarray:
-    "Each row's split (N,) once duplicate `groups` (and the people in them) move wholly to their first split in train, val, test."
+def _first_split(rank, links, n) -> np.ndarray:
+    "The smallest split rank (N,) over each connected component of `links` (row, row) pairs."
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    n = len(table); rows = np.arange(n)
+    rows, cols = links
+    _, comp = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)), directed=False)
+    return pd.Series(rank).groupby(comp).transform('min').to_numpy()
+
+def settle_splits(table:pd.DataFrame, groups, strong=None) -> np.ndarray:
+    "Each row's split (N,) once duplicate `groups` move wholly to their first split in train, val, test; people move with `strong` groups (default `groups`)."
+    n, rows = len(table), np.arange(len(table))
+    bad = sorted(set(table['split'].astype(str)) - set(SPLITS))
+    if bad: raise ValueError(f'split labels must be {SPLITS}, got {bad}')
+    strong = groups if strong is None else strong
     person = table['person'].astype('string') if 'person' in table else pd.Series(pd.NA, index=table.index, dtype='string')
     known = person.notna().to_numpy()
     same_person = pd.Series(rows[known]).groupby(person[known].to_numpy()).transform('min').to_numpy()
-    links = coo_matrix((np.ones(n + known.sum()), (np.r_[rows, rows[known]], np.r_[np.asarray(groups), same_person])), shape=(n, n))
-    _, comp = connected_components(links, directed=False)
     rank = table['split'].map({s: i for i, s in enumerate(SPLITS)}).to_numpy()
-    return np.array(SPLITS, dtype=object)[pd.Series(rank).groupby(comp).transform('min').to_numpy()]
+    rank = _first_split(rank, (np.r_[rows, rows[known]], np.r_[np.asarray(strong), same_person]), n)   # people with their strong copies
+    rank = _first_split(rank, (rows, np.asarray(groups)), n)                                           # then every group, photo by photo
+    return np.array(SPLITS, dtype=object)[rank]
 
 # %% ../nbs/04_preprocess.ipynb #20f77006
-def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str) -> tuple:
+def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str, strong=None) -> tuple:
     "(splits (N,), keep (N,) bool, report dict) for the decoded `faces` with their photo `hashes` and duplicate `groups`."
     hashes, groups = np.asarray(hashes, str), np.asarray(groups)
     size = pd.Series(groups).map(pd.Series(groups).value_counts()).to_numpy()
     exact = pd.Series(hashes).map(pd.Series(hashes).value_counts()).to_numpy() > 1
-    split = faces['split'].to_numpy(object) if mode == 'off' else settle_splits(faces, groups)
+    split = faces['split'].to_numpy(object) if mode == 'off' else settle_splits(faces, groups, strong)
     keep = np.ones(len(faces), bool)
     names = faces['path'].astype(str).map(lambda p: Path(p).name).to_numpy()
     if mode == 'drop': keep[pd.DataFrame(dict(g=groups, name=names)).sort_values(['g', 'name']).duplicated('g').sort_index().to_numpy()] = False
     ages = faces['age'].to_numpy(float)
     conflict = pd.Series(ages).groupby(groups).transform('nunique').to_numpy() > 1
-    moved = pd.Series(faces['split'].to_numpy(object) + '→' + split)[faces['split'].to_numpy(object) != split].value_counts()
+    was = faces['split'].to_numpy(object)
+    moved = pd.Series(was + '→' + split)[(was != split) & keep].value_counts()          # faces kept in another split
     examples = [dict(files=names[groups == g].tolist(), ages=ages[groups == g].tolist(), split=str(split[groups == g][0]))
                 for g in pd.unique(groups[conflict])[:5]]
     return split, keep, dict(mode=mode, groups=int(pd.Series(groups[size > 1]).nunique()), rows=int((size > 1).sum()),
         exact_groups=int(pd.Series(hashes[exact]).nunique()), exact_rows=int(exact.sum()),
-        label_conflicts=int(pd.Series(groups[conflict]).nunique()), moved={k: int(v) for k, v in moved.items()},
+        largest=int(size.max()) if len(size) else 0, label_conflicts=int(pd.Series(groups[conflict]).nunique()), moved={k: int(v) for k, v in moved.items()},
         dropped=int((~keep).sum()), rule=f'exact pixel hash, or {SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255 or correlation ≥ {NEAR_CORR}',
         conflict_examples=examples)
 
@@ -418,13 +430,20 @@ def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
     signatures = np.stack([sigs[i][1] for i in dec]) if len(dec) else np.zeros((0, SIGNATURE_SIDE, SIGNATURE_SIDE), np.uint8)
     synthetic = faces['path'].astype(str).str.startswith('synthetic:').all()     # renders of distinct factors: exact copies only
     groups = duplicate_groups(hashes, None if synthetic else signatures)
-    split, keep, report = _dedupe(faces, hashes, groups, mode)
+    strong = duplicate_groups(hashes, None if synthetic else signatures, corr=None)   # exact and RMS copies: these carry people along
+    split, keep, report = _dedupe(faces, hashes, groups, mode, strong)
     ok[dec[~keep]] = False
     for i in dec[~keep]: why.iloc[cand[i]] = 'duplicate'
     new_row = np.cumsum(keep) - 1                                               # row in the cache of each kept face
     faces = faces.assign(split=split, photo_hash=hashes, dup_group=new_row[groups])[keep].reset_index(drop=True)
     faces.insert(0, 'index', np.arange(len(faces)))
     if mode == 'drop': faces['dup_group'] = faces['index']                     # one face per group is left
+    for s in ('val', 'test'):                                               # a held-out split that shrinks a lot is worth a look
+        before, after = int((table.iloc[cand[dec]]['split'] == s).sum()), int((faces['split'] == s).sum())
+        if before and after < 0.8 * before:
+            report.setdefault('warnings', []).append(f'the {s} split shrank from {before:,} to {after:,} faces: copies of one photo '
+                                                     'are many, or their links chain (see duplicates.groups and rows)')
+            print(f"prepare: warning: {report['warnings'][-1]}", file=sys.stderr)
     return faces, report, signatures[keep]
 
 # %% ../nbs/04_preprocess.ipynb #0c3f1a60

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""How many validation and test faces of a cache are copies of a training face, counted from the pixels alone.
+"""How many validation and test faces of a cache are copies of a training face, counted afresh from the photos' signatures.
 
-Independent of the duplicate groups `agevae prepare` stores: every held-out face is compared with every training face
-on the cache's signatures (`signatures.npy`, the whole photo as 16 × 16 grey at a size-independent decode) and its
+Independent of the duplicate groups `agevae prepare` stores (not of its signatures): every held-out face is compared, by
+brute force, with every training face on the cache's signatures (`signatures.npy`, the whole photo as 16 × 16 grey at a size-independent decode) and its
 pixel hash. Exact: the same decoded pixels; near: within 4/255 RMS (the issue's rule), or within `prepare`'s full
 rule (that, or correlation >= NEAR_CORR). `--pairs PNG` draws random pairs of photos around the correlation threshold,
 to calibrate it by eye (a figure of faces: credit the dataset).

@@ -41,13 +41,14 @@ def verdict(value, ci, sign, target) -> str:
     noisy = ci is not None and min(ci) < target < max(ci)
     return ('meets' if met else 'misses') + (', within noise' if noisy else '')
 
-def targets_table(m) -> str:
+def targets_table(m, split:str='test') -> str:
     "The shipped model against the project's targets, each with its interval and verdict."
     rows = []
     for label, key, sec, k, sign, target, spec in TARGETS:
         v, ci = m[sec].get(k), (m.get('intervals') or {}).get(key)
+        v = None if v is not None and v != v else v                                # NaN: not measured
         rows.append([label, _f(v, spec), '–' if ci is None else f'[{format(ci[0], spec)}, {format(ci[1], spec)}]', verdict(v, ci, sign, target)])
-    return _table(('target (test split)', 'shipped model', '95 % interval (bootstrap over faces)', 'verdict'), rows)
+    return _table((f'target ({split} split)', 'shipped model', '95 % interval (bootstrap over faces)', 'verdict'), rows)
 
 def comparison(res):
     "Age-control benchmark results: {'models': {label: metrics.json content (+ train_seconds)}}; with intervals, a targets table for the first."
@@ -64,10 +65,11 @@ def comparison(res):
     first = next(iter(res['models'].values()))
     if not first.get('intervals'): return _table(head, rows)
     chance = first['identity'].get('chance') or {}
-    note = (f"\n\n{first['n_faces']} test faces; [95 % bootstrap intervals over faces]. The identity metric's chance level on the same "
+    split = first['data_check']['split']
+    note = (f"\n\n{first['n_faces']} {split} faces; [95 % bootstrap intervals over faces]. The identity metric's chance level on the same "
             f"faces: it calls {_f(chance.get('different_people'), '.1%')} of pairs of different photos the same person, and "
             f"{_f(chance.get('same_gender_within_5_years'), '.1%')} of pairs of the same gender within 5 years of age.\n\n")
-    return _table(head, rows) + note + targets_table(first)
+    return _table(head, rows) + note + targets_table(first, split)
 
 def synthetic_age_control(res):
     "Synthetic benchmark results: {'models': {name: age_response stats + psnr}}."
@@ -133,7 +135,7 @@ def duplicates(res):
         g = c['groups']
         for s, n in c['copies_of_training'].items():
             rows.append([f"`--dedupe {c['dedupe']}`", f"{g['groups']:,} ({g['rows']:,})", f"{g['label_conflicts']:,}", s, f"{n['faces']:,}",
-                         str(n['exact']), str(n['within_4_255_rms']), str(n['near_rule'])])
+                         f"{n['exact']:,}", f"{n['within_4_255_rms']:,}", f"{n['near_rule']:,}"])
     return _table(head, rows)
 
 RENDERERS = dict(duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)

@@ -15,7 +15,7 @@ Usage:
 import argparse, json, shutil, sys, tempfile, time
 from pathlib import Path
 from agevae.evaluate import evaluate, IndependentScorers, MOVED
-from agevae.core import replace_dir
+from agevae.core import replace_dir, atomic_write_json
 from agevae.checkpoint import export_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def card(name, cfg, metrics, edit, train, baseline, data_report, choice=None) ->
     m, t = cfg['model'], cfg['train']
     line = lambda k, v: f'| {k} | {v} |'
     ci = metrics.get('intervals') or {}
-    iv = lambda k, fmt: f" [{format(ci[k][0], fmt)}, {format(ci[k][1], fmt)}]" if k in ci else ''
+    iv = lambda k, fmt: f" [{format(ci[k][0], fmt)}, {format(ci[k][1], fmt)}]" if ci.get(k) else ''
     chance = i.get('chance') or {}
     rows = [line('mean estimated age at targets ' + ', '.join(f'{v:.0f}' for v in a['targets']), ', '.join(f'{v:.0f}' for v in a['mean_estimated_age'])),
             line('Spearman ρ (target, estimated age)', f"{a['spearman']:.3f}{iv('spearman', '.3f')}"),
@@ -41,7 +41,7 @@ def card(name, cfg, metrics, edit, train, baseline, data_report, choice=None) ->
             line(f"identity kept by the moved edits (targets {MOVED}+ years from the face's own age; dlib distance < 0.6)",
                  f"{i['retention_moved']:.1%}{iv('retention_moved', '.1%')}" if i.get('retention_moved') is not None else '–'),
             line('identity kept by all edits', f"{i['retention']:.1%}{iv('retention', '.1%')}"),
-            line("the identity metric's false accepts: different people / same gender within 5 years (chance level)",
+            line("the identity metric's false accepts on these faces' pairs: different photos / same gender within 5 years (chance level)",
                  f"{chance['different_people']:.1%} / {chance['same_gender_within_5_years']:.1%}" if chance.get('same_gender_within_5_years') is not None else '–'),
             line('identity kept by the plain reconstruction', f"{i['reconstruction_retention']:.0%}"),
             line('reconstruction PSNR / SSIM, D(z, own age), whole test split', f"{r['psnr']:.2f} dB{iv('psnr', '.2f')} / {r['ssim']:.3f}"),
@@ -63,7 +63,7 @@ UTKFace (Zhang, Song & Qi, CVPR 2017), {data_report.get('kept', '?'):,} aligned 
 80/10/10 split: training {data_report['splits']['train']:,}, validation {data_report['splits']['val']:,}, test {data_report['splits']['test']:,}.
 Settings were compared on the validation split (`figures/utkface/ablation_64.csv`); the numbers below are from the test split.
 Copies of one photo (exact, or near at 16 × 16 grey) share a split (`agevae prepare --dedupe group`): no test face is a copy of a
-training face ({data_report.get('duplicates', {}).get('groups', '?')} groups of copies, {data_report.get('duplicates', {}).get('rows', '?')} faces).
+training face ({_count(data_report, 'groups')} groups of copies, {_count(data_report, 'rows')} faces).
 **UTKFace is for non-commercial research only**; so is this model, which was trained on it.
 
 ## Settings
@@ -100,7 +100,7 @@ train_seconds.json){f", {train['steps']:,} steps" if train.get('steps') else ''}
 def gain_note(choice) -> str:
     "How the gain was chosen, from validation.json."
     if not choice: return ''
-    c = ', '.join(f"×{g}: {v['identity_moved']:.1%}" for g, v in choice['candidates'].items())
+    c = ', '.join(f"×{g}: {_pct(v['identity_moved'])}" for g, v in choice['candidates'].items())
     return (f"The gain was chosen on the validation split ({choice['n_faces']} faces) by `scripts/ship_model.py`'s rule, {choice['rule']}: "
             f"moved-edit identity {c} (`validation.json`).")
 
@@ -144,6 +144,12 @@ def summary_of(m:dict) -> dict:
     return dict(n_faces=m['n_faces'], split=m['data_check']['split'], edit=m['edit'], spearman=a['spearman'], target_mae=a['target_mae'],
                 identity=i['retention'], identity_moved=i.get('retention_moved'), psnr=m['recon']['psnr'], intervals=m.get('intervals'))
 
+def _count(report:dict, key:str) -> str:
+    v = (report.get('duplicates') or {}).get(key)
+    return '?' if v is None else f'{v:,}'
+
+def _pct(v) -> str: return '–' if v is None else f'{v:.1%}'
+
 def _fail(msg):
     print(f'ship_model: {msg}', file=sys.stderr); raise SystemExit(2)
 
@@ -178,9 +184,10 @@ def main(argv=None):
     digest = model_digest(run)
     old = out/'test_scorings.json'
     scorings = json.loads(old.read_text()) if old.is_file() else []
-    before = [s for s in scorings if s.get('model_sha256') == digest]
+    before = [(f, s) for f in sorted((root/'models').glob('*/test_scorings.json')) for s in json.loads(f.read_text())
+              if s.get('model_sha256') == digest]                                  # the same weights under any name
     if before and not a.force:
-        _fail(f"this model was scored on the test split before ({len(before)} time(s), last {before[-1]['when']}, recorded in '{old}'); "
+        _fail(f"this model was scored on the test split before ({len(before)} time(s), last {before[-1][1]['when']}, recorded in '{before[-1][0]}'); "
               'choose on validation and report once: pass --force to score it again (recorded as forced)')
     train = {**json.loads((run/'train_seconds.json').read_text()), 'steps': summary['steps']}
     scorers = IndependentScorers()
@@ -188,7 +195,7 @@ def main(argv=None):
         val = {g: evaluate(run, a.data, n=a.n_val, split='val', scorers=scorers, edit=a.edit, gain=g) for g in a.gains}
         gain = choose_gain(val, a.threshold) if a.edit == 'residual' else 1.0
     except ValueError as e: _fail(str(e))
-    print(f"validation ({a.n_val} faces): " + ', '.join(f"×{g:g} moved-edit identity {m['identity']['retention_moved']:.1%}, ρ {m['age_control']['spearman']:.3f}"
+    print(f"validation ({a.n_val} faces): " + ', '.join(f"×{g:g} moved-edit identity {_pct(m['identity']['retention_moved'])}, ρ {m['age_control']['spearman']:.3f}"
                                                       for g, m in val.items()) + f'; chosen ×{gain:g}')
     edit = dict(kind=a.edit, gain=gain)
     (root/'models').mkdir(parents=True, exist_ok=True); (root/'figures'/'utkface').mkdir(parents=True, exist_ok=True)
@@ -204,7 +211,8 @@ def main(argv=None):
         (stage/'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
         scorings.append(dict(when=time.strftime('%Y-%m-%dT%H:%M:%S'), model_sha256=digest, forced=bool(before), command=choice['command'],
                              split_digest=split_digest(a.data, 'test'), **summary_of(metrics)))
-        (stage/'test_scorings.json').write_text(json.dumps(scorings, indent=1) + '\n')
+        atomic_write_json(old, scorings)                                    # recorded at once: a later failure cannot hide this scoring
+        shutil.copy(old, stage/'test_scorings.json')
         baseline = {}
         if a.baseline:
             bt = Path(a.baseline)/'train_seconds.json'
@@ -223,7 +231,7 @@ def main(argv=None):
     (root/'figures'/'utkface'/f'shipped_{size}.json').write_text(json.dumps(dict(kind='comparison', command=choice['command'], models=models), indent=1) + '\n')
     i = metrics['intervals']
     print(f"shipped {out}: ρ {metrics['age_control']['spearman']:.3f} {i['spearman']}, target MAE {metrics['age_control']['target_mae']:.2f} {i['target_mae']}, "
-          f"moved-edit identity {metrics['identity']['retention_moved']:.1%} {i['retention_moved']}, identity {metrics['identity']['retention']:.1%}, "
+          f"moved-edit identity {_pct(metrics['identity']['retention_moved'])} {i['retention_moved']}, identity {metrics['identity']['retention']:.1%}, "
           f"PSNR {metrics['recon']['psnr']:.2f} dB {i['psnr']}")
     return metrics
 

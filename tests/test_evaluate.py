@@ -119,7 +119,8 @@ def test_evaluate_cli_on_fgnet_without_gender(scorers, tmp_path):
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/'run'/'eval'/'metrics.json').read_text())
     assert m['mig']['gender'] is None and m['sap']['gender'] is None and 0 <= m['mig']['age'] <= 1 and m['mig']['mean'] == m['mig']['age']
-    assert m['data_check'] == dict(split='test', relation='same_splits', trained_on='fgnet', training_faces_scored=0, cross_dataset=False)
+    assert m['data_check'] == dict(split='test', relation='same_splits', trained_on='fgnet', copies_of_training_in_split=0,
+                                   training_faces_scored=0, cross_dataset=False)
     assert 'MIG age' in r.stdout and 'gender n/a' in r.stdout
 
 def cli(*args):
