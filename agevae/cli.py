@@ -306,12 +306,59 @@ def _sweep_parser(sub):
     w.set_defaults(func=_sweep)
     return w
 
+# %% ../nbs/17_cli.ipynb #5cd80e3c
+def _items(text:str, flag:str, allowed=None, cast=str) -> tuple:
+    "A comma-separated option as a tuple; a ValueError naming the flag and any value it cannot take."
+    try: items = tuple(cast(v.strip()) for v in str(text).split(',') if v.strip())
+    except ValueError: raise ValueError(f'{flag}: expected comma-separated {cast.__name__} values, got {text!r}') from None
+    bad = [v for v in items if allowed is not None and v not in allowed]
+    if not items or bad: raise ValueError(f'{flag}: unknown value(s) {bad or text!r}; expected some of {", ".join(map(str, allowed or ()))}')
+    return items
+
+def _bench(a):
+    "`agevae bench`: measure the rows, print the table, write the results file."
+    from agevae.bench import BENCH_MODELS, BenchRow, bench_config, bench_rows, run_bench, bench_table, step_breakdown, breakdown_table
+    from agevae.core import atomic_write_json
+    models, sizes = _items(a.models, '--models', BENCH_MODELS), _items(a.sizes, '--sizes', cast=int)
+    dtypes = _items(a.dtypes, '--dtypes', ('fp32', 'bf16'))
+    modes = None if a.modes is None else _items(a.modes, '--modes', ('eager', 'compile'))
+    split = _items(a.breakdown, '--breakdown', BENCH_MODELS)[0] if a.breakdown else None
+    for m in models:
+        for s in sizes: bench_config(m, s)                                   # a size a model does not support: a one-line error now
+    rows = bench_rows(models, sizes, dtypes, modes, a.channels_last or None, batch=a.batch, seconds=a.seconds)
+    res = run_bench(rows, device=a.device, cache=a.data)
+    res['command'] = 'agevae bench ' + ' '.join(sys.argv[2:]) if sys.argv[1:2] == ['bench'] else 'agevae bench'
+    print(bench_table(res))
+    if split:                                                                # where one step of that configuration goes
+        res['breakdown'] = step_breakdown(BenchRow(model=split, size=sizes[0], batch=a.batch,
+                                                   dtype='bf16' if 'bf16' in dtypes else dtypes[0], seconds=a.seconds, device=a.device))
+        print(breakdown_table(res['breakdown']))
+    print(f"matmul peak: fp32 {res['peaks_gflops']['fp32']:.0f}, bf16 {res['peaks_gflops']['bf16']:.0f} GFLOP/s; "
+          f"data path {res['data_path']['images_per_s']:,.0f} images/s; {res['seconds']:.0f} s")
+    if a.out: atomic_write_json(a.out, res); print(f'results: {a.out}')
+
+# %% ../nbs/17_cli.ipynb #32ab8b29
+def _bench_parser(sub):
+    b = sub.add_parser('bench', help='what a training step costs: images/s, GFLOP per image, GFLOP/s, MFU, peak memory, the data path',
+                       epilog='Each row runs in a fresh process. A row that cannot run (e.g. torch.compile without a compiler) is printed as skipped.')
+    b.add_argument('--models', default='baseline,default,shipped,cpu-small', help='configurations: baseline (the ratio reference), default, shipped, cpu-small')
+    b.add_argument('--sizes', default='64,128', help='image sizes in px'); b.add_argument('--dtypes', default='fp32,bf16', help='fp32 and/or bf16 (autocast)')
+    b.add_argument('--modes', help='eager and/or compile for every row (default: eager, plus compile and channels_last at 64 px bf16)')
+    b.add_argument('--channels-last', action='store_true', help='a channels_last row beside every row')
+    b.add_argument('--batch', type=int, default=64); b.add_argument('--seconds', type=float, default=5.0, help='timed seconds per row (after 2 warm-up steps)')
+    b.add_argument('--device', default='cpu', help='cpu, or cuda where CUDA is present')
+    b.add_argument('--data', help='cache whose data path is timed (default: 2,000 synthetic faces in a temporary folder)')
+    b.add_argument('--out', help='results JSON to write (e.g. figures/bench_cpu.json, which the README renders)')
+    b.add_argument('--breakdown', default='shipped', help='also split one step of this configuration into its parts (\'\': none)')
+    b.set_defaults(func=_bench)
+    return b
+
 # %% ../nbs/17_cli.ipynb #120d28cc
 def parser() -> argparse.ArgumentParser:
     "The `agevae` argument parser."
     p = argparse.ArgumentParser(prog='agevae', description='Age-conditioned beta-VAEs on face images.')
     sub = _subparsers(p)
-    for add in (_prepare_parser, _explore_parser, _train_parser, _figures_parser, _evaluate_parser, _shift_parser, _sweep_parser): add(sub)
+    for add in (_prepare_parser, _explore_parser, _train_parser, _figures_parser, _evaluate_parser, _shift_parser, _sweep_parser, _bench_parser): add(sub)
     return p
 
 def main(argv=None):

@@ -431,6 +431,7 @@ def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
     synthetic = faces['path'].astype(str).str.startswith('synthetic:').all()     # renders of distinct factors: exact copies only
     groups = duplicate_groups(hashes, None if synthetic else signatures)
     strong = duplicate_groups(hashes, None if synthetic else signatures, corr=None)   # exact and RMS copies: these carry people along
+    if faces['person'].notna().any(): groups = strong                      # person ids: correlation links are mostly different people alike
     split, keep, report = _dedupe(faces, hashes, groups, mode, strong)
     ok[dec[~keep]] = False
     for i in dec[~keep]: why.iloc[cand[i]] = 'duplicate'

@@ -300,6 +300,12 @@ def _log(metrics, bar, model, sched, plan:BatchPlan, terms:dict, gnorm, step:int
     metrics.write(row); bar.set_postfix(total=f"{row['total']:.1f}", img_s=row['images_per_s'])
     return row
 
+# %% ../nbs/09_train.ipynb #13791620
+def _data_record(data:FaceData) -> tuple:
+    "(cache fingerprint, training face ids, training photos' pixel hashes or None): what a run records, so evaluate can tell held-out faces."
+    hashes = data.photo_hashes('train')                                    # pixel hashes: the check works on caches made elsewhere
+    return data.fingerprint, torch.from_numpy(data.face_ids('train')), None if hashes is None else torch.from_numpy(hashes)
+
 # %% ../nbs/09_train.ipynb #e64b8b2e
 def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress:bool=True, _fault:dict=None) -> dict:
     "Train a model (see above); returns the run summary."
@@ -308,9 +314,7 @@ def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress
     out = Path(cfg.out); ckdir = out/'checkpoints'; last = ckdir/'last.pt'
     data = _open_data(cfg, model_cfg, resume, last, device)
     plan, clock = BatchPlan(data, cfg, rank, world), _Clock(cfg.minutes)
-    fingerprint, train_faces = data.fingerprint, torch.from_numpy(data.face_ids('train'))
-    hashes = data.photo_hashes('train')                                    # pixel hashes: the check works on caches made elsewhere
-    hashes = None if hashes is None else torch.from_numpy(hashes)
+    fingerprint, train_faces, hashes = _data_record(data)                 # what each checkpoint records of the training faces
     model, opt, sched, start = _build(cfg, model_cfg, plan, clock, device, last if resume and last.exists() else None, fingerprint)
     step_fn = TrainStep(model, _critic_for(cfg, model_cfg, data, out, device, progress, rank))
     if world > 1: step_fn = nn.parallel.DistributedDataParallel(step_fn, device_ids=[device.index] if device.type == 'cuda' else None)

@@ -41,14 +41,17 @@ def verdict(value, ci, sign, target) -> str:
     noisy = ci is not None and min(ci) < target < max(ci)
     return ('meets' if met else 'misses') + (', within noise' if noisy else '')
 
-def targets_table(m, split:str='test') -> str:
-    "The shipped model against the project's targets, each with its interval and verdict."
-    rows = []
+def targets_table(res) -> str:
+    "The first model of a comparison against the project's targets, each with its interval and verdict, and the identity metric's chance level."
+    m = next(iter(res['models'].values()))
+    split, chance, rows = m['data_check']['split'], m['identity'].get('chance') or {}, []
     for label, key, sec, k, sign, target, spec in TARGETS:
         v, ci = m[sec].get(k), (m.get('intervals') or {}).get(key)
         v = None if v is not None and v != v else v                                # NaN: not measured
         rows.append([label, _f(v, spec), '–' if ci is None else f'[{format(ci[0], spec)}, {format(ci[1], spec)}]', verdict(v, ci, sign, target)])
-    return _table((f'target ({split} split)', 'shipped model', '95 % interval (bootstrap over faces)', 'verdict'), rows)
+    rows += [[f"the identity metric's chance level: {what}", _f(chance.get(k), '.1%'), '–', 'reference: pairs of different photos it calls one person']
+             for what, k in (('different photos', 'different_people'), ('the same gender within 5 years', 'same_gender_within_5_years'))]
+    return _table((f"target ({split} split, {m['n_faces']} faces)", 'shipped model', '95 % interval (bootstrap over faces)', 'verdict'), rows)
 
 def comparison(res):
     "Age-control benchmark results: {'models': {label: metrics.json content (+ train_seconds)}}; with intervals, a targets table for the first."
@@ -62,14 +65,7 @@ def comparison(res):
                      _ci(m, 'target_mae', a['target_mae'], '.1f'), _ci(m, 'retention_moved', i.get('retention_moved'), '.0%'),
                      _f(i['retention'], '.0%'), _f(i.get('reconstruction_retention'), '.0%'), _ci(m, 'psnr', r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
                      _f(m['mig']['age'], '.3f'), '–' if t is None else f'{t / 60:.0f} min'])
-    first = next(iter(res['models'].values()))
-    if not first.get('intervals'): return _table(head, rows)
-    chance = first['identity'].get('chance') or {}
-    split = first['data_check']['split']
-    note = (f"\n\n{first['n_faces']} {split} faces; [95 % bootstrap intervals over faces]. The identity metric's chance level on the same "
-            f"faces: it calls {_f(chance.get('different_people'), '.1%')} of pairs of different photos the same person, and "
-            f"{_f(chance.get('same_gender_within_5_years'), '.1%')} of pairs of the same gender within 5 years of age.\n\n")
-    return _table(head, rows) + note + targets_table(first, split)
+    return _table(head, rows)
 
 def synthetic_age_control(res):
     "Synthetic benchmark results: {'models': {name: age_response stats + psnr}}."
@@ -141,7 +137,8 @@ def duplicates(res):
 RENDERERS = dict(duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
 
 def table(path:str) -> str:
-    "The markdown table of the results file at `path` (relative to the repository)."
+    "The markdown table of the results file at `path` (relative to the repository); `PATH#targets`: a comparison's targets table."
+    path, _, view = path.partition('#')
     p = ROOT/path
     if not p.is_file(): raise FileNotFoundError(f"README table source '{path}' does not exist (nbs/index.ipynb names it)")
     if p.suffix == '.csv':
@@ -149,6 +146,8 @@ def table(path:str) -> str:
         return sweep_summary(p) if rows and 'age_control.spearman' in rows[0] else ablation(rows)
     res = json.loads(p.read_text())
     if res.get('kind') not in RENDERERS: raise ValueError(f"'{path}': unknown results kind {res.get('kind')!r}; expected one of {sorted(RENDERERS)}")
+    if view == 'targets' and res['kind'] == 'comparison': return targets_table(res)
+    if view: raise ValueError(f"'{path}#{view}': unknown view {view!r} of a {res['kind']} results file")
     return RENDERERS[res['kind']](res)
 
 def expand(md:str) -> str:

@@ -53,11 +53,12 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
             col = 'spearman' if 'spearman' in row else 'age_control.spearman'                  # the ablation table or a sweep summary
             name, text = 'r.csv', (ROOT/path).read_text().replace(lines[1], lines[1].replace(f",{row[col]},", ',0.123456,', 1), 1)
         else:
-            res = json.loads((ROOT/path).read_text()); poke[res['kind']](res); name, text = 'r.json', json.dumps(res)
+            file, _, view = path.partition('#')                                   # PATH#view: another table of the same file
+            res = json.loads((ROOT/file).read_text()); poke[res['kind']](res); name, text = 'r.json', json.dumps(res)
         (tmp_path/name).write_text(text)
         with monkeypatch.context() as m:
             m.setattr(readme, 'ROOT', tmp_path)
-            after = readme.table(name)
+            after = readme.table(name + (f'#{view}' if not path.endswith('.csv') and view else ''))
         assert after != before and ('0.12' in after or '123,456' in after), path
 
 def test_unknown_source_is_a_clear_error(tmp_path, monkeypatch):
@@ -65,3 +66,5 @@ def test_unknown_source_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match='missing.json'): readme.table('missing.json')
     (tmp_path/'x.json').write_text('{"kind": "nope"}')
     with pytest.raises(ValueError, match='unknown results kind'): readme.table('x.json')
+    (tmp_path/'y.json').write_text('{"kind": "duplicates", "caches": []}')
+    with pytest.raises(ValueError, match="unknown view 'sideways'"): readme.table('y.json#sideways')

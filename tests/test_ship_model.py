@@ -53,7 +53,8 @@ def test_main_path_chooses_on_validation_then_scores_test_once(ship, tiny, capsy
     assert [r['forced'] for r in rec] == [False, True] and rec[1]['edit'] == dict(kind='residual', gain=1.0)
 
 def test_no_gain_above_the_threshold_writes_nothing(ship, tiny, capsys):
-    with pytest.raises(SystemExit) as e: ship.main(args(tiny, '--gains', '1,2', '--threshold', '1.01', '--name', 'never'))
+    "Even forced (these weights were scored above, under another name), validation decides first, and a failed rule writes nothing." 
+    with pytest.raises(SystemExit) as e: ship.main(args(tiny, '--gains', '1,2', '--threshold', '1.01', '--name', 'never', '--force'))
     assert e.value.code == 2 and 'no candidate gain keeps 101%' in capsys.readouterr().err
     assert not (tiny/'repo'/'models'/'never').exists()
 
