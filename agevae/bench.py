@@ -11,8 +11,8 @@ import torch
 
 # %% auto #0
 __all__ = ['BENCH_MODELS', 'RATIO_KEYS', 'bench_config', 'BenchRow', 'step_flops', 'measure', 'matmul_peak', 'data_path_rate',
-           'run_row', 'with_ratios', 'bench_rows', 'run_bench', 'step_parts', 'step_breakdown', 'breakdown_table',
-           'bench_table']
+           'run_row', 'with_ratios', 'bench_rows', 'bench_device', 'run_bench', 'step_parts', 'step_breakdown',
+           'breakdown_table', 'bench_table', 'machine_table']
 
 # %% ../nbs/18_bench.ipynb #a7a9c349
 BENCH_MODELS = ('baseline', 'default', 'shipped', 'cpu-small')   # agevae bench --models
@@ -65,10 +65,11 @@ def _sync(device):
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
 
 def measure(row:BenchRow) -> dict:
-    "Run one row in this process: images/s, GFLOP per image, achieved GFLOP/s, peak memory (MB), warm-up seconds."
+    "Run one row in this process: images/s, GFLOP per image, achieved GFLOP/s, peak memory (MB: the process's peak RSS on a CPU, allocated memory on a GPU), warm-up seconds."
     from agevae.model import build_model
     from agevae.train import TrainStep, _clip
     dev = torch.device(row.device)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 20       # MB after the imports (Linux: KB)
     torch.manual_seed(0)
     name, cfg = bench_config(row.model, row.size)
     model = build_model(name, cfg).to(dev).train()
@@ -87,23 +88,31 @@ def measure(row:BenchRow) -> dict:
     ips = row.batch * n / (time.perf_counter() - t0)
     mem = (torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2 ** 20
     return dict(asdict(row), steps=n, images_per_s=ips, gflop_per_image=flops / row.batch / 1e9, gflops=ips * flops / row.batch / 1e9,
-                peak_memory_mb=mem, warmup_s=warm, parameters=sum(p.numel() for p in model.parameters()))
+                peak_memory_mb=mem, memory_after_imports_mb=None if dev.type == 'cuda' else base, warmup_s=warm,
+                parameters=sum(p.numel() for p in model.parameters()))
 
 # %% ../nbs/18_bench.ipynb #87bb197d
-def matmul_peak(dtype:str='fp32', n:int=2048, seconds:float=2.0, device='cpu') -> float:
-    "This machine's matmul throughput in GFLOP/s (`dtype` fp32 or bf16), over at least `seconds`."
-    dt = dict(fp32=torch.float32, bf16=torch.bfloat16)[dtype]
-    a, b = torch.rand(n, n, device=device, dtype=dt), torch.rand(n, n, device=device, dtype=dt)
-    a @ b; _sync(device)
-    k, t0 = 0, time.perf_counter()
-    while k < 2 or time.perf_counter() - t0 < seconds: a @ b; k += 1; _sync(device)
-    return 2 * n ** 3 * k / (time.perf_counter() - t0) / 1e9
+def matmul_peak(dtype:str='fp32', sizes=(1024, 2048, 3072), seconds:float=1.0, device='cpu') -> float:
+    "This machine's matmul throughput in GFLOP/s (`dtype` fp32 or bf16): the best over square `sizes`, each run for at least `seconds`."
+    dt, best = dict(fp32=torch.float32, bf16=torch.bfloat16)[dtype], 0.0
+    for n in sizes:
+        a, b, out = (torch.rand(n, n, device=device, dtype=dt) for _ in range(3))
+        torch.mm(a, b, out=out); _sync(device)
+        k, t0 = 0, time.perf_counter()
+        while k < 2 or time.perf_counter() - t0 < seconds:
+            for _ in range(4): torch.mm(a, b, out=out)
+            k += 4
+            if torch.device(device).type == 'cpu' or k % 64 == 0: _sync(device)
+        _sync(device)
+        best = max(best, 2 * n ** 3 * k / (time.perf_counter() - t0) / 1e9)
+    return best
 
 # %% ../nbs/18_bench.ipynb #2cde3540
 def data_path_rate(cache, device='cpu', batch:int=64, seconds:float=2.0) -> float:
     "Images per second from the cache `cache` to augmented training batches on `device`."
     from agevae.data import FaceData
     data = FaceData(cache, device=device)
+    if len(data.splits['train']) == 0: raise ValueError(f"cache '{cache}' has no training faces to time the data path on")
     n, t0, g = 0, time.perf_counter(), torch.Generator(device=device).manual_seed(0)
     while n < 3 * batch or time.perf_counter() - t0 < seconds:
         for b in data.batches('train', batch, augment=True, generator=g):
@@ -114,16 +123,22 @@ def data_path_rate(cache, device='cpu', batch:int=64, seconds:float=2.0) -> floa
 
 # %% ../nbs/18_bench.ipynb #461d3a91
 def _child():
-    "Entry of a row's process: the row as JSON in argv[1], the result as JSON on the last line of stdout."
-    print(json.dumps(measure(BenchRow(**json.loads(sys.argv[1])))))
+    "Entry of a row's process: the row as JSON in argv[1], the result (or why it was skipped) as JSON on the last line of stdout."
+    row = BenchRow(**json.loads(sys.argv[1]))
+    try: print(json.dumps(measure(row)))
+    except Exception as e:                                                  # the exception itself, not the last line of a long log
+        lines = [l.strip() for l in str(e).splitlines() if l.strip()][:2]       # e.g. "backend='inductor' raised:" and its cause
+        print(json.dumps(dict(asdict(row), skipped=f"{type(e).__name__}: {' '.join(lines)}"[:300])))
 
 def run_row(row:BenchRow, timeout:float=900) -> dict:
     "`measure` of `row` in a fresh Python process; a row that cannot run comes back with `skipped` and the reason."
-    p = subprocess.run([sys.executable, '-c', 'from agevae.bench import _child; _child()', json.dumps(asdict(row))],
-                       capture_output=True, text=True, timeout=timeout)
-    if p.returncode == 0: return json.loads(p.stdout.strip().splitlines()[-1])
-    lines = [l for l in p.stderr.strip().splitlines() if l.strip()]
-    return dict(asdict(row), skipped=(lines[-1] if lines else f'exit code {p.returncode}')[:300])
+    try: p = subprocess.run([sys.executable, '-c', 'from agevae.bench import _child; _child()', json.dumps(asdict(row))],
+                            capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired: return dict(asdict(row), skipped=f'timed out after {timeout:g} s')
+    out = p.stdout.strip().splitlines()
+    if p.returncode == 0 and out: return json.loads(out[-1])
+    why = f'killed by signal {-p.returncode}' if p.returncode < 0 else next((l for l in reversed(p.stderr.splitlines()) if l.strip()), f'exit code {p.returncode}')
+    return dict(asdict(row), skipped=why[:300])
 
 # %% ../nbs/18_bench.ipynb #6c7972f2
 RATIO_KEYS = ('images_per_s', 'gflop_per_image', 'gflops', 'mfu', 'peak_memory_mb')
@@ -153,25 +168,37 @@ def bench_rows(models=BENCH_MODELS, sizes=(64, 128), dtypes=('fp32', 'bf16'), mo
     return [BenchRow(model=m, size=s, dtype=d, mode=o, channels_last=c, **kw) for s, d, o, c, m in grid]
 
 # %% ../nbs/18_bench.ipynb #013ace2c
+def bench_device(device) -> torch.device:
+    "`device` as a torch device that exists here; a ValueError naming it otherwise."
+    try: dev = torch.device(device)
+    except RuntimeError: raise ValueError(f'device {device!r}: not a device name (cpu, cuda, cuda:1, ...)') from None
+    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: CUDA is not available on this machine")
+    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count(): raise ValueError(f'device {device!r}: this machine has {torch.cuda.device_count()} GPU(s)')
+    if dev.type not in ('cpu', 'cuda'): raise ValueError(f'device {device!r}: agevae bench runs on cpu or cuda')
+    return dev
+
 def run_bench(rows:list, device='cpu', cache=None, progress:bool=True) -> dict:
     "Measure `rows` (each in its own process), this machine's matmul peaks and the data path; the results as a dict."
     from tqdm.auto import tqdm
-    dev = torch.device(device)
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: CUDA is not available on this machine")
-    t0 = time.time()
+    from agevae.preprocess import is_cache
+    dev, t0 = bench_device(device), time.time()
+    if cache is not None and not is_cache(cache): raise ValueError(f"'{cache}' is not an agevae cache (agevae prepare makes one)")
     peaks = {d: matmul_peak(d, device=dev) for d in ('fp32', 'bf16')}
     out = []
     for r in (bar := tqdm(rows, desc='bench', disable=not progress)):
         bar.set_postfix_str(f'{r.model} {r.size}px {r.dtype} {r.mode}' + (' channels_last' if r.channels_last else ''))
         out.append(run_row(replace(r, device=str(dev))))
         if 'skipped' in out[-1] and progress: tqdm.write(f"skipped {r.model} {r.size}px {r.dtype} {r.mode}: {out[-1]['skipped']}")
+    batch = rows[0].batch if rows else 64
     with tempfile.TemporaryDirectory() as tmp:
         if cache is None:
             from agevae.preprocess import prepare_dataset
             cache = Path(tmp)/'synthetic-64'; prepare_dataset('synthetic', None, cache, size=64, n=2000, workers=1, progress=False)
-        data = dict(cache=str(cache), images_per_s=data_path_rate(cache, dev))
+            data = dict(cache='2,000 synthetic faces at 64 px (a temporary cache)', batch=batch, images_per_s=data_path_rate(cache, dev, batch))
+        else: data = dict(cache=str(cache), batch=batch, images_per_s=data_path_rate(cache, dev, batch))
+    tf32 = dict(matmul=torch.backends.cuda.matmul.allow_tf32, cudnn=torch.backends.cudnn.allow_tf32) if dev.type == 'cuda' else None
     return dict(kind='bench', device=str(dev), device_name=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{torch.get_num_threads()} CPU threads',
-                torch=torch.__version__, peaks_gflops=peaks, data_path=data, rows=with_ratios(out, peaks), seconds=round(time.time() - t0, 1),
+                torch=torch.__version__, tf32=tf32, peaks_gflops=peaks, data_path=data, rows=with_ratios(out, peaks), seconds=round(time.time() - t0, 1),
                 note='GFLOP per image: torch.utils.flop_counter over one forward and backward pass (matmuls and convolutions; not the optimizer)')
 
 # %% ../nbs/18_bench.ipynb #66c7c2ab
@@ -229,7 +256,7 @@ def step_breakdown(row:BenchRow) -> dict:
                                                 torch.autocast(dev.type, enabled=False), row.seconds / 4)[1])
     full = measure(row)
     step_ms = 1000 * row.batch / full['images_per_s']
-    parts['other'] = (full['gflop_per_image'] * 1e9 * row.batch - sum(f for f, _ in parts.values()), step_ms - sum(t for _, t in parts.values()))
+    parts['other (unattributed, ± noise)'] = (full['gflop_per_image'] * 1e9 * row.batch - sum(f for f, _ in parts.values()), step_ms - sum(t for _, t in parts.values()))
     return dict(row=asdict(row), step_ms=step_ms, gflop_per_image=full['gflop_per_image'],
                 parts=[dict(part=k, gflop_per_image=f / row.batch / 1e9, ms=t, share_of_time=t / step_ms) for k, (f, t) in parts.items()])
 
@@ -248,13 +275,22 @@ def _x(r, k): return '–' if not r.get('vs_baseline') else f"{r['vs_baseline'][
 
 def bench_table(res:dict) -> str:
     "Markdown table of `run_bench` results."
-    head = ('configuration', 'px', 'dtype', 'mode', 'images/s', 'GFLOP/image', 'GFLOP/s', 'MFU', 'peak MB', 'images/s vs baseline',
-            'GFLOP/image vs baseline', 'MFU vs baseline')
+    head = ('configuration', 'px', 'dtype', 'mode', 'images/s', 'GFLOP/image', 'GFLOP/s', 'MFU', 'peak MB' + (' (process RSS)' if res['device'] == 'cpu' else ''),
+            'images/s vs baseline', 'GFLOP/image vs baseline', 'MFU vs baseline', 'peak MB vs baseline')
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in res['rows']:
         mode = r['mode'] + (', channels_last' if r['channels_last'] else '')
-        if 'skipped' in r: cells = [r['model'], str(r['size']), r['dtype'], mode, f"skipped: {r['skipped']}"] + ['–'] * 7
+        if 'skipped' in r: cells = [r['model'], str(r['size']), r['dtype'], mode, f"skipped: {r['skipped']}"] + ['–'] * 8
         else: cells = [r['model'], str(r['size']), r['dtype'], mode, f"{r['images_per_s']:,.0f}", f"{r['gflop_per_image']:.3f}", f"{r['gflops']:.0f}",
-                       f"{r['mfu']:.0%}", f"{r['peak_memory_mb']:,.0f}", _x(r, 'images_per_s'), _x(r, 'gflop_per_image'), _x(r, 'mfu')]
+                       f"{r['mfu']:.1%}" if r['mfu'] < 0.1 else f"{r['mfu']:.0%}", f"{r['peak_memory_mb']:,.0f}", _x(r, 'images_per_s'), _x(r, 'gflop_per_image'), _x(r, 'mfu'),
+                       _x(r, 'peak_memory_mb')]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
+
+def machine_table(res:dict) -> str:
+    "Markdown table of what a bench run measured the rows against: the device, its matmul peaks and the data path."
+    d, p = res['data_path'], res['peaks_gflops']
+    return ('| device | torch | matmul peak fp32 GFLOP/s | matmul peak bf16 GFLOP/s | data path images/s (cache → augmented batches) | bench time |\n'
+            '|---|---|---|---|---|---|\n'
+            f"| {res['device']} ({res['device_name']}) | {res['torch']} | {p['fp32']:.0f} | {p['bf16']:.0f} | {d['images_per_s']:,.0f} (batch {d.get('batch', 64)}) | "
+            f"{res['seconds'] / 60:.1f} min |\n")

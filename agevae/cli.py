@@ -316,26 +316,35 @@ def _items(text:str, flag:str, allowed=None, cast=str) -> tuple:
     return items
 
 def _bench(a):
-    "`agevae bench`: measure the rows, print the table, write the results file."
-    from agevae.bench import BENCH_MODELS, BenchRow, bench_config, bench_rows, run_bench, bench_table, step_breakdown, breakdown_table
+    "`agevae bench`: measure the rows, print the tables, write the results file."
+    from agevae.bench import BENCH_MODELS, BenchRow, bench_config, bench_device, bench_rows, run_bench, bench_table, machine_table
     from agevae.core import atomic_write_json
     models, sizes = _items(a.models, '--models', BENCH_MODELS), _items(a.sizes, '--sizes', cast=int)
     dtypes = _items(a.dtypes, '--dtypes', ('fp32', 'bf16'))
     modes = None if a.modes is None else _items(a.modes, '--modes', ('eager', 'compile'))
-    split = _items(a.breakdown, '--breakdown', BENCH_MODELS)[0] if a.breakdown else None
+    split = _items(a.breakdown, '--breakdown', BENCH_MODELS) if a.breakdown else None
+    if split and len(split) > 1: raise ValueError(f'--breakdown: one configuration, got {a.breakdown!r}')
+    if a.batch < 1 or not a.seconds > 0: raise ValueError(f'--batch must be at least 1 and --seconds above 0, got {a.batch} and {a.seconds}')
+    bench_device(a.device)                                                  # a missing GPU: a one-line error now, not after the rows
     for m in models:
-        for s in sizes: bench_config(m, s)                                   # a size a model does not support: a one-line error now
+        for s in sizes: bench_config(m, s)                                   # a size a model does not support: likewise
+    if 'baseline' not in models: models = ('baseline', *models); print('agevae bench: the baseline is added as the ratio reference', file=sys.stderr)
     rows = bench_rows(models, sizes, dtypes, modes, a.channels_last or None, batch=a.batch, seconds=a.seconds)
     res = run_bench(rows, device=a.device, cache=a.data)
     res['command'] = 'agevae bench ' + ' '.join(sys.argv[2:]) if sys.argv[1:2] == ['bench'] else 'agevae bench'
-    print(bench_table(res))
-    if split:                                                                # where one step of that configuration goes
-        res['breakdown'] = step_breakdown(BenchRow(model=split, size=sizes[0], batch=a.batch,
-                                                   dtype='bf16' if 'bf16' in dtypes else dtypes[0], seconds=a.seconds, device=a.device))
-        print(breakdown_table(res['breakdown']))
-    print(f"matmul peak: fp32 {res['peaks_gflops']['fp32']:.0f}, bf16 {res['peaks_gflops']['bf16']:.0f} GFLOP/s; "
-          f"data path {res['data_path']['images_per_s']:,.0f} images/s; {res['seconds']:.0f} s")
-    if a.out: atomic_write_json(a.out, res); print(f'results: {a.out}')
+    if a.out: atomic_write_json(a.out, res)                                 # the rows are safe before the breakdown runs
+    print(bench_table(res)); print(machine_table(res))
+    if split: _breakdown(res, BenchRow(model=split[0], size=sizes[0], batch=a.batch, dtype='bf16' if 'bf16' in dtypes else dtypes[0],
+                                       seconds=a.seconds, device=a.device), a.out)
+
+def _breakdown(res:dict, row, out):
+    "Add where one step of `row` goes to the results (or why it could not be measured), print it, and write the results again."
+    from agevae.bench import step_breakdown, breakdown_table
+    from agevae.core import atomic_write_json
+    try: res['breakdown'] = step_breakdown(row)
+    except Exception as e: res['breakdown'] = dict(skipped=f'{type(e).__name__}: {e}'[:300])
+    print(breakdown_table(res['breakdown']) if 'parts' in res['breakdown'] else f"breakdown skipped: {res['breakdown']['skipped']}")
+    if out: atomic_write_json(out, res); print(f'results: {out}')
 
 # %% ../nbs/17_cli.ipynb #32ab8b29
 def _bench_parser(sub):

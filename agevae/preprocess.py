@@ -245,7 +245,7 @@ def filter_reasons(table:pd.DataFrame, cfg:PrepareConfig) -> pd.Series:
 
 # %% ../nbs/04_preprocess.ipynb #c8140ad5
 CACHE_FILES = ('images.npy', 'faces.csv', 'report.json')
-DUPLICATES_VERSION = 1     # caches from before duplicate groups (faces.csv without dup_group) are rebuilt, not reused
+DUPLICATES_VERSION = 2     # a cache from before duplicate groups, or from an older grouping rule, is rebuilt, not reused
 
 # %% ../nbs/04_preprocess.ipynb #bbdd05ba
 def _spec(row:dict, cfg:PrepareConfig):
@@ -433,6 +433,8 @@ def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
     strong = duplicate_groups(hashes, None if synthetic else signatures, corr=None)   # exact and RMS copies: these carry people along
     if faces['person'].notna().any(): groups = strong                      # person ids: correlation links are mostly different people alike
     split, keep, report = _dedupe(faces, hashes, groups, mode, strong)
+    if groups is strong and not synthetic: report['rule'] = f'exact pixel hash, or {SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255 (person ids: no correlation links)'
+    if synthetic: report['rule'] = 'exact pixel hash (synthetic renders: no near copies)'
     ok[dec[~keep]] = False
     for i in dec[~keep]: why.iloc[cand[i]] = 'duplicate'
     new_row = np.cumsum(keep) - 1                                               # row in the cache of each kept face

@@ -74,10 +74,10 @@ def synthetic_age_control(res):
              f"{r['target_mae']:.1f}", f"{r['psnr']:.1f}"] for name, r in res['models'].items()]
     return _table(head, rows)
 
-def throughput(res):
-    "Throughput results: {'rows': [{model, params, fp32, bf16}]}."
-    head = ('model', 'parameters', 'fp32 images/s', 'bf16 autocast images/s')
-    return _table(head, [[r['model'], f"{r['params']:,}", f"{r['fp32']:,.0f}", f"{r['bf16']:,.0f}"] for r in res['rows']])
+def bench(res):
+    "agevae bench: a row per configuration and setting (18_bench's `bench_table`)."
+    from agevae.bench import bench_table
+    return bench_table(res).rstrip('\n')
 
 def ablation(rows):
     "Rows of an ablation CSV (benchmarks/quality_ablation.py), one per setting and edit."
@@ -134,7 +134,7 @@ def duplicates(res):
                          f"{n['exact']:,}", f"{n['within_4_255_rms']:,}", f"{n['near_rule']:,}"])
     return _table(head, rows)
 
-RENDERERS = dict(duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, throughput=throughput)
+RENDERERS = dict(duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, bench=bench)
 
 def table(path:str) -> str:
     "The markdown table of the results file at `path` (relative to the repository); `PATH#targets`: a comparison's targets table."
@@ -147,6 +147,12 @@ def table(path:str) -> str:
     res = json.loads(p.read_text())
     if res.get('kind') not in RENDERERS: raise ValueError(f"'{path}': unknown results kind {res.get('kind')!r}; expected one of {sorted(RENDERERS)}")
     if view == 'targets' and res['kind'] == 'comparison': return targets_table(res)
+    if view == 'breakdown' and res['kind'] == 'bench' and 'parts' in (res.get('breakdown') or {}):
+        from agevae.bench import breakdown_table
+        return breakdown_table(res['breakdown']).rstrip('\n')
+    if view == 'machine' and res['kind'] == 'bench':
+        from agevae.bench import machine_table
+        return machine_table(res).rstrip('\n')
     if view: raise ValueError(f"'{path}#{view}': unknown view {view!r} of a {res['kind']} results file")
     return RENDERERS[res['kind']](res)
 

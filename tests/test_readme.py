@@ -38,7 +38,7 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
     "Changing a number in a results file changes the rendered table (the rendering reads the file, not a copy)."
     poke = dict(comparison=lambda r: next(iter(r['models'].values()))['age_control'].update(spearman=0.123456),
                 synthetic_age_control=lambda r: next(iter(r['models'].values())).update(spearman=0.123456),
-                throughput=lambda r: r['rows'][0].update(fp32=123456.0),
+                bench=lambda r: [x.update(images_per_s=123456.0, gflop_per_image=0.123456) for x in r['rows'][:1] + [r['breakdown'], r['data_path']]],
                 alignment_check=lambda r: r['models']['original'].update(ssim=0.123456),
                 real_face_reference=lambda r: next(iter(r['splits'].values())).update(spearman=0.123456),
                 widget_latency=lambda r: r['64px']['cached_age'].update(median_ms=0.123456),
