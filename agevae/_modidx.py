@@ -270,6 +270,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'agevae.preprocess.prepare_dataset': ('preprocess.html#prepare_dataset', 'agevae/preprocess.py'),
                                    'agevae.preprocess.read_cache': ('preprocess.html#read_cache', 'agevae/preprocess.py'),
                                    'agevae.preprocess.settle_splits': ('preprocess.html#settle_splits', 'agevae/preprocess.py'),
+                                   'agevae.preprocess.signature_vectors': ('preprocess.html#signature_vectors', 'agevae/preprocess.py'),
                                    'agevae.preprocess.similarity_transform': ( 'preprocess.html#similarity_transform',
                                                                                'agevae/preprocess.py'),
                                    'agevae.preprocess.square_box': ('preprocess.html#square_box', 'agevae/preprocess.py'),

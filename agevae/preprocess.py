@@ -21,7 +21,7 @@ __all__ = ['CROPS', 'DEDUPE', 'FACE_TEMPLATE', 'MAX_PIXELS', 'SKIP_REASONS', 'CA
            'SIGNATURE_SIDE', 'SIGNATURE_DRAFT', 'NEAR_RMS', 'NEAR_CORR', 'PrepareConfig', 'to_rgb', 'square_box',
            'landmarks_box', 'similarity_transform', 'align_to_template', 'face_models_dir', 'face_landmarks',
            'align_photo', 'load_face', 'load_photo', 'filter_reasons', 'is_cache', 'image_signature', 'photo_signature',
-           'duplicate_groups', 'settle_splits', 'prepare', 'read_cache', 'prepare_dataset']
+           'signature_vectors', 'duplicate_groups', 'settle_splits', 'prepare', 'read_cache', 'prepare_dataset']
 
 # %% ../nbs/04_preprocess.ipynb #4662d628
 CROPS = ('auto', 'center', 'box', 'align')   # ways to frame a face (agevae prepare --crop)
@@ -357,6 +357,12 @@ def photo_signature(path) -> tuple:
         return image_signature(ImageOps.exif_transpose(im))
 
 # %% ../nbs/04_preprocess.ipynb #8b068eee
+def signature_vectors(signatures) -> tuple:
+    "(grey (N, D) in [0, 1], the same standardised per photo (N, D)) of `signatures` (N, S, S): for RMS and for correlation, |z_i - z_j|² = 2 D (1 - corr)."
+    g = np.asarray(signatures, np.float32).reshape(len(signatures), -1) / 255
+    z = g - g.mean(1, keepdims=True)
+    return g, z / np.maximum(z.std(1, keepdims=True), 2 / 255)             # flat photos: no division by ~0
+
 def duplicate_groups(hashes, signatures=None, corr:float=NEAR_CORR) -> np.ndarray:
     "Group id (N,) of each photo: the first row of its component of exact copies (equal `hashes`) and near copies (`signatures` (N, S, S); None: exact only; `corr` None: RMS only)."
     from scipy.sparse import coo_matrix
@@ -368,9 +374,8 @@ def duplicate_groups(hashes, signatures=None, corr:float=NEAR_CORR) -> np.ndarra
     exact = pd.Series(rows).groupby(pd.Series(np.asarray(hashes, str))).transform('min').to_numpy()
     links = coo_matrix((np.ones(n), (rows, exact)), shape=(n, n)).tocsr()
     if n > 1 and signatures is not None:
-        g = np.asarray(signatures, np.float32).reshape(n, -1) / 255                 # (N, D) grey in [0, 1]
-        z = g - g.mean(1, keepdims=True); z /= np.maximum(z.std(1, keepdims=True), 2 / 255)   # flat photos: no division by ~0
-        D = g.shape[1]                                                              # |z_i - z_j|² = 2 D (1 - corr)
+        g, z = signature_vectors(signatures)                                     # (N, D) each
+        D = g.shape[1]
         links = links + radius_neighbors_graph(g, NEAR_RMS * np.sqrt(D))
         if corr is not None: links = links + radius_neighbors_graph(z, np.sqrt(2 * D * (1 - corr)))
     _, comp = connected_components(links, directed=False)

@@ -18,10 +18,9 @@ import numpy as np
 def copy_counts(hashes, signatures, splits) -> dict:
     "Per held-out split: faces with an exact copy in train, with one within 4/255 RMS, and with one under prepare's full near rule."
     from sklearn.neighbors import NearestNeighbors
-    from agevae.preprocess import NEAR_RMS, NEAR_CORR
+    from agevae.preprocess import NEAR_RMS, NEAR_CORR, signature_vectors
     hashes, splits = np.asarray(hashes, str), np.asarray(splits)
-    g = np.asarray(signatures, np.float32).reshape(len(hashes), -1) / 255
-    z = g - g.mean(1, keepdims=True); z /= np.maximum(z.std(1, keepdims=True), 2 / 255)
+    g, z = signature_vectors(signatures)
     D, train = g.shape[1], splits == 'train'
     nn_g, nn_z = NearestNeighbors().fit(g[train]), NearestNeighbors().fit(z[train])
     out = {}
@@ -43,9 +42,9 @@ def pair_sheet(paths, signatures, out, bins=((0.97, 0.99), (0.96, 0.97), (0.95, 
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     from PIL import Image
     from agevae.core import save_figure
-    from agevae.preprocess import NEAR_RMS
-    g = np.asarray(signatures, np.float32).reshape(len(paths), -1) / 255; D = g.shape[1]
-    z = g - g.mean(1, keepdims=True); z /= np.maximum(z.std(1, keepdims=True), 2 / 255)
+    from agevae.preprocess import NEAR_RMS, signature_vectors
+    g, z = signature_vectors(signatures)
+    D = g.shape[1]
     lo = min(b[0] for b in bins)
     a = radius_neighbors_graph(z, np.sqrt(2 * D * (1 - lo)), mode='distance').tocoo()
     i, j, d = a.row[a.row < a.col], a.col[a.row < a.col], a.data[a.row < a.col]
