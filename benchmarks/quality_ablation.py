@@ -18,7 +18,8 @@ from agevae.preprocess import read_cache
 from agevae.train import TrainConfig, train
 
 COLUMNS = ('name', 'edit', 'gain', 'split', 'n', 'age_mode', 'mean_estimated_age', 'spearman', 'target_mae', 'identity', 'identity_recon',
-           'psnr', 'ssim', 'mig_age', 'estimator_mae_inputs', 'train_seconds', 'steps', 'command', 'train_command')
+           'psnr', 'ssim', 'mig_age', 'estimator_mae_inputs', 'train_seconds', 'steps', 'command', 'train_command',
+           'identity_moved', 'intervals')                                   # since duplicate groups: moved-edit identity, 95 % intervals (JSON)
 KEY = ('name', 'edit', 'gain', 'split')
 
 def write_row(table:Path, row:dict):
@@ -43,7 +44,7 @@ def main():
     ap.add_argument('--config', help="JSON with 'model'/'train' sections"); ap.add_argument('--run', help='run folder (default runs/ablation/NAME)')
     ap.add_argument('--set', action='append', default=[], help='model.KEY=VALUE or train.KEY=VALUE (JSON values)')
     ap.add_argument('--steps', type=int); ap.add_argument('--edits', default='decode', help='decode and/or residual:GAIN, comma-separated')
-    ap.add_argument('--n', type=int, default=150); ap.add_argument('--split', default='val', choices=('val', 'test'))
+    ap.add_argument('--n', type=int, default=300); ap.add_argument('--split', default='val', choices=('val', 'test'))
     ap.add_argument('--table', default='figures/utkface/ablation_64.csv')
     a = ap.parse_args()
     run = Path(a.run or f'runs/ablation/{a.name}')
@@ -83,8 +84,10 @@ def main():
                    target_mae=round(ac['target_mae'], 2), identity=round(idn['retention'], 3), identity_recon=round(idn['reconstruction_retention'], 3),
                    psnr=round(r['recon']['psnr'], 2), ssim=round(r['recon']['ssim'], 3), mig_age=None if r['mig']['age'] is None else round(r['mig']['age'], 3),
                    estimator_mae_inputs=round(ac['estimator_mae_on_inputs'], 2), train_seconds=None if secs is None else round(secs),
-                   steps=steps, command='python ' + ' '.join(sys.argv), train_command=rec.get('command', ''))
+                   steps=steps, command='python ' + ' '.join(sys.argv), train_command=rec.get('command', ''),
+                   identity_moved=None if idn.get('retention_moved') is None else round(idn['retention_moved'], 3),
+                   intervals=json.dumps(r.get('intervals')))
         write_row(table, row)
-        print(' | '.join(f'{k} {row[k]}' for k in COLUMNS if k != 'command'), flush=True)
+        print(' | '.join(f'{k} {row[k]}' for k in COLUMNS if k not in ('command', 'train_command')), flush=True)
 
 if __name__ == '__main__': main()
