@@ -80,14 +80,19 @@ def bench(res):
     return bench_table(res).rstrip('\n')
 
 def ablation(rows):
-    "Rows of an ablation CSV (benchmarks/quality_ablation.py), one per setting and edit."
-    head = ('setting', 'edit', 'faces', 'mean estimated age at 10 … 70', 'Spearman ρ', 'target MAE', 'identity kept', 'identity kept (reconstruction)',
-            'PSNR', 'training')
+    "Rows of an ablation CSV (benchmarks/quality_ablation.py), one per setting and edit; moved-edit identity and intervals where rows have them."
+    moved = any(r.get('identity_moved') for r in rows)
+    head = ('setting', 'edit', 'faces', 'mean estimated age at 10 … 70', 'Spearman ρ', 'target MAE', *(('identity kept, moved edits',) if moved else ()),
+            'identity kept', 'identity kept (reconstruction)', 'PSNR', 'training')
     edit = lambda r: 'decode' if r['edit'] == 'decode' else f"residual ×{float(r['gain']):g}"
     mins = lambda r: f"{float(r['train_seconds']) / 60:.0f} min" if r['train_seconds'] else '–'
-    return _table(head, [[f"`{r['name']}`", edit(r), f"{r['split']} {r['n']}", r['mean_estimated_age'].replace(' ', ', '), f"{float(r['spearman']):.2f}",
-                          f"{float(r['target_mae']):.1f}", f"{float(r['identity']):.0%}", f"{float(r['identity_recon']):.0%}",
-                          f"{float(r['psnr']):.1f}", mins(r)] for r in rows])
+    def ci(r, key, value, spec):                                             # a value with its interval, where the row has one
+        iv = json.loads(r.get('intervals') or 'null') or {}
+        return format(value, spec) + (f" [{format(iv[key][0], spec)}, {format(iv[key][1], spec)}]" if iv.get(key) else '')
+    return _table(head, [[f"`{r['name']}`", edit(r), f"{r['split']} {r['n']}", r['mean_estimated_age'].replace(' ', ', '),
+                          ci(r, 'spearman', float(r['spearman']), '.2f'), ci(r, 'target_mae', float(r['target_mae']), '.1f'),
+                          *((ci(r, 'retention_moved', float(r['identity_moved']), '.0%') if r.get('identity_moved') else '–',) if moved else ()),
+                          f"{float(r['identity']):.0%}", f"{float(r['identity_recon']):.0%}", f"{float(r['psnr']):.1f}", mins(r)] for r in rows])
 
 def alignment_check(res):
     "benchmarks/alignment_check.py: the shipped model and the estimator on original vs re-aligned UTKFace chips."
