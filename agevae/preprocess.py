@@ -405,12 +405,12 @@ def settle_splits(table:pd.DataFrame, groups, strong=None) -> np.ndarray:
     return np.array(SPLITS, dtype=object)[rank]
 
 # %% ../nbs/04_preprocess.ipynb #20f77006
-def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str, strong=None) -> tuple:
+def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str) -> tuple:
     "(splits (N,), keep (N,) bool, report dict) for the decoded `faces` with their photo `hashes` and duplicate `groups`."
     hashes, groups = np.asarray(hashes, str), np.asarray(groups)
     size = pd.Series(groups).map(pd.Series(groups).value_counts()).to_numpy()
     exact = pd.Series(hashes).map(pd.Series(hashes).value_counts()).to_numpy() > 1
-    split = faces['split'].to_numpy(object) if mode == 'off' else settle_splits(faces, groups, strong)
+    split = faces['split'].to_numpy(object) if mode == 'off' else settle_splits(faces, groups)
     keep = np.ones(len(faces), bool)
     names = faces['path'].astype(str).map(lambda p: Path(p).name).to_numpy()
     if mode == 'drop': keep[pd.DataFrame(dict(g=groups, name=names)).sort_values(['g', 'name']).duplicated('g').sort_index().to_numpy()] = False
@@ -423,8 +423,7 @@ def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str, strong=None) -> tuple:
     return split, keep, dict(mode=mode, groups=int(pd.Series(groups[size > 1]).nunique()), rows=int((size > 1).sum()),
         exact_groups=int(pd.Series(hashes[exact]).nunique()), exact_rows=int(exact.sum()),
         largest=int(size.max()) if len(size) else 0, label_conflicts=int(pd.Series(groups[conflict]).nunique()), moved={k: int(v) for k, v in moved.items()},
-        dropped=int((~keep).sum()), rule=f'exact pixel hash, or {SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255 or correlation ≥ {NEAR_CORR}',
-        conflict_examples=examples)
+        dropped=int((~keep).sum()), conflict_examples=examples)
 
 # %% ../nbs/04_preprocess.ipynb #0d815bce
 def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
@@ -434,12 +433,12 @@ def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
     hashes = np.array([sigs[i][0] for i in dec], dtype=object)
     signatures = np.stack([sigs[i][1] for i in dec]) if len(dec) else np.zeros((0, SIGNATURE_SIDE, SIGNATURE_SIDE), np.uint8)
     synthetic = faces['path'].astype(str).str.startswith('synthetic:').all()     # renders of distinct factors: exact copies only
-    groups = duplicate_groups(hashes, None if synthetic else signatures)
-    strong = duplicate_groups(hashes, None if synthetic else signatures, corr=None)   # exact and RMS copies: these carry people along
-    if faces['person'].notna().any(): groups = strong                      # person ids: correlation links are mostly different people alike
-    split, keep, report = _dedupe(faces, hashes, groups, mode, strong)
-    if groups is strong and not synthetic: report['rule'] = f'exact pixel hash, or {SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255 (person ids: no correlation links)'
-    if synthetic: report['rule'] = 'exact pixel hash (synthetic renders: no near copies)'
+    corr = None if faces['person'].notna().any() else NEAR_CORR             # person ids: correlation links are mostly different people alike
+    groups = duplicate_groups(hashes, None if synthetic else signatures, corr)
+    split, keep, report = _dedupe(faces, hashes, groups, mode)
+    near = f'{SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255' + (f' or correlation ≥ {corr}' if corr else ' (person ids: no correlation links)')
+    report['rule'] = 'exact pixel hash' + (' (synthetic renders: no near copies)' if synthetic else f', or {near}')
+    was = faces['split'].to_numpy(object)
     ok[dec[~keep]] = False
     for i in dec[~keep]: why.iloc[cand[i]] = 'duplicate'
     new_row = np.cumsum(keep) - 1                                               # row in the cache of each kept face
@@ -447,7 +446,7 @@ def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
     faces.insert(0, 'index', np.arange(len(faces)))
     if mode == 'drop': faces['dup_group'] = faces['index']                     # one face per group is left
     for s in ('val', 'test'):                                               # a held-out split that shrinks a lot is worth a look
-        before, after = int((table.iloc[cand[dec]]['split'] == s).sum()), int((faces['split'] == s).sum())
+        before, after = int((was == s).sum()), int((faces['split'] == s).sum())
         if before and after < 0.8 * before:
             report.setdefault('warnings', []).append(f'the {s} split shrank from {before:,} to {after:,} faces: copies of one photo '
                                                      'are many, or their links chain (see duplicates.groups and rows)')
