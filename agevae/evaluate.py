@@ -5,6 +5,7 @@
 # %% ../nbs/13_evaluate.ipynb #0b02cf80
 from __future__ import annotations
 import importlib.util, json, os, time
+from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -132,8 +133,9 @@ def copies_of_training(faces:pd.DataFrame, record:dict, same_splits:bool=False) 
 # %% ../nbs/13_evaluate.ipynb #5e36783a
 def _prepare_command(report:dict, cache) -> str:
     "The `agevae prepare` command that rebuilds a cache with the settings its report records."
-    s, default = report.get('settings') or {}, dict(min_side=32, age_min=0, age_max=120, min_face_score=1.0, margin=0.4, crop='auto')
-    flags = [f"--{k.replace('_', '-')} {v}" for k, v in s.items() if k in default and v != default[k]]
+    from agevae.preprocess import PrepareConfig
+    s, default = report.get('settings') or {}, asdict(PrepareConfig())          # only what differs from prepare's own defaults
+    flags = [f"--{k.replace('_', '-')} {v}" for k, v in s.items() if k in default and k not in ('size', 'workers') and v != default[k]]
     root = f" --root {report['root']}" if report.get('root') else ''
     return ' '.join([f"agevae prepare --dataset {report.get('dataset')}{root} --size {report.get('size')}", *flags, f'--out {cache}'])
 
