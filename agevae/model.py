@@ -19,8 +19,8 @@ __all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOIC
            'MODEL_ALIASES', 'SeedCVAE', 'VAEConfig', 'age_features', 'gender_features', 'race_features', 'ResBlock',
            'AgeDiscriminator', 'kl_divergence', 'age_to_decades', 'latent_age_target', 'grad_reverse', 'frozen',
            'beta_at', 'loss_weights', 'vae_loss', 'critic_view', 'AgeVAE', 'latent_age_term', 'adversary_term',
-           'guide_term', 'gan_terms', 'BaselineCVAE', 'canonical_model', 'build_model', 'AgeRegressor',
-           'fit_age_regressor']
+           'guide_term', 'target_edit', 'gan_terms', 'encoder_modules', 'cycle_term', 'BaselineCVAE', 'canonical_model',
+           'build_model', 'AgeRegressor', 'fit_age_regressor']
 
 # %% ../nbs/07_model.ipynb #7efcc1ca
 AGE_MODES = ('posthoc', 'latent', 'decoder')
@@ -43,7 +43,7 @@ def _check_config(c):
         if not isinstance(getattr(c, k), bool): raise ValueError(f'{k} must be true or false, got {getattr(c, k)!r}')
     if c.age_mode == 'latent' and not 1 <= c.age_units < c.latent_dim:
         raise ValueError(f'age_units must be in [1, latent_dim) for latent mode, got {c.age_units}')
-    for k in ('age_weight', 'adv_weight', 'guide_weight', 'disc_weight', 'capacity_max', 'capacity_gamma'):
+    for k in ('age_weight', 'adv_weight', 'guide_weight', 'disc_weight', 'cycle_weight', 'capacity_max', 'capacity_gamma'):
         if not (math.isfinite(getattr(c, k)) and getattr(c, k) >= 0): raise ValueError(f'{k} must be a finite number >= 0, got {getattr(c, k)}')
 
 # %% ../nbs/07_model.ipynb #44b0baa8
@@ -69,6 +69,7 @@ class VAEConfig:
     disc_weight: float = 0.0             # decoder mode: weight of the age-conditional discriminator's verdict on the decoder (0: off)
     disc_edit: str = 'decode'            # what the discriminator reads at a target age, as guide_edit
     disc_width: int = 32                 # the discriminator's first width (doubling to 4×)
+    cycle_weight: float = 0.0            # decoder mode: weight of the latent cycle, |E(edit at t) − μ|², through a frozen encoder (0: off)
     sample_weights: bool = False         # weight reconstruction and age terms by the data's imbalance weights
 
     def __post_init__(self): self.channels = tuple(self.channels); _check_config(self)
@@ -291,19 +292,36 @@ def guide_term(model, batch:dict, out:dict, critic) -> torch.Tensor:
     return (critic(x_t).float() - age_to_decades(t)).pow(2).mean()
 
 # %% ../nbs/07_model.ipynb #6977cae0
-def gan_terms(model, batch:dict, out:dict) -> dict:
-    "`gan`, the decoder's non-saturating loss at shuffled target ages, and `disc`, the age-conditional discriminator's."
-    x, D = batch['x'], model.disc
+def target_edit(model, batch:dict, out:dict) -> tuple:
+    "(t, c_t, x_t): shuffled target ages (B,), their conditions, and the face decoded (or edited, per `disc_edit`) at them (B, 3, S, S)."
+    x = batch['x']
     t = batch['age'][torch.randperm(len(x), device=x.device)]              # (B,) target ages, drawn as the data's are
     c_t = model.condition(t, batch['gender'])
     x_t = model.decode(out['z'], c_t)                                       # (B, 3, S, S)
     if model.cfg.disc_edit == 'residual': x_t = (x + x_t - out['x_hat']).clamp(-1, 1)   # the edit used at test time, at gain 1
+    return t, c_t, x_t
+
+def gan_terms(model, batch:dict, out:dict, edit=None) -> dict:
+    "`gan`, the decoder's non-saturating loss at shuffled target ages, and `disc`, the age-conditional discriminator's."
+    x, D = batch['x'], model.disc
+    t, c_t, x_t = edit or target_edit(model, batch, out)
     with frozen(D): gan = F.softplus(-D(x_t, c_t).float()).mean()
     far = ((t - batch['age']).abs() * AGE_MAX >= 15).float()                # (B,) 1 where t is 15+ years from the face's own age
     h = D.features(x).sum((2, 3))                                           # (B, C) the real faces' features, read once for both ages
     disc = (F.softplus(-D.logit(h, out['cond']).float()).mean() + F.softplus(D(x_t.detach(), c_t).float()).mean()
             + (far * F.softplus(D.logit(h, c_t).float())).sum() / far.sum().clamp(min=1))
     return dict(gan=gan, disc=disc)
+
+# %% ../nbs/07_model.ipynb #14434fd4
+def encoder_modules(model) -> nn.Module:
+    "The encoder's parts as one module (for `frozen`)."
+    return nn.ModuleList([model.stem, model.down, model.enc_out, model.to_stats])
+
+def cycle_term(model, out:dict, edit:tuple) -> torch.Tensor:
+    "Squared distance (summed over z, mean over the batch) from the edited faces' `mu` to the originals', through a frozen encoder."
+    _, c_t, x_t = edit
+    with frozen(encoder_modules(model)): mu_t, _ = model.encode(x_t, c_t)    # (B, D)
+    return (mu_t.float() - out['mu'].detach().float()).pow(2).sum(1).mean()
 
 # %% ../nbs/07_model.ipynb #55c0a263
 @patch
@@ -318,8 +336,11 @@ def loss(self:AgeVAE, batch:dict, out:dict, step:int=0, critic=None) -> dict:
         terms['adv'] = adversary_term(self, batch, out, w); total = total + cfg.adv_weight * terms['adv']
     if critic is not None and cfg.age_mode == 'decoder' and cfg.guide_weight > 0:
         terms['guide'] = guide_term(self, batch, out, critic); total = total + cfg.guide_weight * terms['guide']
+    edit = target_edit(self, batch, out) if cfg.age_mode == 'decoder' and (self.disc is not None or cfg.cycle_weight > 0) else None
     if self.disc is not None:                                               # disc trains the discriminator alone: weight 1
-        terms.update(gan_terms(self, batch, out)); total = total + cfg.disc_weight * terms['gan'] + terms['disc']
+        terms.update(gan_terms(self, batch, out, edit)); total = total + cfg.disc_weight * terms['gan'] + terms['disc']
+    if edit is not None and cfg.cycle_weight > 0:
+        terms['cycle'] = cycle_term(self, out, edit); total = total + cfg.cycle_weight * terms['cycle']
     terms['total'] = total
     return terms
 
