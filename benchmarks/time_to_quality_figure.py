@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Draw the time-to-quality curves from the committed results: validation ρ, target MAE, moved-edit identity and PSNR
+against training minutes, one line per configuration and gain, with 95 % intervals, plus the ρ / identity plane with the
+targets. Reads the rows `benchmarks/quality_ablation.py` writes (names end in -NNmin; the configuration is the rest) and,
+with --model, a shipped model's validation.json (its gains as scored by scripts/ship_model.py).
+
+Usage:
+  python benchmarks/time_to_quality_figure.py --table figures/utkface/time_to_quality_64.csv \
+      --model old=models/utkface-64/validation.json --out figures/utkface/time_to_quality_64.png
+"""
+import argparse, csv, json, re
+from pathlib import Path
+import matplotlib; matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+
+METRICS = (('spearman', 'spearman', 'validation Spearman ρ', 0.85, 'min'), ('target_mae', 'target_mae', 'target MAE (years)', 9, 'max'),
+           ('identity_moved', 'retention_moved', 'moved-edit identity', 0.85, 'min'), ('psnr', 'psnr', 'PSNR (dB)', 24, 'min'))
+
+def config_of(name:str) -> str:
+    "The configuration a time-budgeted run belongs to: its name without the trailing -NNmin."
+    return re.sub(r'-\d+min$', '', name)
+
+def rows_from_table(path:Path) -> list:
+    "One dict per scored (run, gain) of the CSV, with `config`, `minutes`, `gain` and the metrics with their intervals."
+    out = []
+    with open(path, newline='') as f:
+        for r in csv.DictReader(f):
+            if not r.get('identity_moved') or r['split'] != 'val': continue   # rows from before moved-edit identity and intervals
+            iv = json.loads(r['intervals'])
+            out.append(dict(config=config_of(r['name']), minutes=float(r['train_seconds']) / 60, gain=float(r['gain']),
+                            **{k: float(r[k]) for k, *_ in METRICS}, intervals=iv))
+    return out
+
+def rows_from_validation(label:str, path:Path) -> list:
+    "The gains a shipped model was scored at on validation (its validation.json), at its training minutes."
+    v, secs = json.loads(path.read_text()), json.loads((path.parent/'train_seconds.json').read_text())['seconds']
+    return [dict(config=label, minutes=secs / 60, gain=float(g), intervals=c['intervals'], **{k: float(c[k]) for k, *_ in METRICS})
+            for g, c in v['candidates'].items()]
+
+def draw(rows:list, out:Path):
+    fig, axes = plt.subplots(1, 5, figsize=(22, 4.2))
+    keys = sorted({(r['config'], r['gain']) for r in rows})
+    colors = {c: plt.cm.tab10(i) for i, c in enumerate(sorted({r['config'] for r in rows}))}
+    for cfg, gain in keys:
+        rs = sorted((r for r in rows if (r['config'], r['gain']) == (cfg, gain)), key=lambda r: r['minutes'])
+        style = dict(color=colors[cfg], marker='o', ls='-', alpha=0.4 + 0.6 * (gain == max(g for c, g in keys if c == cfg)), label=f'{cfg} ×{gain:g}')
+        for ax, (k, ik, title, target, _) in zip(axes, METRICS):
+            lo = [r[k] - r['intervals'][ik][0] for r in rs]; hi = [r['intervals'][ik][1] - r[k] for r in rs]
+            ax.errorbar([r['minutes'] for r in rs], [r[k] for r in rs], yerr=[lo, hi], capsize=3, **style)
+        axes[4].plot([r['spearman'] for r in rs], [r['identity_moved'] for r in rs], **style)
+    for ax, (k, _, title, target, _) in zip(axes, METRICS):
+        ax.axhline(target, color='k', ls=':', lw=1); ax.set(title=title, xlabel='training minutes (2 cores)')
+    axes[4].axvline(0.85, color='k', ls=':', lw=1); axes[4].axhline(0.85, color='k', ls=':', lw=1)
+    axes[4].set(title='the trade-off: target is the upper right', xlabel='validation Spearman ρ', ylabel='moved-edit identity')
+    axes[4].legend(fontsize=7, loc='lower left')
+    fig.suptitle('Time to quality on the validation split (300 faces; bars: 95 % bootstrap intervals; dotted: the targets)')
+    fig.tight_layout(); out.parent.mkdir(parents=True, exist_ok=True); fig.savefig(out, dpi=90); plt.close(fig)
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--table', default='figures/utkface/time_to_quality_64.csv')
+    ap.add_argument('--model', action='append', default=[], help='LABEL=path/to/validation.json (a shipped model scored by ship_model)')
+    ap.add_argument('--only', help='comma-separated configurations to draw (default: all)')
+    ap.add_argument('--out', default='figures/utkface/time_to_quality_64.png')
+    a = ap.parse_args()
+    rows = rows_from_table(Path(a.table))
+    for m in a.model:
+        label, sep, path = m.partition('=')
+        if not sep or not Path(path).exists(): raise SystemExit(f'--model {m!r}: expected LABEL=path/to/validation.json of an existing file')
+        rows += rows_from_validation(label, Path(path))
+    if a.only: rows = [r for r in rows if r['config'] in a.only.split(',')]
+    if not rows: raise SystemExit(f'no validation rows with moved-edit identity in {a.table} (or --only matched none)')
+    draw(rows, Path(a.out)); print(f'wrote {a.out} ({len(rows)} points)')
+
+if __name__ == '__main__': main()
