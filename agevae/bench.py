@@ -10,13 +10,14 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['BENCH_MODELS', 'RATIO_KEYS', 'bench_config', 'BenchRow', 'step_flops', 'measure', 'matmul_peak', 'data_path_rate',
-           'run_row', 'with_ratios', 'bench_rows', 'bench_device', 'run_bench', 'step_parts', 'step_breakdown',
-           'breakdown_table', 'bench_table', 'machine_table']
+__all__ = ['BENCH_MODELS', 'DEFAULT_BENCH_MODELS', 'RATIO_KEYS', 'bench_config', 'BenchRow', 'step_flops', 'measure',
+           'matmul_peak', 'data_path_rate', 'run_row', 'with_ratios', 'bench_rows', 'bench_device', 'run_bench',
+           'step_parts', 'step_breakdown', 'breakdown_table', 'bench_table', 'machine_table']
 
 # %% ../nbs/18_bench.ipynb #a7a9c349
-BENCH_MODELS = ('baseline', 'default', 'shipped', 'cpu-small')   # agevae bench --models
-_CONFIG_FILES = {'shipped': 'utkface-64-gan.json', 'cpu-small': 'cpu-small.json'}
+BENCH_MODELS = ('baseline', 'default', 'shipped', 'cpu-small', 'disc8')   # agevae bench --models
+DEFAULT_BENCH_MODELS = BENCH_MODELS[:4]                                     # what it runs unless told
+_CONFIG_FILES = {'shipped': 'utkface-64-gan.json', 'disc8': 'utkface-64-disc8.json', 'cpu-small': 'cpu-small.json'}
 
 # %% ../nbs/18_bench.ipynb #b5c840d3
 def bench_config(name:str, size:int) -> tuple:
@@ -155,7 +156,7 @@ def with_ratios(rows:list, peaks:dict) -> list:
     return rows
 
 # %% ../nbs/18_bench.ipynb #028501de
-def bench_rows(models=BENCH_MODELS, sizes=(64, 128), dtypes=('fp32', 'bf16'), modes=None, channels_last:bool=None, **kw) -> list:
+def bench_rows(models=DEFAULT_BENCH_MODELS, sizes=(64, 128), dtypes=('fp32', 'bf16'), modes=None, channels_last:bool=None, **kw) -> list:
     "The rows of a bench run (`kw`: BenchRow fields); `modes` and `channels_last` None: the default plan above, else their full product."
     from itertools import product
     if modes is None and channels_last is None:
@@ -204,7 +205,7 @@ def run_bench(rows:list, device='cpu', cache=None, progress:bool=True) -> dict:
 # %% ../nbs/18_bench.ipynb #66c7c2ab
 def step_parts(model, batch:dict) -> dict:
     "{part: a function returning a scalar whose backward pass is that part's} for one training step of `model` on `batch`."
-    from agevae.model import grad_reverse, frozen
+    from agevae.model import grad_reverse, frozen, encoder_modules
     m, x = model, batch['x']
     cond, c_t = m.condition(batch['age'], batch['gender']), m.condition(batch['age'].flip(0), batch['gender'])
     with torch.no_grad(): z = m.encode(x, cond)[0]
@@ -212,21 +213,27 @@ def step_parts(model, batch:dict) -> dict:
     parts = {'encoder': lambda: sum(v.float().sum() for v in m.encode(x, cond)),
              'decoder, own age': lambda: m.decode(z, cond).float().sum()}
     if getattr(m, 'adversary', None) is not None: parts['adversary'] = lambda: m.adversary(grad_reverse(z.float(), 1.0)).float().sum()
-    if getattr(m, 'disc', None) is not None:
+    cycle = getattr(m, 'cfg', None) is not None and m.cfg.cycle_weight > 0
+    if getattr(m, 'disc', None) is not None or cycle:
         with torch.no_grad(): x_t = m.decode(z, c_t)
         x_e = x_t.clone().requires_grad_()
+        parts['decoder, target age'] = lambda: m.decode(z, c_t).float().sum()   # the edit the discriminator (and the cycle) judge
+    if cycle:
+        def cyc():
+            with frozen(encoder_modules(m)): return m.encode(x_e, c_t)[0].float().sum()
+        parts['encoder, edited faces (cycle)'] = cyc
+    if getattr(m, 'disc', None) is not None:
         def edited():
             with frozen(m.disc): fool = m.disc(x_e, c_t).float().sum()
             return fool + m.disc(x_t, c_t).float().sum()
         def real():
             h = m.disc.features(x).sum((2, 3))
             return (m.disc.logit(h, cond).float() + m.disc.logit(h, c_t).float()).sum()
-        parts.update({'decoder, target age': lambda: m.decode(z, c_t).float().sum(),   # the edit the discriminator judges
-                      'discriminator, edited faces': edited, 'discriminator, real faces': real})
+        parts.update({'discriminator, edited faces': edited, 'discriminator, real faces': real})
     return parts
 
 # %% ../nbs/18_bench.ipynb #1f28f6d0
-def _flops_and_ms(fn, amp, seconds:float) -> tuple:
+def _flops_and_ms(fn, amp, seconds:float, device='cpu') -> tuple:
     "(FLOPs of one forward and backward pass of `fn`, its median milliseconds over at least `seconds` and 3 runs)."
     from torch.utils.flop_counter import FlopCounterMode
     with FlopCounterMode(display=False) as counter:
@@ -234,9 +241,9 @@ def _flops_and_ms(fn, amp, seconds:float) -> tuple:
         out.backward()
     times, end = [], time.perf_counter() + seconds
     while len(times) < 3 or time.perf_counter() < end:
-        t0 = time.perf_counter()
+        _sync(device); t0 = time.perf_counter()
         with amp: out = fn()
-        out.backward(); times.append(time.perf_counter() - t0)
+        out.backward(); _sync(device); times.append(time.perf_counter() - t0)   # a GPU's queue drained before the clock is read
     return counter.get_total_flops(), 1000 * float(sorted(times)[len(times) // 2])
 
 # %% ../nbs/18_bench.ipynb #f4df41ef
@@ -249,11 +256,11 @@ def step_breakdown(row:BenchRow) -> dict:
     model = build_model(*bench_config(row.model, row.size)).to(dev).train()
     batch = _batch(row.batch, row.size, dev)
     amp = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=row.dtype == 'bf16')
-    parts = {k: _flops_and_ms(fn, amp, row.seconds / 4) for k, fn in step_parts(model, batch).items()}
+    parts = {k: _flops_and_ms(fn, amp, row.seconds / 4, dev) for k, fn in step_parts(model, batch).items()}
     with amp: TrainStep(model)(batch, 0)['total'].backward()                  # gradients for the optimizer to step on
     opt = torch.optim.AdamW(model.parameters(), 2e-3)
     parts['optimizer step'] = (0, _flops_and_ms(lambda: (_clip(model, 1.0), opt.step(), torch.zeros((), requires_grad=True))[-1],
-                                                torch.autocast(dev.type, enabled=False), row.seconds / 4)[1])
+                                                torch.autocast(dev.type, enabled=False), row.seconds / 4, dev)[1])
     full = measure(row)
     step_ms = 1000 * row.batch / full['images_per_s']
     parts['other (unattributed, ± noise)'] = (full['gflop_per_image'] * 1e9 * row.batch - sum(f for f, _ in parts.values()), step_ms - sum(t for _, t in parts.values()))

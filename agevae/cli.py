@@ -11,7 +11,7 @@ from .datasets import DATASETS, LAYOUTS
 from .preprocess import CROPS, DEDUPE
 
 # %% auto #0
-__all__ = ['summary', 'parser', 'main']
+__all__ = ['EDIT_KINDS', 'summary', 'parser', 'main']
 
 # %% ../nbs/17_cli.ipynb #af778ae8
 class _LazyParser(argparse.ArgumentParser):
@@ -214,9 +214,11 @@ def _figures_parser(sub):
     return f
 
 # %% ../nbs/17_cli.ipynb #ead3dbaf
+EDIT_KINDS = ('decode', 'residual', 'extrapolate')   # agevae.shift.EDITS, named here so that --help needs no torch
+
 def _edit_flags(p):
-    p.add_argument('--edit', choices=('decode', 'residual'), help="decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age)) (default: the run's edit.json, else decode)")
-    p.add_argument('--gain', type=float, help="residual edit: how much the decoder's age change is amplified (default: the run's edit.json, else 1)")
+    p.add_argument('--edit', choices=EDIT_KINDS, help="decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age)); extrapolate: x + D(z, a + gain·(t − a)) − D(z, a) (default: the run's edit.json, else decode)")
+    p.add_argument('--gain', type=float, help="residual and extrapolate edits: how much the decoder's age change (or the age step) is amplified (default: the run's edit.json, else 1)")
 
 # %% ../nbs/17_cli.ipynb #72f3b9db
 def _evaluate(a):
@@ -234,7 +236,7 @@ def _evaluate(a):
 # %% ../nbs/17_cli.ipynb #3ba3dd73
 def _print_evaluation(r:dict, a, out):
     ac, idn, rc = r['age_control'], r['identity'], r['recon']
-    print(f"age control ({r['age_mode']}, {a.edit} edit" + (f", gain {a.gain:g}" if a.edit == 'residual' else '') + f"): targets {', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
+    print(f"age control ({r['age_mode']}, {a.edit} edit" + (f", gain {a.gain:g}" if a.edit != 'decode' else '') + f"): targets {', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
           f"{', '.join(f'{v:.0f}' for v in ac['mean_estimated_age'])}; Spearman {ac['spearman']:.2f}, target MAE {ac['target_mae']:.1f} "
           f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})")
     fmt = lambda v: 'n/a' if v is None else f'{v:.3f}'
@@ -350,7 +352,7 @@ def _breakdown(res:dict, row, out):
 def _bench_parser(sub):
     b = sub.add_parser('bench', help='what a training step costs: images/s, GFLOP per image, GFLOP/s, MFU, peak memory, the data path',
                        epilog='Each row runs in a fresh process. A row that cannot run (e.g. torch.compile without a compiler) is printed as skipped.')
-    b.add_argument('--models', default='baseline,default,shipped,cpu-small', help='configurations: baseline (the ratio reference), default, shipped, cpu-small')
+    b.add_argument('--models', default='baseline,default,shipped,cpu-small', help='configurations: baseline (the ratio reference), default, shipped, cpu-small, and disc8 (the shipped configuration with an 8-wide discriminator)')
     b.add_argument('--sizes', default='64,128', help='image sizes in px'); b.add_argument('--dtypes', default='fp32,bf16', help='fp32 and/or bf16 (autocast)')
     b.add_argument('--modes', help='eager and/or compile for every row (default: eager, plus compile and channels_last at 64 px bf16)')
     b.add_argument('--channels-last', action='store_true', help='a channels_last row beside every row')

@@ -71,7 +71,7 @@ def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.
     return model.decode(mu, model.condition(target_years / AGE_MAX, gender))
 
 # %% ../nbs/08_shift.ipynb #0b5ac816
-EDITS = ('decode', 'residual')
+EDITS = ('decode', 'residual', 'extrapolate')
 
 @torch.no_grad()
 def age_edit(model, x, age_years, gender, targets, vector=None, edit:str='decode', gain:float=1.0) -> torch.Tensor:
@@ -81,9 +81,12 @@ def age_edit(model, x, age_years, gender, targets, vector=None, edit:str='decode
     age_years = torch.as_tensor(age_years, dtype=torch.float32, device=x.device)
     mu, _ = model.encode(x, model.condition(age_years / AGE_MAX, gender))
     at = lambda t: decode_at(model, mu, age_years, gender, t, vector)
-    own = at(age_years) if edit == 'residual' else None                               # D(z, own age)
-    outs = [at(torch.full_like(age_years, float(t))) for t in targets]                 # D(z, target), each (B, 3, S, S)
-    if own is not None: outs = [(x + gain * (d - own)).clamp(-1, 1) for d in outs]
+    own = at(age_years) if edit != 'decode' else None                                 # D(z, own age)
+    if edit == 'extrapolate':                                                         # x + D(z, a + gain·(t − a)) − D(z, a)
+        outs = [(x + at((age_years + gain * (t - age_years)).clamp(0, AGE_MAX)) - own).clamp(-1, 1) for t in targets]
+    else:
+        outs = [at(torch.full_like(age_years, float(t))) for t in targets]             # D(z, target), each (B, 3, S, S)
+        if own is not None: outs = [(x + gain * (d - own)).clamp(-1, 1) for d in outs]
     return torch.stack(outs, 1)
 
 # %% ../nbs/08_shift.ipynb #c1953cc7

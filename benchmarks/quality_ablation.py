@@ -43,7 +43,7 @@ def main():
     ap.add_argument('--name', required=True); ap.add_argument('--data', default='data/utkface-64')
     ap.add_argument('--config', help="JSON with 'model'/'train' sections"); ap.add_argument('--run', help='run folder (default runs/ablation/NAME)')
     ap.add_argument('--set', action='append', default=[], help='model.KEY=VALUE or train.KEY=VALUE (JSON values)')
-    ap.add_argument('--steps', type=int); ap.add_argument('--edits', default='decode', help='decode and/or residual:GAIN, comma-separated')
+    ap.add_argument('--steps', type=int); ap.add_argument('--edits', default='decode', help="decode, residual:GAIN and/or extrapolate:GAIN, comma-separated; 'none': train only (score later, e.g. with scripts/ship_model.py)")
     ap.add_argument('--n', type=int, default=300); ap.add_argument('--split', default='val', choices=('val', 'test'))
     ap.add_argument('--table', default='figures/utkface/ablation_64.csv')
     a = ap.parse_args()
@@ -70,6 +70,7 @@ def main():
             raise SystemExit(f"training stopped by {summary['interrupted']} at step {summary['steps']}: run the same command again to resume")
         (run/'train_seconds.json').write_text(json.dumps(dict(seconds=secs, command='python ' + ' '.join(sys.argv))))
         spent.unlink(missing_ok=True)
+    if a.edits == 'none': return
     rec = json.loads((run/'train_seconds.json').read_text()) if (run/'train_seconds.json').exists() else {}
     secs = rec.get('seconds')
     steps = json.loads((run/'summary.json').read_text())['steps']

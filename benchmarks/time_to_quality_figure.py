@@ -38,21 +38,25 @@ def rows_from_validation(label:str, path:Path) -> list:
             for g, c in v['candidates'].items()]
 
 def draw(rows:list, out:Path):
-    fig, axes = plt.subplots(1, 5, figsize=(22, 4.2))
+    fig, axes = plt.subplots(1, 5, figsize=(24, 4.6))
     keys = sorted({(r['config'], r['gain']) for r in rows})
     colors = {c: plt.cm.tab10(i) for i, c in enumerate(sorted({r['config'] for r in rows}))}
     for cfg, gain in keys:
         rs = sorted((r for r in rows if (r['config'], r['gain']) == (cfg, gain)), key=lambda r: r['minutes'])
         style = dict(color=colors[cfg], marker='o', ls='-', alpha=0.4 + 0.6 * (gain == max(g for c, g in keys if c == cfg)), label=f'{cfg} ×{gain:g}')
         for ax, (k, ik, title, target, _) in zip(axes, METRICS):
-            lo = [r[k] - r['intervals'][ik][0] for r in rs]; hi = [r['intervals'][ik][1] - r[k] for r in rs]
+            lo = [max(0, r[k] - r['intervals'][ik][0]) for r in rs]; hi = [max(0, r['intervals'][ik][1] - r[k]) for r in rs]   # a bootstrap interval can miss its point
             ax.errorbar([r['minutes'] for r in rs], [r[k] for r in rs], yerr=[lo, hi], capsize=3, **style)
-        axes[4].plot([r['spearman'] for r in rs], [r['identity_moved'] for r in rs], **style)
+    for cfg, mins in sorted({(r['config'], round(r['minutes'])) for r in rows}):    # the trade-off: one run's gains, joined
+        rs = sorted((r for r in rows if (r['config'], round(r['minutes'])) == (cfg, mins)), key=lambda r: r['gain'])
+        axes[4].plot([r['spearman'] for r in rs], [r['identity_moved'] for r in rs], color=colors[cfg], marker='o',
+                     ls='-' if mins >= 30 else '--', label=f'{cfg}, {mins} min')
+        for r in rs: axes[4].annotate(f"×{r['gain']:g}", (r['spearman'], r['identity_moved']), fontsize=6, xytext=(3, 3), textcoords='offset points')
     for ax, (k, _, title, target, _) in zip(axes, METRICS):
         ax.axhline(target, color='k', ls=':', lw=1); ax.set(title=title, xlabel='training minutes (2 cores)')
     axes[4].axvline(0.85, color='k', ls=':', lw=1); axes[4].axhline(0.85, color='k', ls=':', lw=1)
     axes[4].set(title='the trade-off: target is the upper right', xlabel='validation Spearman ρ', ylabel='moved-edit identity')
-    axes[4].legend(fontsize=7, loc='lower left')
+    axes[4].legend(fontsize=7, loc='lower left'); axes[0].legend(fontsize=6, loc='lower right')
     fig.suptitle('Time to quality on the validation split (300 faces; bars: 95 % bootstrap intervals; dotted: the targets)')
     fig.tight_layout(); out.parent.mkdir(parents=True, exist_ok=True); fig.savefig(out, dpi=90); plt.close(fig)
 

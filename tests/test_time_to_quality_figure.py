@@ -1,0 +1,46 @@
+"""benchmarks/time_to_quality_figure.py: configurations and minutes read from the rows' names and times, a shipped
+model's validation.json joins as a curve, rows from before moved-edit identity are left out, and bad input is a clear error."""
+import csv, importlib.util, json
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytest.importorskip('matplotlib')
+spec = importlib.util.spec_from_file_location('ttq_figure', ROOT/'benchmarks'/'time_to_quality_figure.py')
+fig = importlib.util.module_from_spec(spec); spec.loader.exec_module(fig)
+
+IV = dict(spearman=[0.6, 0.7], target_mae=[9, 11], retention_moved=[0.8, 0.9], psnr=[22, 23])
+
+def _table(path, rows):
+    cols = ('name', 'edit', 'gain', 'split', 'spearman', 'target_mae', 'identity_moved', 'psnr', 'train_seconds', 'intervals')
+    with open(path, 'w', newline='') as f:
+        w = csv.DictWriter(f, cols); w.writeheader(); w.writerows(rows)
+
+def _row(name, secs, gain, rho, split='val', moved='0.85'):
+    return dict(name=name, edit='residual', gain=gain, split=split, spearman=rho, target_mae=10, identity_moved=moved, psnr=22.5,
+                train_seconds=secs, intervals=json.dumps(IV))
+
+def test_rows_configs_and_minutes(tmp_path):
+    _table(tmp_path/'t.csv', [_row('a-15min', 900, 1.5, 0.7), _row('a-30min', 1800, 1.5, 0.75), _row('b-15min', 910, 1.75, 0.72),
+                              _row('old', 300, 2, 0.5, moved=''), _row('a-15min', 900, 1.5, 0.9, split='test')])
+    rows = fig.rows_from_table(tmp_path/'t.csv')
+    assert [(r['config'], round(r['minutes']), r['spearman']) for r in rows] == [('a', 15, 0.7), ('a', 30, 0.75), ('b', 15, 0.72)]
+
+def test_validation_json_and_figure(tmp_path):
+    _table(tmp_path/'t.csv', [_row('a-15min', 900, 1.5, 0.7)])
+    m = tmp_path/'model'; m.mkdir()
+    cand = dict(spearman=0.8, target_mae=8.5, identity_moved=0.86, psnr=24.1, intervals=IV)
+    (m/'validation.json').write_text(json.dumps(dict(candidates={'1.25': cand, '1.5': {**cand, 'spearman': 0.83}})))
+    (m/'train_seconds.json').write_text(json.dumps(dict(seconds=3480)))
+    rows = fig.rows_from_validation('shipped', m/'validation.json')
+    assert sorted((r['gain'], r['spearman'], round(r['minutes'])) for r in rows) == [(1.25, 0.8, 58), (1.5, 0.83, 58)]
+    fig.draw(fig.rows_from_table(tmp_path/'t.csv') + rows, tmp_path/'out'/'ttq.png')
+    assert (tmp_path/'out'/'ttq.png').stat().st_size > 10_000
+
+def test_bad_model_argument(tmp_path, monkeypatch):
+    _table(tmp_path/'t.csv', [_row('a-15min', 900, 1.5, 0.7)])
+    monkeypatch.setattr('sys.argv', ['x', '--table', str(tmp_path/'t.csv'), '--model', str(tmp_path/'missing.json'), '--out', str(tmp_path/'f.png')])
+    with pytest.raises(SystemExit, match='expected LABEL=path'): fig.main()
+    monkeypatch.setattr('sys.argv', ['x', '--table', str(tmp_path/'t.csv'), '--only', 'nope', '--out', str(tmp_path/'f.png')])
+    with pytest.raises(SystemExit, match='no validation rows'): fig.main()
+    assert not (tmp_path/'f.png').exists()
