@@ -63,7 +63,7 @@ def step_flops(step_fn, batch:dict, amp) -> int:
 
 # %% ../nbs/18_bench.ipynb #f05358a9
 def _sync(device):
-    if torch.device(device).type == 'cuda': torch.cuda.synchronize()
+    if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)   # the card the row runs on
 
 def measure(row:BenchRow) -> dict:
     "Run one row in this process: images/s, GFLOP per image, achieved GFLOP/s, peak memory (MB: the process's peak RSS on a CPU, allocated memory on a GPU), warm-up seconds."
@@ -213,7 +213,7 @@ def step_parts(model, batch:dict) -> dict:
     parts = {'encoder': lambda: sum(v.float().sum() for v in m.encode(x, cond)),
              'decoder, own age': lambda: m.decode(z, cond).float().sum()}
     if getattr(m, 'adversary', None) is not None: parts['adversary'] = lambda: m.adversary(grad_reverse(z.float(), 1.0)).float().sum()
-    cycle = getattr(m, 'cfg', None) is not None and m.cfg.cycle_weight > 0
+    cycle = getattr(m, 'cfg', None) is not None and m.cfg.cycle_weight > 0 and m.cfg.age_mode == 'decoder'
     if getattr(m, 'disc', None) is not None or cycle:
         with torch.no_grad(): x_t = m.decode(z, c_t)
         x_e = x_t.clone().requires_grad_()

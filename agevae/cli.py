@@ -179,7 +179,7 @@ def _train(a):
     except NonFiniteLoss as e: print(f'agevae train: stopped: {e}', file=sys.stderr); sys.exit(1)
     if s['interrupted']: sys.exit(128 + int(getattr(signal, s['interrupted'])))
     f = s.get('final') or {}
-    print(f"trained {name}/{mcfg.age_mode} {s['steps']} steps: " + ', '.join(f'{k} {f[k]:.4g}' for k in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc', 'images_per_s') if k in f))
+    print(f"trained {name}/{mcfg.age_mode} {s['steps']} steps: " + ', '.join(f'{k} {f[k]:.4g}' for k in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc', 'cycle', 'images_per_s') if k in f))
     print(f'run: {tcfg.out}')
 
 # %% ../nbs/17_cli.ipynb #0c5f648d

@@ -41,6 +41,7 @@ def _check_config(c):
     if not (isinstance(c.disc_width, int) and c.disc_width >= 1): raise ValueError(f'disc_width must be an integer >= 1, got {c.disc_width!r}')
     for k in ('gender_cond', 'adv_race', 'sample_weights'):
         if not isinstance(getattr(c, k), bool): raise ValueError(f'{k} must be true or false, got {getattr(c, k)!r}')
+    if c.cycle_weight > 0 and c.age_mode != 'decoder': raise ValueError(f"cycle_weight needs age_mode 'decoder' (it edits through the condition), got {c.age_mode!r}")
     if c.age_mode == 'latent' and not 1 <= c.age_units < c.latent_dim:
         raise ValueError(f'age_units must be in [1, latent_dim) for latent mode, got {c.age_units}')
     for k in ('age_weight', 'adv_weight', 'guide_weight', 'disc_weight', 'cycle_weight', 'capacity_max', 'capacity_gamma'):
@@ -69,7 +70,7 @@ class VAEConfig:
     disc_weight: float = 0.0             # decoder mode: weight of the age-conditional discriminator's verdict on the decoder (0: off)
     disc_edit: str = 'decode'            # what the discriminator reads at a target age, as guide_edit
     disc_width: int = 32                 # the discriminator's first width (doubling to 4×)
-    cycle_weight: float = 0.0            # decoder mode: weight of the latent cycle, |E(edit at t) − μ|², through a frozen encoder (0: off)
+    cycle_weight: float = 0.0            # decoder mode: weight of the latent cycle, |E(edit at t) − μ|², through a frozen encoder (0: off); the edit is per disc_edit
     sample_weights: bool = False         # weight reconstruction and age terms by the data's imbalance weights
 
     def __post_init__(self): self.channels = tuple(self.channels); _check_config(self)
@@ -350,7 +351,8 @@ def _check_baseline_config(cfg:VAEConfig):
     if cfg.age_mode != 'decoder': raise ValueError(f"the baseline is a conditional VAE: age_mode must be 'decoder', got {cfg.age_mode!r}")
     if not cfg.gender_cond: raise ValueError('the baseline always conditions on gender: gender_cond must be True, got False')
     for k, why in (('adv_weight', 'it has no adversary'), ('adv_race', 'it has no adversary'),
-                   ('guide_weight', 'it is trained without age guidance'), ('disc_weight', 'it has no discriminator')):
+                   ('guide_weight', 'it is trained without age guidance'), ('disc_weight', 'it has no discriminator'),
+                   ('cycle_weight', 'it has no latent cycle')):
         if getattr(cfg, k): raise ValueError(f'the baseline cannot use {k}: {why}; {k} must be off (0), got {getattr(cfg, k)}')
     d = VAEConfig()
     for k, why in (('channels', "its widths are fixed at (16, 32, 64, 128); channels are AgeVAE's"),

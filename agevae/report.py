@@ -14,7 +14,7 @@ def plot_losses(runs, logy:bool=True):
     import pandas as pd, seaborn as sns, matplotlib.pyplot as plt
     runs = runs if isinstance(runs, dict) else {Path(runs).name: runs}
     df = pd.concat([pd.read_csv(Path(r)/'metrics.csv').assign(run=n) for n, r in runs.items()])
-    terms = [c for c in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc') if c in df and df[c].notna().any()]
+    terms = [c for c in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc', 'cycle') if c in df and df[c].notna().any()]
     long = df.melt(id_vars=['step', 'run'], value_vars=terms, var_name='term')
     g = sns.relplot(long, x='step', y='value', hue='run', col='term', col_wrap=min(3, len(terms)), kind='line',
                     facet_kws=dict(sharey=False), height=2.6, aspect=1.3)

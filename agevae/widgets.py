@@ -165,6 +165,7 @@ def _build(self:AgeExplorer, edit:str, zoom:int):
     uses_gender = self.how == 'decoder' and self.model.cfg.gender_cond          # the baseline's config always has it
     self.gender = toggles([('male', 0), ('female', 1), ('unknown', -1)], -1, 'gender')
     self.gender.layout.display = None if uses_gender else 'none'
+    if edit not in ('decode', 'residual'): raise ValueError(f"the widget shows the decode and residual edits, not {edit!r}: pass edit='residual' (or 'decode')")
     self.edit = toggles(['decode', 'residual'], edit, 'edit')
     self.index = W.BoundedIntText(0, min=0, max=len(self.faces) - 1, description='face #', layout=W.Layout(width='170px'))
     self.random = W.Button(description='random face', icon='random')

@@ -9,10 +9,11 @@ Usage:
       --steps 1200 --edits decode,residual:2.5 [--n 150] [--run runs/ablation/dec-z32]
   python benchmarks/quality_ablation.py --name latent-cpu-utk --run runs/utk64-v3/latent --edits residual:2.5   # score a finished run
 """
-import argparse, csv, json, os, sys, time
+import argparse, csv, json, math, os, sys, time
 from pathlib import Path
 from agevae.core import atomic_write
 from agevae.evaluate import evaluate, IndependentScorers, age_mode_in
+from agevae.shift import EDITS
 from agevae.model import VAEConfig
 from agevae.preprocess import read_cache
 from agevae.train import TrainConfig, train
@@ -48,6 +49,12 @@ def main():
     ap.add_argument('--table', default='figures/utkface/ablation_64.csv')
     a = ap.parse_args()
     run = Path(a.run or f'runs/ablation/{a.name}')
+    edits = [] if a.edits == 'none' else a.edits.split(',')
+    for e in edits:                                                          # every edit checked before an hour of training, not after
+        kind, _, gain = e.partition(':')
+        try: ok = kind in EDITS and (not gain or math.isfinite(float(gain)))
+        except ValueError: ok = False
+        if not ok: raise SystemExit(f"--edits {e!r}: expected 'none', or one or more of {', '.join(EDITS)}, each with an optional :GAIN")
     def finished():
         s = json.loads((run/'summary.json').read_text()) if (run/'summary.json').exists() else None
         return s is not None and not s.get('interrupted') and s['steps'] >= s['total_steps']
@@ -70,13 +77,13 @@ def main():
             raise SystemExit(f"training stopped by {summary['interrupted']} at step {summary['steps']}: run the same command again to resume")
         (run/'train_seconds.json').write_text(json.dumps(dict(seconds=secs, command='python ' + ' '.join(sys.argv))))
         spent.unlink(missing_ok=True)
-    if a.edits == 'none': return
+    if not edits: return
     rec = json.loads((run/'train_seconds.json').read_text()) if (run/'train_seconds.json').exists() else {}
     secs = rec.get('seconds')
     steps = json.loads((run/'summary.json').read_text())['steps']
     scorers = IndependentScorers()
     table = Path(a.table)
-    for e in a.edits.split(','):
+    for e in edits:
         kind, _, gain = e.partition(':')
         r = evaluate(run, a.data, n=a.n, split=a.split, scorers=scorers, edit=kind, gain=float(gain or 1), out=run/f'eval-{a.split}-{e.replace(":", "")}')
         ac, idn = r['age_control'], r['identity']

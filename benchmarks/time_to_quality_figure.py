@@ -5,8 +5,9 @@ targets. Reads the rows `benchmarks/quality_ablation.py` writes (names end in -N
 with --model, a shipped model's validation.json (its gains as scored by scripts/ship_model.py).
 
 Usage:
-  python benchmarks/time_to_quality_figure.py --table figures/utkface/time_to_quality_64.csv \
-      --model old=models/utkface-64/validation.json --out figures/utkface/time_to_quality_64.png
+  python benchmarks/time_to_quality_figure.py [--table figures/utkface/time_to_quality_64.csv] \
+      [--model LABEL=runs/NAME/validation.json] [--out figures/utkface/time_to_quality_64.png]
+(--model adds a model whose validation candidates are not in the table yet; train_seconds.json must lie beside it.)
 """
 import argparse, csv, json, re
 from pathlib import Path
@@ -25,17 +26,20 @@ def rows_from_table(path:Path) -> list:
     out = []
     with open(path, newline='') as f:
         for r in csv.DictReader(f):
-            if not r.get('identity_moved') or r['split'] != 'val': continue   # rows from before moved-edit identity and intervals
-            iv = json.loads(r['intervals'])
-            out.append(dict(config=config_of(r['name']), minutes=float(r['train_seconds']) / 60, gain=float(r['gain']),
+            iv = json.loads(r.get('intervals') or 'null')
+            if not r.get('identity_moved') or not iv or not r.get('train_seconds') or r['split'] != 'val': continue   # older rows, or no time
+            label = config_of(r['name']) + ('' if r['edit'] == 'residual' else f" ({r['edit']})")   # one curve per edit kind
+            out.append(dict(config=label, minutes=float(r['train_seconds']) / 60, gain=float(r['gain']),
                             **{k: float(r[k]) for k, *_ in METRICS}, intervals=iv))
     return out
 
 def rows_from_validation(label:str, path:Path) -> list:
     "The gains a shipped model was scored at on validation (its validation.json), at its training minutes."
-    v, secs = json.loads(path.read_text()), json.loads((path.parent/'train_seconds.json').read_text())['seconds']
+    t = path.parent/'train_seconds.json'
+    if not t.is_file(): raise SystemExit(f"'{t}' is missing: the training time of the model whose validation.json is '{path}'")
+    v, secs = json.loads(path.read_text()), json.loads(t.read_text())['seconds']
     return [dict(config=label, minutes=secs / 60, gain=float(g), intervals=c['intervals'], **{k: float(c[k]) for k, *_ in METRICS})
-            for g, c in v['candidates'].items()]
+            for g, c in v['candidates'].items() if c.get('identity_moved') is not None and c.get('intervals')]
 
 def draw(rows:list, out:Path):
     fig, axes = plt.subplots(1, 5, figsize=(24, 4.6))
@@ -43,7 +47,9 @@ def draw(rows:list, out:Path):
     colors = {c: plt.cm.tab10(i) for i, c in enumerate(sorted({r['config'] for r in rows}))}
     for cfg, gain in keys:
         rs = sorted((r for r in rows if (r['config'], r['gain']) == (cfg, gain)), key=lambda r: r['minutes'])
-        style = dict(color=colors[cfg], marker='o', ls='-', alpha=0.4 + 0.6 * (gain == max(g for c, g in keys if c == cfg)), label=f'{cfg} ×{gain:g}')
+        gains = sorted(g for c, g in keys if c == cfg)                       # a marker and a shade per gain
+        style = dict(color=colors[cfg], marker='osD^v*'[gains.index(gain) % 6], ls='-', alpha=0.45 + 0.55 * (gains.index(gain) + 1) / len(gains),
+                     label=f'{cfg} ×{gain:g}')
         for ax, (k, ik, title, target, _) in zip(axes, METRICS):
             lo = [max(0, r[k] - r['intervals'][ik][0]) for r in rs]; hi = [max(0, r['intervals'][ik][1] - r[k]) for r in rs]   # a bootstrap interval can miss its point
             ax.errorbar([r['minutes'] for r in rs], [r[k] for r in rs], yerr=[lo, hi], capsize=3, **style)

@@ -21,10 +21,13 @@ def _row(name, secs, gain, rho, split='val', moved='0.85'):
                 train_seconds=secs, intervals=json.dumps(IV))
 
 def test_rows_configs_and_minutes(tmp_path):
+    other = {**_row('a-15min', 900, 2, 0.6), 'edit': 'extrapolate'}
     _table(tmp_path/'t.csv', [_row('a-15min', 900, 1.5, 0.7), _row('a-30min', 1800, 1.5, 0.75), _row('b-15min', 910, 1.75, 0.72),
-                              _row('old', 300, 2, 0.5, moved=''), _row('a-15min', 900, 1.5, 0.9, split='test')])
-    rows = fig.rows_from_table(tmp_path/'t.csv')
-    assert [(r['config'], round(r['minutes']), r['spearman']) for r in rows] == [('a', 15, 0.7), ('a', 30, 0.75), ('b', 15, 0.72)]
+                              _row('old', 300, 2, 0.5, moved=''), _row('a-15min', 900, 1.5, 0.9, split='test'), other,
+                              _row('untimed-15min', '', 1.5, 0.7), {**_row('noiv-15min', 900, 1.5, 0.7), 'intervals': 'null'}])
+    rows = fig.rows_from_table(tmp_path/'t.csv')                        # test split, no moved identity, no time, no intervals: left out
+    assert [(r['config'], round(r['minutes']), r['spearman']) for r in rows] == [('a', 15, 0.7), ('a', 30, 0.75), ('b', 15, 0.72),
+                                                                                  ('a (extrapolate)', 15, 0.6)]
 
 def test_validation_json_and_figure(tmp_path):
     _table(tmp_path/'t.csv', [_row('a-15min', 900, 1.5, 0.7)])
@@ -43,4 +46,7 @@ def test_bad_model_argument(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match='expected LABEL=path'): fig.main()
     monkeypatch.setattr('sys.argv', ['x', '--table', str(tmp_path/'t.csv'), '--only', 'nope', '--out', str(tmp_path/'f.png')])
     with pytest.raises(SystemExit, match='no validation rows'): fig.main()
+    (tmp_path/'m').mkdir(); (tmp_path/'m'/'validation.json').write_text('{"candidates": {}}')
+    monkeypatch.setattr('sys.argv', ['x', '--table', str(tmp_path/'t.csv'), '--model', f"new={tmp_path/'m'/'validation.json'}", '--out', str(tmp_path/'f.png')])
+    with pytest.raises(SystemExit, match='train_seconds.json.*is missing'): fig.main()
     assert not (tmp_path/'f.png').exists()
