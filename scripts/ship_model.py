@@ -19,6 +19,8 @@ from agevae.core import replace_dir, atomic_write_json
 from agevae.checkpoint import export_model
 
 ROOT = Path(__file__).resolve().parents[1]
+EDIT_TEXT = dict(decode='plain decoding, D(z, target)', residual='residual, x + {g:g}·(D(z, target) − D(z, own age))',
+                 extrapolate='extrapolated age, x + D(z, a + {g:g}·(target − a)) − D(z, a) for a face of age a')   # agevae.shift.EDITS
 
 def reference_note(size:int) -> str:
     "What real faces of the target ages score on the test split (benchmarks/real_face_reference.py), where that file exists."
@@ -71,7 +73,7 @@ Model: {json.dumps(m)}
 
 Training: {json.dumps({k: v for k, v in t.items() if k not in ('data', 'out')})}
 
-Editing ages (`edit.json`): {'plain decoding, D(z, target)' if edit['kind'] == 'decode' else f"residual, x + {edit['gain']:g}·(D(z, target) − D(z, own age))"}.
+Editing ages (`edit.json`): {EDIT_TEXT[edit['kind']].format(g=edit['gain'])}.
 {gain_note(choice)}
 
 Command: `{train.get('command', 'not recorded')}` — {train['seconds'] / 60:.0f} minutes of training on 2 CPU cores (wall time, as recorded in

@@ -61,3 +61,7 @@ def test_no_gain_above_the_threshold_writes_nothing(ship, tiny, capsys):
 def test_bad_gains_are_one_line_errors(ship, tiny, capsys):
     with pytest.raises(SystemExit) as e: ship.main(args(tiny, '--gains', '1,abc'))
     assert e.value.code == 2 and "--gains must be numbers" in capsys.readouterr().err
+
+def test_card_describes_every_edit(ship):
+    from agevae.shift import EDITS
+    assert set(ship.EDIT_TEXT) == set(EDITS)                                 # a new edit kind needs its words on the card
