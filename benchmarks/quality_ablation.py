@@ -8,6 +8,8 @@ Usage:
   python benchmarks/quality_ablation.py --name dec-z32 --config configs/cpu-utk.json --set model.age_mode=decoder \
       --steps 1200 --edits decode,residual:2.5 [--n 150] [--run runs/ablation/dec-z32]
   python benchmarks/quality_ablation.py --name latent-cpu-utk --run runs/utk64-v3/latent --edits residual:2.5   # score a finished run
+  python benchmarks/quality_ablation.py --name ttq-gan-58min --from-validation models/utkface-64/validation.json \
+      --table figures/utkface/time_to_quality_64.csv                 # a shipped model's validation candidates, as ship_model scored them
 """
 import argparse, csv, json, math, os, sys, time
 from pathlib import Path
@@ -39,6 +41,29 @@ def parse_value(v):
     try: return json.loads(v)
     except json.JSONDecodeError: return v
 
+def parse_edits(text:str) -> list:
+    "[(kind, gain, label)] of --edits ('none': []), or SystemExit naming the first bad one."
+    out = []
+    for e in ([] if text == 'none' else text.split(',')):
+        kind, _, gain = e.partition(':')
+        try: g = float(gain or 1); ok = kind in EDITS and math.isfinite(g)
+        except ValueError: ok = False
+        if not ok: raise SystemExit(f"--edits {e!r}: expected 'none', or one or more of {', '.join(EDITS)}, each with an optional :GAIN")
+        out.append((kind, g, e.replace(':', '')))
+    return out
+
+def validation_rows(name:str, path:Path) -> list:
+    "Rows of this table from a shipped model's validation candidates (scripts/ship_model.py's validation.json, train_seconds.json beside it)."
+    t, s = path.parent/'train_seconds.json', path.parent/'summary.json'
+    if not (path.is_file() and t.is_file()): raise SystemExit(f"--from-validation: '{path}' and '{t}' must both exist (a model folder written by ship_model)")
+    v, secs = json.loads(path.read_text()), json.loads(t.read_text())
+    steps = json.loads(s.read_text())['steps'] if s.is_file() else None
+    return [dict(name=name, edit=c['edit']['kind'], gain=float(g), split=c['split'], n=c['n_faces'], age_mode='decoder', spearman=round(c['spearman'], 3),
+                 target_mae=round(c['target_mae'], 2), identity=round(c['identity'], 3), psnr=round(c['psnr'], 2), train_seconds=round(secs['seconds']),
+                 steps=steps, command='python ' + ' '.join(sys.argv), train_command=secs.get('command', ''),
+                 identity_moved=None if c.get('identity_moved') is None else round(c['identity_moved'], 3), intervals=json.dumps(c.get('intervals')))
+            for g, c in v['candidates'].items()]
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--name', required=True); ap.add_argument('--data', default='data/utkface-64')
@@ -47,14 +72,13 @@ def main():
     ap.add_argument('--steps', type=int); ap.add_argument('--edits', default='decode', help="decode, residual:GAIN and/or extrapolate:GAIN, comma-separated; 'none': train only (score later, e.g. with scripts/ship_model.py)")
     ap.add_argument('--n', type=int, default=300); ap.add_argument('--split', default='val', choices=('val', 'test'))
     ap.add_argument('--table', default='figures/utkface/ablation_64.csv')
+    ap.add_argument('--from-validation', help="a shipped model's validation.json: write its candidates as rows NAME (no training, no scoring)")
     a = ap.parse_args()
     run = Path(a.run or f'runs/ablation/{a.name}')
-    edits = [] if a.edits == 'none' else a.edits.split(',')
-    for e in edits:                                                          # every edit checked before an hour of training, not after
-        kind, _, gain = e.partition(':')
-        try: ok = kind in EDITS and (not gain or math.isfinite(float(gain)))
-        except ValueError: ok = False
-        if not ok: raise SystemExit(f"--edits {e!r}: expected 'none', or one or more of {', '.join(EDITS)}, each with an optional :GAIN")
+    if a.from_validation:
+        for row in validation_rows(a.name, Path(a.from_validation)): write_row(Path(a.table), row)
+        return print(f'{a.table}: the validation candidates of {a.from_validation} as {a.name!r}')
+    edits = parse_edits(a.edits)                                            # checked before an hour of training, not after
     def finished():
         s = json.loads((run/'summary.json').read_text()) if (run/'summary.json').exists() else None
         return s is not None and not s.get('interrupted') and s['steps'] >= s['total_steps']
@@ -83,11 +107,10 @@ def main():
     steps = json.loads((run/'summary.json').read_text())['steps']
     scorers = IndependentScorers()
     table = Path(a.table)
-    for e in edits:
-        kind, _, gain = e.partition(':')
-        r = evaluate(run, a.data, n=a.n, split=a.split, scorers=scorers, edit=kind, gain=float(gain or 1), out=run/f'eval-{a.split}-{e.replace(":", "")}')
+    for kind, gain, label in edits:
+        r = evaluate(run, a.data, n=a.n, split=a.split, scorers=scorers, edit=kind, gain=gain, out=run/f'eval-{a.split}-{label}')
         ac, idn = r['age_control'], r['identity']
-        row = dict(name=a.name, edit=kind, gain=float(gain or 1), split=a.split, n=r['n_faces'], age_mode=age_mode_in(r),
+        row = dict(name=a.name, edit=kind, gain=gain, split=a.split, n=r['n_faces'], age_mode=age_mode_in(r),
                    mean_estimated_age=' '.join(f'{v:.0f}' for v in ac['mean_estimated_age']), spearman=round(ac['spearman'], 3),
                    target_mae=round(ac['target_mae'], 2), identity=round(idn['retention'], 3), identity_recon=round(idn['reconstruction_retention'], 3),
                    psnr=round(r['recon']['psnr'], 2), ssim=round(r['recon']['ssim'], 3), mig_age=None if r['mig']['age'] is None else round(r['mig']['age'], 3),

@@ -1,13 +1,11 @@
 #!/usr/bin/env python3
 """Draw the time-to-quality curves from the committed results: validation ρ, target MAE, moved-edit identity and PSNR
 against training minutes, one line per configuration and gain, with 95 % intervals, plus the ρ / identity plane with the
-targets. Reads the rows `benchmarks/quality_ablation.py` writes (names end in -NNmin; the configuration is the rest) and,
-with --model, a shipped model's validation.json (its gains as scored by scripts/ship_model.py).
+targets. Reads the rows `benchmarks/quality_ablation.py` writes (names end in -NNmin; the configuration is the rest; a
+shipped model's validation candidates join the table through its --from-validation).
 
 Usage:
-  python benchmarks/time_to_quality_figure.py [--table figures/utkface/time_to_quality_64.csv] \
-      [--model LABEL=runs/NAME/validation.json] [--out figures/utkface/time_to_quality_64.png]
-(--model adds a model whose validation candidates are not in the table yet; train_seconds.json must lie beside it.)
+  python benchmarks/time_to_quality_figure.py [--table figures/utkface/time_to_quality_64.csv] [--out figures/utkface/time_to_quality_64.png]
 """
 import argparse, csv, json, re
 from pathlib import Path
@@ -32,14 +30,6 @@ def rows_from_table(path:Path) -> list:
             out.append(dict(config=label, minutes=float(r['train_seconds']) / 60, gain=float(r['gain']),
                             **{k: float(r[k]) for k, *_ in METRICS}, intervals=iv))
     return out
-
-def rows_from_validation(label:str, path:Path) -> list:
-    "The gains a shipped model was scored at on validation (its validation.json), at its training minutes."
-    t = path.parent/'train_seconds.json'
-    if not t.is_file(): raise SystemExit(f"'{t}' is missing: the training time of the model whose validation.json is '{path}'")
-    v, secs = json.loads(path.read_text()), json.loads(t.read_text())['seconds']
-    return [dict(config=label, minutes=secs / 60, gain=float(g), intervals=c['intervals'], **{k: float(c[k]) for k, *_ in METRICS})
-            for g, c in v['candidates'].items() if c.get('identity_moved') is not None and c.get('intervals')]
 
 def draw(rows:list, out:Path):
     fig, axes = plt.subplots(1, 5, figsize=(24, 4.6))
@@ -69,15 +59,10 @@ def draw(rows:list, out:Path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--table', default='figures/utkface/time_to_quality_64.csv')
-    ap.add_argument('--model', action='append', default=[], help='LABEL=path/to/validation.json (a shipped model scored by ship_model)')
     ap.add_argument('--only', help='comma-separated configurations to draw (default: all)')
     ap.add_argument('--out', default='figures/utkface/time_to_quality_64.png')
     a = ap.parse_args()
     rows = rows_from_table(Path(a.table))
-    for m in a.model:
-        label, sep, path = m.partition('=')
-        if not sep or not Path(path).exists(): raise SystemExit(f'--model {m!r}: expected LABEL=path/to/validation.json of an existing file')
-        rows += rows_from_validation(label, Path(path))
     if a.only: rows = [r for r in rows if r['config'] in a.only.split(',')]
     if not rows: raise SystemExit(f'no validation rows with moved-edit identity in {a.table} (or --only matched none)')
     draw(rows, Path(a.out)); print(f'wrote {a.out} ({len(rows)} points)')
