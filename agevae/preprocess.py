@@ -19,9 +19,10 @@ from .synthetic import render_face, SYNTHETIC_FACTORS
 # %% auto #0
 __all__ = ['CROPS', 'DEDUPE', 'FACE_TEMPLATE', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'DUPLICATES_VERSION',
            'SIGNATURE_SIDE', 'SIGNATURE_DRAFT', 'NEAR_RMS', 'NEAR_CORR', 'PrepareConfig', 'to_rgb', 'square_box',
-           'landmarks_box', 'similarity_transform', 'align_to_template', 'face_models_dir', 'face_landmarks',
-           'align_photo', 'load_face', 'load_photo', 'filter_reasons', 'is_cache', 'image_signature', 'photo_signature',
-           'signature_vectors', 'duplicate_groups', 'settle_splits', 'prepare', 'read_cache', 'prepare_dataset']
+           'landmarks_box', 'similarity_transform', 'chip_matrix', 'align_to_template', 'face_models_dir',
+           'detect_faces', 'face_landmarks', 'align_photo', 'load_face', 'PhotoError', 'load_photo', 'filter_reasons',
+           'is_cache', 'image_signature', 'photo_signature', 'signature_vectors', 'duplicate_groups', 'settle_splits',
+           'prepare', 'read_cache', 'prepare_dataset']
 
 # %% ../nbs/04_preprocess.ipynb #4662d628
 CROPS = ('auto', 'center', 'box', 'align')   # ways to frame a face (agevae prepare --crop)
@@ -97,9 +98,14 @@ def similarity_transform(src, dst) -> np.ndarray:
     return np.hstack([a, (dst.mean(0) - a @ src.mean(0))[:, None]])
 
 # %% ../nbs/04_preprocess.ipynb #12c3b782
+def chip_matrix(landmarks, size:int, template=FACE_TEMPLATE) -> np.ndarray:
+    "The similarity (2, 3) taking a `size` px chip's coordinates to the photo's, pixel edges at integers, for `landmarks` (5, 2) on `template`."
+    return similarity_transform(np.asarray(template, float) * size, np.asarray(landmarks, float) + 0.5)   # pixel centres at +0.5
+
+# %% ../nbs/04_preprocess.ipynb #be10cfb0
 def align_to_template(img:np.ndarray, landmarks, size:int, template=FACE_TEMPLATE):
     "`img` (H, W, 3) uint8 warped so that `landmarks` (5, 2) land on `template`, edge pixels repeated outside it: ((size, size, 3) uint8, the crop's side in `img` pixels)."
-    m = similarity_transform(np.asarray(template, float) * size, np.asarray(landmarks, float) + 0.5)   # output → input, pixel centres at +0.5
+    m = chip_matrix(landmarks, size, template)                                    # output → input
     side = size * np.sqrt(abs(np.linalg.det(m[:, :2])))                           # input pixels across the crop
     corners = np.array([[0, 0], [size, 0], [0, size], [size, size]]) @ m[:, :2].T + m[:, 2]
     (x0, y0), (x1, y1) = np.floor(corners.min(0)).astype(int) - 3, np.ceil(corners.max(0)).astype(int) + 3   # + the filter's reach
@@ -139,22 +145,32 @@ def _overlap(r, box) -> float:
     return inter / max(1e-9, r.area() + (box[2] - box[0]) * (box[3] - box[1]) - inter)
 
 # %% ../nbs/04_preprocess.ipynb #682463a7
-def face_landmarks(img:np.ndarray, max_side:int=1000, box=None):
-    """dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found.
-    With `box` (left, top, right, bottom: the table's face box), the detected face that overlaps it most, else the box itself:
-    the person the row's age belongs to, not whoever is largest in the photo."""
-    dlib, detector, predictor = _face_models()
-    img = np.ascontiguousarray(img); h, w = img.shape[:2]
+def detect_faces(img:np.ndarray, max_side:int=1000) -> list:
+    "dlib's rectangles of the faces in `img` (H, W, 3) uint8, in its pixels, largest first."
+    dlib, detector, _ = _face_models()
+    h, w = img.shape[:2]
     s = min(1.0, max_side / max(h, w))                    # detect on at most max_side pixels (a 12 MP photo: 1000 × 750)
     small = img if s == 1 else np.asarray(Image.fromarray(img).resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR))
     dets = list(detector(small, 0) or detector(small, 1)) # upsampled once only where nothing is found: faces down to ~40 px
     dets = [dlib.rectangle(*(int(round(v / s)) for v in (r.left(), r.top(), r.right(), r.bottom()))) for r in dets]
+    return sorted(dets, key=lambda r: -r.area())
+
+# %% ../nbs/04_preprocess.ipynb #ffe90999
+def face_landmarks(img:np.ndarray, max_side:int=1000, box=None, every:bool=False):
+    """dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found.
+    With `box` (left, top, right, bottom: the table's face box), the detected face that overlaps it most, else the box itself:
+    the person the row's age belongs to, not whoever is largest in the photo. `every`: a list, one (5, 2) per face, largest first."""
+    dlib, _, predictor = _face_models()
+    img = np.ascontiguousarray(img)
+    dets = detect_faces(img, max_side)
+    points = lambda face: np.array([(p.x, p.y) for p in predictor(img, face).parts()], float)
+    if every: return [points(r) for r in dets]
     if box is not None:
         best = max(dets, key=lambda r: _overlap(r, box), default=None)
         face = best if best is not None and _overlap(best, box) > 0.1 else dlib.rectangle(*(int(round(v)) for v in box))
     elif not dets: return None
-    else: face = max(dets, key=lambda r: r.area())
-    return np.array([(p.x, p.y) for p in predictor(img, face).parts()], float)
+    else: face = dets[0]
+    return points(face)
 
 # %% ../nbs/04_preprocess.ipynb #6297948d
 def align_photo(img:np.ndarray, size:int, box=None):
@@ -221,13 +237,21 @@ _PHOTO_PROBLEMS = dict(missing_file='no such file', empty_file='the file is empt
                        truncated='the image data ends early (truncated file)', unreadable='the image could not be decoded')
 
 # %% ../nbs/04_preprocess.ipynb #fb169a5b
+class PhotoError(ValueError):
+    "A photo that cannot be used: a one-line message naming the file, and the problem's code in `reason` (`SKIP_REASONS`' or 'folder')."
+    def __init__(self, path, reason:str, what:str):
+        super().__init__(f"cannot load photo '{path}': {what}" if reason != 'face_not_found' else f"no face found in '{path}': {what}")
+        self.path, self.reason = Path(path), reason
+
+# %% ../nbs/04_preprocess.ipynb #82c78b21
 def load_photo(path, max_pixels:int=MAX_PIXELS) -> np.ndarray:
-    "The photo at `path` as RGB pixels (H, W, 3) uint8, EXIF orientation applied; a ValueError naming the file otherwise."
+    "The photo at `path` as RGB pixels (H, W, 3) uint8, EXIF orientation applied; a `PhotoError` naming the file otherwise."
+    if Path(path).is_dir(): raise PhotoError(path, 'folder', 'it is a folder, not a photo')
     im, reason, detail = _decode(path, max_pixels)
     if reason is None: return np.array(im)
     what = (f'more than the limit of {max_pixels:,} pixels (agevae.preprocess.MAX_PIXELS)' if reason == 'too_many_pixels'
             else _PHOTO_PROBLEMS[reason])
-    raise ValueError(f"cannot load photo '{path}': {what}" + (f' ({detail})' if detail else ''))
+    raise PhotoError(path, reason, what + (f' ({detail})' if detail else ''))
 
 # %% ../nbs/04_preprocess.ipynb #a2b11f5f
 def filter_reasons(table:pd.DataFrame, cfg:PrepareConfig) -> pd.Series:
