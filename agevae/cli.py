@@ -11,7 +11,7 @@ from .datasets import DATASETS, LAYOUTS
 from .preprocess import CROPS, DEDUPE
 
 # %% auto #0
-__all__ = ['EDIT_KINDS', 'summary', 'parser', 'main']
+__all__ = ['EDIT_KINDS', 'summary', 'parse_ages', 'parser', 'main']
 
 # %% ../nbs/17_cli.ipynb #af778ae8
 class _LazyParser(argparse.ArgumentParser):
@@ -261,17 +261,41 @@ def _evaluate_parser(sub):
     return v
 
 # %% ../nbs/17_cli.ipynb #07d7547f
-def _shift(a):
-    from agevae.evaluate import photo_progression, shipped_model
-    a.run = a.run or str(shipped_model())
-    ages = [float(v) for v in a.ages.split(',')]
-    photo_progression(a.run, a.image, ages, a.out, age=a.age, gender=a.gender, edit=a.edit, gain=a.gain)
-    print(a.out)
+def parse_ages(text:str, flag:str='--ages') -> list:
+    "Ages in years from '20,40,60'; a ValueError naming `flag` and the value that is not an age."
+    ages = []
+    for v in text.split(','):
+        try: a = float(v)
+        except ValueError: raise ValueError(f"{flag}: {v.strip()!r} is not a number (ages in years, e.g. {flag} 20,40,60)") from None
+        if not 0 <= a <= 120: raise ValueError(f'{flag}: {v.strip()} is not an age between 0 and 120 years')
+        ages.append(a)
+    return ages
 
+def _shift(a):
+    ages, out = parse_ages(a.ages), Path(a.out)
+    if a.image and Path(a.image).is_dir(): raise ValueError(f"'{a.image}' is a folder: age every photo in it with --images {a.image}")
+    if out.suffix.lower() in ('.png', '.jpg', '.jpeg', '.webp') and not out.is_dir():
+        raise ValueError(f"--out is the folder the aged photos go to (the chip grid is NAME_chips.png in it), not a file: got '{out}'")
+    from agevae.photo import PhotoAger
+    ager = PhotoAger.from_run(a.run, a.edit, a.gain)
+    if a.images:
+        r = ager.shift_folder(a.images, ages, out, a.faces, a.age, a.gender)
+        skips = ', '.join(f'{n} {k}' for k, n in r['skipped'].items())
+        print(f"aged {r['aged']} of {r['entries']} in '{a.images}' ({r['already_done']} already done; skipped {sum(r['skipped'].values())}"
+              + (f': {skips}' if skips else '') + f"): {out}, report {out/'report.json'}")
+    else:
+        r = ager.shift_photo(a.image, ages, out, a.faces, a.age, a.gender)
+        who = '; '.join(f"{f['age']:.0f} y, {'female' if f['gender'] else 'male'}" + (f" ({' and '.join(f['estimated'])} estimated)" if f['estimated'] else '') for f in r['faces'])
+        print(f"aged '{a.image}' ({len(r['faces'])} face: {who}) in {r['seconds']:.1f} s: " + ', '.join(str(out/f) for f in r['files']))
+
+# %% ../nbs/17_cli.ipynb #34bdc7fc
 def _shift_parser(sub):
-    h = sub.add_parser('shift', help='age progression of any photo (face detected and aligned with dlib)')
-    h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)'); h.add_argument('--image', required=True); h.add_argument('--ages', default='20,40,60')
-    h.add_argument('--out', required=True, help='PNG grid: the aligned input, then each age')
+    h = sub.add_parser('shift', help='age whole photos at their own resolution (faces found and aligned with dlib)')
+    src = h.add_mutually_exclusive_group(required=True)
+    src.add_argument('--image', help='one photo (JPEG, PNG, WebP, ...)'); src.add_argument('--images', help='a folder of photos')
+    h.add_argument('--out', required=True, help='folder for the aged photos (NAME_ageT, input format), NAME_chips.png, NAME_strip.jpg, NAME.json')
+    h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)'); h.add_argument('--ages', default='20,40,60', help='target ages in years')
+    h.add_argument('--faces', choices=('largest', 'all'), default='largest', help='age the largest face, or every face found')
     _edit_flags(h)
     h.add_argument('--age', type=float, help="the person's age (default: estimated)"); h.add_argument('--gender', type=int, choices=(0, 1), help='0 male, 1 female (default: estimated)')
     h.set_defaults(func=_shift)

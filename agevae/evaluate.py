@@ -24,8 +24,7 @@ from .shift import age_shift_vector, age_edit, encode_codes, age_mode_of, fit_sh
 __all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics',
            'bootstrap_intervals', 'identity_chance', 'run_record', 'copies_of_training', 'check_split',
            'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement', 'split_recon_metrics',
-           'edit_sample', 'input_images', 'score_edits', 'evaluate', 'age_mode_in', 'comparison_table', 'align_face',
-           'photo_progression']
+           'edit_sample', 'input_images', 'score_edits', 'evaluate', 'age_mode_in', 'comparison_table']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
@@ -356,29 +355,3 @@ def comparison_table(evals:dict) -> str:
                      _f(i['mean_distance'], '.2f'), _f(i.get('reconstruction_retention'), '.0%'), _f(r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
                      _f(m['mig']['age'], '.3f'), _f(m['mig']['gender'], '.3f'), _f(a['estimator_mae_on_inputs'], '.1f')]) + ' |')
     return '\n'.join(lines) + '\n'
-
-# %% ../nbs/13_evaluate.ipynb #9fae4e89
-def align_face(path, size:int):
-    "The largest face in the photo at `path`, framed as `agevae prepare --crop align` frames it (`agevae.preprocess.align_photo`): (size, size, 3) uint8."
-    from agevae.preprocess import load_photo, align_photo
-    face, _ = align_photo(load_photo(path), size)           # load_photo: a one-line ValueError for a missing, broken or oversized file
-    if face is None: raise ValueError(f"no face found in '{path}' (dlib's frontal face detector); try a clearer, frontal photo")
-    return face
-
-# %% ../nbs/13_evaluate.ipynb #0c01da4f
-@torch.no_grad()
-def photo_progression(run, photo, ages=(20, 40, 60), out=None, age:float=None, gender:int=None, device='cpu', edit:str=None, gain:float=None):
-    "Age progression of the face in `photo`: (T, S, S, 3) uint8; with `out`, a PNG grid (input, then each age)."
-    from agevae.checkpoint import load_model
-    model = load_model(run, device)
-    face = align_face(photo, model.cfg.image_size)
-    x = from_uint8(face[None]).to(device)                                  # (1, 3, S, S) in [-1, 1]
-    if age is None or gender is None:
-        sc = IndependentScorers()
-        if age is None: age = float(sc.ages(face[None])[0])
-        if gender is None: gender = 1 if sc.estimator.gender(face)['value'] == 'female' else 0
-    vector = run_shift_vector(model, run, device=device) if age_mode_of(model) == 'posthoc' else None
-    e = edit_settings(run, edit, gain)
-    edits = age_edit(model, x, torch.tensor([age]), torch.tensor([gender]), list(ages), vector, e['kind'], e['gain'])[0]   # (T, 3, S, S)
-    if out is not None: save_grid(torch.cat([x, edits]), out, nrow=len(ages) + 1)
-    return to_uint8(edits)

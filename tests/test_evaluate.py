@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from agevae.datasets import read_utkface
-from agevae.evaluate import IndependentScorers, evaluate, align_face, stratified_sample
+from agevae.evaluate import IndependentScorers, evaluate, stratified_sample
 from agevae.model import VAEConfig
 from agevae.preprocess import prepare_dataset
 from agevae.shift import age_shift_vector, encode_codes
@@ -126,19 +126,31 @@ def test_evaluate_cli_on_fgnet_without_gender(scorers, tmp_path):
 def cli(*args):
     return subprocess.run([sys.executable, '-c', 'from agevae.cli import main; main()', *map(str, args)], capture_output=True, text=True)
 
-def test_shift_cli(synth, utkface_root, tmp_path):
+def test_shift_cli(utkface_root, tmp_path):
+    "`agevae shift` as a new user meets it: a PNG photo aged at its own size with the pixels outside the mask kept, one-line errors, a folder's broken file counted."
     pytest.importorskip('dlib')
-    blank = tmp_path/'wall.png'; Image.fromarray(np.full((200, 200, 3), 180, np.uint8)).save(blank)
-    r = cli('shift', '--run', synth/'posthoc', '--image', blank, '--ages', '20,60', '--out', tmp_path/'x.png', '--age', 30, '--gender', 0)
-    assert r.returncode == 2 and 'no face found' in r.stderr and 'wall.png' in r.stderr
     from agevae.fixtures import write_bad
+    from agevae.photo import photo_mask
+    blank = tmp_path/'wall.png'; Image.fromarray(np.full((200, 200, 3), 180, np.uint8)).save(blank)
     write_bad(tmp_path/'bomb.png', 'bomb')                             # 20,000 × 20,000 pixels in 390 KB
-    r = cli('shift', '--run', synth/'posthoc', '--image', tmp_path/'bomb.png', '--ages', '20,60', '--out', tmp_path/'y.png', '--age', 30, '--gender', 0)
-    assert r.returncode == 2 and 'bomb.png' in r.stderr and 'limit' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    photo = sorted(utkface_root.glob('35_0_0_*.jpg'))[0]
-    r = cli('shift', '--run', synth/'posthoc', '--image', photo, '--ages', '20,40,60', '--out', tmp_path/'grid.png')
-    assert r.returncode == 0, r.stderr
-    assert Image.open(tmp_path/'grid.png').size[0] > 4 * 64
+    for args, says in [(['--image', blank], "no face found in '" + str(blank)), (['--image', tmp_path/'bomb.png'], 'bomb.png'),
+                       (['--image', blank, '--ages', 'abc'], "--ages: 'abc' is not a number"), (['--image', tmp_path], 'is a folder: age every photo'),
+                       (['--image', blank, '--out', blank/'sub'], 'cannot write to the output folder')]:
+        r = cli('shift', *(args if '--out' in args else [*args, '--out', tmp_path/'x']), '--age', 30, '--gender', 0)
+        assert r.returncode == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    me = tmp_path/'in'/'me.png'; me.parent.mkdir(); Image.open(sorted(utkface_root.glob('35_0_0_*.jpg'))[0]).save(me)
+    r = cli('shift', '--image', me, '--ages', '20,70', '--out', tmp_path/'aged')   # the shipped model; age and gender estimated
+    assert r.returncode == 0 and 'estimated' in r.stdout, r.stderr
+    src, young, old = (np.asarray(Image.open(p)).astype(int) for p in (me, tmp_path/'aged'/'me_age20.png', tmp_path/'aged'/'me_age70.png'))
+    assert young.shape == old.shape == src.shape
+    mask = photo_mask(json.loads((tmp_path/'aged'/'me.json').read_text())['faces'][0]['matrix'], 64, src.shape)
+    assert (mask == 0).any() and (young[mask == 0] == src[mask == 0]).all() and (old[mask == 0] == src[mask == 0]).all()
+    assert np.abs(young - old)[mask > 0.5].mean() > 3
+    write_bad(tmp_path/'in'/'broken.jpg', 'truncated')
+    r = cli('shift', '--images', tmp_path/'in', '--ages', '20,70', '--out', tmp_path/'folder', '--age', 35, '--gender', 0)
+    rep = json.loads((tmp_path/'folder'/'report.json').read_text())
+    assert r.returncode == 0 and (rep['aged'], rep['skipped'], rep['skipped_files']) == (1, {'truncated': 1}, {'truncated': ['broken.jpg']}), r.stdout + r.stderr
+    assert 'skipped 1: 1 truncated' in r.stdout
 
 def test_evaluate_cli_defaults_to_the_shipped_model(synth, scorers, tmp_path, monkeypatch, capsys):
     "Without --run, `agevae evaluate` scores the shipped model with its edit.json, and writes under runs/, not into models/."

@@ -173,9 +173,11 @@ def test_prepare_crop_align_real_faces(tmp_path, utkface_root):
         assert diff < 20, f'{Path(path).name}: re-aligned chip differs from the chip by {diff:.1f} grey levels'
 
 def test_shift_frames_a_photo_as_prepare_does(tmp_path, utkface_root):
-    "`align_face` (agevae shift, the widget) gives exactly the pixels `prepare --crop align` caches; unusable photos are one-line errors."
+    "`find_faces` (agevae shift, the widget) gives exactly the pixels `prepare --crop align` caches; unusable photos are one-line errors."
     pytest.importorskip('dlib')
-    from agevae.evaluate import align_face
+    from agevae.photo import find_faces
+    from agevae.preprocess import load_photo
+    align_face = lambda path, size: find_faces(load_photo(path), size, path=path)[0]['chip']
     prepare('csv', real_chips_csv(utkface_root, tmp_path/'raw'), tmp_path/'c', '--crop', 'align')
     images, faces, _ = read_cache(tmp_path/'c')
     for im, path in zip(images, faces.path): assert np.array_equal(align_face(path, 32), im.transpose(1, 2, 0)), path
