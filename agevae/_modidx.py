@@ -422,6 +422,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'agevae.widgets.AgeExplorer._show': ('widgets.html#ageexplorer._show', 'agevae/widgets.py'),
                                 'agevae.widgets.AgeExplorer._switch_mode': ('widgets.html#ageexplorer._switch_mode', 'agevae/widgets.py'),
                                 'agevae.widgets.AgeExplorer.frame': ('widgets.html#ageexplorer.frame', 'agevae/widgets.py'),
+                                'agevae.widgets.AgeExplorer.photo_frame': ('widgets.html#ageexplorer.photo_frame', 'agevae/widgets.py'),
                                 'agevae.widgets.AgeExplorer.row': ('widgets.html#ageexplorer.row', 'agevae/widgets.py'),
                                 'agevae.widgets.AgeExplorer.save': ('widgets.html#ageexplorer.save', 'agevae/widgets.py'),
                                 'agevae.widgets.AgeExplorer.select': ('widgets.html#ageexplorer.select', 'agevae/widgets.py'),
@@ -439,5 +440,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'agevae.widgets.face_source': ('widgets.html#face_source', 'agevae/widgets.py'),
                                 'agevae.widgets.image_row': ('widgets.html#image_row', 'agevae/widgets.py'),
                                 'agevae.widgets.inference': ('widgets.html#inference', 'agevae/widgets.py'),
+                                'agevae.widgets.jpeg_bytes': ('widgets.html#jpeg_bytes', 'agevae/widgets.py'),
                                 'agevae.widgets.png_bytes': ('widgets.html#png_bytes', 'agevae/widgets.py'),
                                 'agevae.widgets.training_cache': ('widgets.html#training_cache', 'agevae/widgets.py')}}}

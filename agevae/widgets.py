@@ -18,7 +18,7 @@ from .preprocess import is_cache, read_cache
 from .shift import age_mode_of, decode_at
 
 # %% auto #0
-__all__ = ['FaceSource', 'face_source', 'training_cache', 'png_bytes', 'image_row', 'inference', 'AgeExplorer']
+__all__ = ['FaceSource', 'face_source', 'training_cache', 'png_bytes', 'jpeg_bytes', 'image_row', 'inference', 'AgeExplorer']
 
 # %% ../nbs/16_widgets.ipynb #a1f60008
 class FaceSource:
@@ -64,6 +64,11 @@ def training_cache(run, record:dict=None) -> Path|None:
 def png_bytes(im:np.ndarray) -> bytes:
     "PNG bytes of an image (H, W, 3) uint8 (fast compression: a slider frame is encoded once)."
     buf = io.BytesIO(); Image.fromarray(im).save(buf, format='png', compress_level=1); return buf.getvalue()
+
+def jpeg_bytes(im:np.ndarray, max_side:int=720) -> bytes:
+    "JPEG bytes of an image (H, W, 3) uint8 shrunk to at most `max_side` px: a whole photo on screen."
+    pic = Image.fromarray(im); pic.thumbnail((max_side, max_side), Image.LANCZOS)
+    buf = io.BytesIO(); pic.save(buf, format='jpeg', quality=90); return buf.getvalue()
 
 # %% ../nbs/16_widgets.ipynb #50770fc0
 def image_row(images, gap:int=2) -> np.ndarray:
@@ -167,6 +172,9 @@ def _build(self:AgeExplorer, edit:str, zoom:int):
     self.gender.layout.display = None if uses_gender else 'none'
     if edit not in ('decode', 'residual'): raise ValueError(f"the widget shows the decode and residual edits, not {edit!r}: pass edit='residual' (or 'decode')")
     self.edit = toggles(['decode', 'residual'], edit, 'edit')
+    self.view = toggles(['chip', 'photo'], 'chip', 'show'); self.view.disabled = True          # photo: an uploaded photo, aged whole
+    self.photo_image = W.Image(format='jpeg'); self.photo_image.add_class('agevae-photo')
+    self.photo_box = W.VBox([W.Label('the whole photo, aged (as agevae shift ages it)'), self.photo_image], layout=W.Layout(display='none'))
     self.index = W.BoundedIntText(0, min=0, max=len(self.faces) - 1, description='face #', layout=W.Layout(width='170px'))
     self.random = W.Button(description='random face', icon='random')
     self.upload = W.FileUpload(accept='image/*', multiple=False, description='photo')
@@ -176,10 +184,10 @@ def _build(self:AgeExplorer, edit:str, zoom:int):
     faces = W.HBox([panel(self.input_caption, self.input_image), panel(W.Label('reconstruction'), self.recon_image), panel(W.Label('edited'), self.image)])
     faces.add_class('agevae-faces')
     super(AgeExplorer, self).__init__([W.HBox([self.index, self.random, self.upload]), W.HBox([self.age_slider, self.mode]),
-                                       W.HBox([self.gender, self.edit]), faces, self.reading, self.message, W.HBox([self.save_path, self.save_button])])
+                                       W.HBox([self.gender, self.edit, self.view]), faces, self.photo_box, self.reading, self.message, W.HBox([self.save_path, self.save_button])])
     self.add_class('agevae-explorer')
     self.age_slider.observe(self._show, 'value'); self.mode.observe(self._switch_mode, 'value')
-    self.gender.observe(lambda c: self._encode(), 'value'); self.edit.observe(lambda c: self._encode(), 'value')
+    self.gender.observe(lambda c: self._encode(), 'value'); self.edit.observe(lambda c: self._encode(), 'value'); self.view.observe(self._show, 'value')
     self.index.observe(lambda c: self._quiet or self.select(c['new']), 'value')
     self.random.on_click(lambda b: self.select(int(self.rng.choice(self.faces.rows))))
     self.upload.observe(lambda c: self._on_upload(c), 'value'); self.save_button.on_click(lambda b: self._save_clicked())
@@ -194,12 +202,14 @@ def select(self:AgeExplorer, i:int):
 
 # %% ../nbs/16_widgets.ipynb #c7bb9d3f
 @patch
-def _set_face(self:AgeExplorer, im:np.ndarray, age:float, gender:int, what:str, note:str=''):
-    "Make `im` (S, S, 3) uint8 of `age` years and `gender` the input face, and show it."
-    self.pixels, self.face_age, self.what = np.array(im, np.uint8), float(age), what      # a writable copy
+def _set_face(self:AgeExplorer, im:np.ndarray, age:float, gender:int, what:str, note:str='', photo:dict=None):
+    "Make `im` (S, S, 3) uint8 of `age` years and `gender` the input face, and show it; `photo`: the whole photo it came from (`img`, `matrix`)."
+    self.pixels, self.face_age, self.what, self.photo = np.array(im, np.uint8), float(age), what, photo     # a writable copy
     self.x = from_uint8(self.pixels[None]).to(self.device)    # (1, 3, S, S) in [-1, 1]
     self.input_image.value = png_bytes(self.pixels)
-    self._quiet = True; self.gender.value = int(gender) if gender in (0, 1) else -1; self._quiet = False
+    self._quiet = True; self.gender.value = int(gender) if gender in (0, 1) else -1
+    if photo is None: self.view.value = 'chip'
+    self.view.disabled = photo is None; self._quiet = False
     self._say(self.why_no_age or note, error=bool(self.why_no_age))
     self._encode()
 
@@ -217,7 +227,7 @@ def _encode(self:AgeExplorer):
         self.recon = _uint8(recon)
     self.recon_image.value = png_bytes(self.recon)
     self.input_caption.value = f'input · {self.face_age:.0f} y · ' + {0: 'male', 1: 'female'}.get(self.gender.value, 'gender unknown')
-    self.frames, self.readings = {}, {}
+    self.frames, self.readings, self.photo_frames = {}, {}, {}
     self._show()
 
 # %% ../nbs/16_widgets.ipynb #bff0cd4d
@@ -238,8 +248,17 @@ def frame(self:AgeExplorer, target:float) -> np.ndarray:
             d = decode_at(self.model, self.mu, a, torch.tensor([self.gender.value], device=self.device), t, self.vector)
             if self.edit.value == 'residual': d = (self.x + self.gain * (d - self.own)).clamp(-1, 1)
             im = _uint8(d)                                                          # on the same one thread
-        self.frames[key] = (im, png_bytes(im))
+        self.frames[key] = (im, png_bytes(im), (d - self.x).cpu().numpy())     # the change (1, 3, S, S), for the whole photo
     return self.frames[key][0]
+
+# %% ../nbs/16_widgets.ipynb #8bb8ed6f
+@patch
+def photo_frame(self:AgeExplorer, target:float) -> np.ndarray:
+    "The uploaded photo with its face edited to `target` years, at the photo's own resolution: (H, W, 3) uint8."
+    from agevae.photo import paste_change
+    if self.photo is None: raise ValueError('the whole-photo view needs an uploaded photo (use_photo)')
+    self.frame(target)
+    return paste_change(self.photo['img'], self.frames[round(float(target), 1)][2], self.photo['matrix'])[0]
 
 # %% ../nbs/16_widgets.ipynb #a1f60028
 @patch
@@ -249,8 +268,13 @@ def _show(self:AgeExplorer, change=None):
     self.age_slider.disabled = self.mode.disabled = bool(self.why_no_age)
     if self.why_no_age: self.current = self.recon; self.image.value = png_bytes(self.recon); return
     self.frame(self.target); key = round(self.target, 1)
-    self.current, png = self.frames[key]
+    self.current, png = self.frames[key][:2]
     if self.image.value != png: self.image.value = png
+    whole = self.view.value == 'photo' and self.photo is not None
+    self.photo_box.layout.display = None if whole else 'none'
+    if whole:
+        if key not in self.photo_frames: self.photo_frames[key] = jpeg_bytes(self.photo_frame(key))
+        self.photo_image.value = self.photo_frames[key]
     if self.scorer is not None:
         if key not in self.readings: self.readings[key] = float(self.scorer.ages(self.current[None])[0])
         self.reading.value = f'independent age estimator: {self.readings[key]:.0f} years (target {self.target:.0f})'
@@ -276,17 +300,19 @@ def _switch_mode(self:AgeExplorer, change):
 @patch
 def use_photo(self:AgeExplorer, name:str, content:bytes) -> bool:
     "Make the face in the photo `content` (a file called `name`) the input; False, with the reason in the widget, where there is none."
-    from agevae.evaluate import align_face
+    from agevae.photo import find_faces
+    from agevae.preprocess import load_photo
     with tempfile.TemporaryDirectory() as d:
         p = Path(d)/('upload' + Path(name).suffix[:10]); p.write_bytes(bytes(content))   # a fixed name: any uploaded name is safe
-        try: im = align_face(p, self.size)
+        try: img = load_photo(p); face = find_faces(img, self.size, path=p)[0]
         except ImportError: self._say("uploading a photo needs dlib to find the face: pip install 'agevae[eval]'", error=True); return False
         except (ValueError, OSError) as e: self._say(str(e).replace(str(p), name), error=True); return False
+    im = face['chip']
     if self.scorer is not None:
         age, note = float(self.scorer.ages(im[None])[0]), 'age from the independent estimator'
         gender = 1 if self.scorer.estimator.gender(np.ascontiguousarray(im))['value'] == 'female' else 0
     else: age, gender, note = 30.0, -1, 'age unknown, taken as 30 (install agevae[eval] to estimate it)'
-    self._set_face(im, age, gender, f"photo '{name}'", f"photo '{name}': face found and aligned; {note}")
+    self._set_face(im, age, gender, f"photo '{name}'", f"photo '{name}': face found and aligned; {note}", dict(img=img, matrix=face['matrix']))
     return True
 
 # %% ../nbs/16_widgets.ipynb #2cbf4586
@@ -313,9 +339,10 @@ def strip(self:AgeExplorer, ages=(10, 20, 30, 40, 50, 60, 70)) -> W.Image:
 # %% ../nbs/16_widgets.ipynb #48e4a337
 @patch
 def save(self:AgeExplorer, path=None) -> Path:
-    "Write `row()` as a PNG at `path` (default: the 'save as' box)."
+    "Write `row()` as a PNG at `path` (default: the 'save as' box); in the photo view, the whole aged photo at its own resolution."
     path = Path(path if path is not None else self.save_path.value)
-    path.parent.mkdir(parents=True, exist_ok=True); Image.fromarray(self.row()).save(path)
+    im = self.photo_frame(self.target) if self.view.value == 'photo' and self.photo is not None else self.row()
+    path.parent.mkdir(parents=True, exist_ok=True); Image.fromarray(im).save(path)
     self._say(f"saved '{path}'"); return path
 
 # %% ../nbs/16_widgets.ipynb #61162b66
