@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch, torch.nn.functional as F
+import agevae
 from PIL import Image
 from fastcore.basics import patch
 from tqdm.auto import tqdm
@@ -17,19 +18,22 @@ from .preprocess import PhotoError, load_photo, face_landmarks, align_to_templat
 from .shift import age_edit, age_mode_of
 
 # %% auto #0
-__all__ = ['FACE_MASK', 'FACES', 'KEPT_FORMATS', 'FOLDER_SKIPS', 'face_mask', 'chip_region', 'chip_points', 'photo_mask',
-           'paste_change', 'find_faces', 'PhotoAger', 'photo_format', 'save_photo', 'photo_strip', 'writable_folder',
-           'run_settings', 'is_done', 'photo_stems']
+__all__ = ['FACE_MASK', 'FACES', 'PORTRAIT', 'KEPT_FORMATS', 'FOLDER_SKIPS', 'face_mask', 'chip_region', 'chip_points',
+           'photo_mask', 'paste_change', 'find_faces', 'PhotoAger', 'photo_format', 'save_photo', 'photo_strip',
+           'writable_folder', 'run_settings', 'is_done', 'photo_stems']
 
 # %% ../nbs/19_photo.ipynb #3f33dcf0
-FACE_MASK = dict(centre=(0.5, 0.5), radii=(0.47, 0.49), solid=0.7)   # chip fractions; solid: the share of the radius kept whole
+FACE_MASK = dict(centre=(0.5, 0.5), radii=(0.47, 0.49), power=2.0, solid=0.7)   # chip fractions; power 2: an ellipse; solid: the radius kept whole
 
-def face_mask(q, centre=FACE_MASK['centre'], radii=FACE_MASK['radii'], solid:float=FACE_MASK['solid']) -> np.ndarray:
-    "Weights in [0, 1] at chip points `q` (..., 2) given as fractions of the chip's side: 1 near the centre, 0 at the ellipse's edge and beyond."
+def face_mask(q, centre=None, radii=None, power:float=None, solid:float=None) -> np.ndarray:
+    "Weights in [0, 1] at chip points `q` (..., 2) given as fractions of the chip's side: 1 near the centre, 0 at the (super)ellipse's edge and beyond."
+    m = dict(FACE_MASK, **{k: v for k, v in dict(centre=centre, radii=radii, power=power, solid=solid).items() if v is not None})
+    (cx, cy), (rx, ry), p, solid = m['centre'], m['radii'], m['power'], m['solid']
+    if not (0 < rx <= 0.5 and 0 < ry <= 0.5 and 0 <= solid < 1 and p >= 1): raise ValueError(f'the mask must stay inside the chip: {m}')
     q = np.asarray(q, float)
-    r = np.hypot((q[..., 0] - centre[0]) / radii[0], (q[..., 1] - centre[1]) / radii[1])   # 1 on the ellipse
+    r = (np.abs((q[..., 0] - cx) / rx) ** p + np.abs((q[..., 1] - cy) / ry) ** p) ** (1 / p)   # 1 on the edge
     t = np.clip((1 - r) / (1 - solid), 0, 1)
-    return t * t * (3 - 2 * t)                                                             # smoothstep
+    return t * t * (3 - 2 * t)                                                                 # smoothstep
 
 # %% ../nbs/19_photo.ipynb #fe18c60d
 def chip_region(matrix, size:int, shape) -> tuple:
@@ -72,6 +76,7 @@ def paste_change(photo, change, matrix) -> np.ndarray:
 
 # %% ../nbs/19_photo.ipynb #4ea019da
 FACES = ('largest', 'all')          # agevae shift --faces
+PORTRAIT = Path(agevae.__file__).resolve().parents[1]/'assets'/'astronaut.png'   # a checkout's public-domain portrait (Eileen Collins, NASA)
 
 def find_faces(img:np.ndarray, size:int, faces:str='largest', path='the photo') -> list:
     "The faces in `img` (H, W, 3) uint8 to edit ('largest' or 'all'), largest first: dicts of `chip` (S, S, 3) uint8 and `matrix` (2, 3)."
@@ -182,7 +187,7 @@ def is_done(out, stem:str, settings:dict) -> bool:
 # %% ../nbs/19_photo.ipynb #e7f625f9
 @patch
 def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=None, gender:int=None, stem:str=None) -> dict:
-    "Age the photo at `path` into the folder `out`: STEM_ageT per age in its own format, STEM_chips.png, STEM_strip.jpg, then STEM.json."
+    "Age the photo at `path` into the folder `out`: STEM_ageT per age in its own format, STEM_chips.png, STEM_strip.jpg, STEM_faces.jpg, then STEM.json."
     path, out, start = Path(path), writable_folder(out), time.perf_counter()
     img = load_photo(path)                                                   # a PhotoError naming the file
     fmt, suffix, options = photo_format(path)
@@ -192,7 +197,10 @@ def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=
     chips = r['chips'].reshape(-1, *r['chips'].shape[2:])                    # (F·(T + 1), S, S, 3)
     files.append(save_grid(from_uint8(chips), out/f'{stem}_chips.png', nrow=len(ages) + 1).name)
     files.append(save_photo(photo_strip(img, r['photos']), out/f'{stem}_strip.jpg', 'JPEG', quality=90).name)
-    rec = dict(input=str(path), format=fmt, size=[img.shape[1], img.shape[0]], settings=run_settings(self, ages, faces, age, gender),
+    boxes = np.array([chip_region(f['matrix'], self.size, img.shape) for f in r['faces']])           # (F, 4)
+    x0, y0, x1, y1 = *boxes[:, :2].min(0), *boxes[:, 2:].max(0)                                     # around every face
+    files.append(save_photo(photo_strip(img[y0:y1, x0:x1], r['photos'][:, y0:y1, x0:x1]), out/f'{stem}_faces.jpg', 'JPEG', quality=90).name)
+    rec = dict(kind='shift', input=str(path), format=fmt, size=[img.shape[1], img.shape[0]], settings=run_settings(self, ages, faces, age, gender),
                faces=r['faces'], files=files, seconds=round(time.perf_counter() - start, 3))
     atomic_write_json(out/f'{stem}.json', rec)                                # last: the set is complete
     return rec

@@ -139,7 +139,29 @@ def duplicates(res):
                          f"{n['exact']:,}", f"{n['within_4_255_rms']:,}", f"{n['near_rule']:,}"])
     return _table(head, rows)
 
-RENDERERS = dict(duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, bench=bench)
+def photo_resolution(res):
+    "benchmarks/photo_resolution.py: the same edits scored as 64 px chips and as whole photos at their own resolution."
+    n, (w, h), t = res['n'], res['photo_size'], res['seconds_per_photo']
+    head = (f"{res['split']} faces ({n}), targets 10 … 70", 'Spearman ρ', 'target MAE', 'identity kept, moved edits', "fine detail kept (of the input's)", 'seconds per photo')
+    names = dict(chip='64 px chips (the model\'s own output)', photo=f'whole photos, {w} × {h} px (`agevae shift`)')
+    rows = []
+    for k in ('chip', 'photo'):
+        m = res[k]; ci = m['intervals']; d = m['detail_ratio']
+        rows.append([names[k], _ci(m, 'spearman', m['age_control']['spearman'], '.3f'), _ci(m, 'target_mae', m['age_control']['target_mae'], '.2f'),
+                     _ci(m, 'retention_moved', m['identity']['retention_moved'], '.1%'), f"{d['mean']:.2f} [{d['interval'][0]:.2f}, {d['interval'][1]:.2f}]",
+                     f"{t['median']:.3f} (p90 {t['p90']:.3f})" if k == 'photo' else '–'])
+    return _table(head, rows)
+
+def shift(res):
+    "A photo's record from `agevae shift` (NAME.json): who was found and what was written (not its time, which differs per run)."
+    f = res['faces']
+    return _table(('photo', 'size', 'faces', "the face's age", 'gender', 'target ages', 'written'),
+                  [[f"`{Path(res['input']).name}`", f"{res['size'][0]} × {res['size'][1]}", str(len(f)),
+                    f"{f[0]['age']:,.0f}" + (' (estimated)' if 'age' in f[0]['estimated'] else ''),
+                    ('female' if f[0]['gender'] else 'male') + (' (estimated)' if 'gender' in f[0]['estimated'] else ' (given)'),
+                    ', '.join(f'{a:g}' for a in res['settings']['ages']), ', '.join(f'`{n}`' for n in res['files'])]])
+
+RENDERERS = dict(photo_resolution=photo_resolution, shift=shift, duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, bench=bench)
 
 def table(path:str) -> str:
     "The markdown table of the results file at `path` (relative to the repository); `PATH#targets`: a comparison's targets table."

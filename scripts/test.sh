@@ -24,8 +24,8 @@ else
   echo "(not a git checkout: sync check skipped)"
 fi
 
-# Tests write only to temporary folders: the main job's cache and run (scripts/main.sh) must not change.
-snapshot() { { find data/synthetic-64 runs/main-decoder -type f -printf '%p %s %T@\n' 2>/dev/null || true; } | sort | sha256sum; }
+# Tests write only to temporary folders: the main job's cache, run and demo (scripts/main.sh) must not change.
+snapshot() { { find data/synthetic-64 runs/main-decoder figures/demo -type f -printf '%p %s %T@\n' 2>/dev/null || true; } | sort | sha256sum; }
 before=$(snapshot)
 
 echo "== nbdev-test (inline notebook tests; slow and gpu cells skipped)"
@@ -37,8 +37,8 @@ bash scripts/setup_browser.sh || echo "WARNING: chromium could not be installed;
 echo "== pytest"
 python -m pytest -q -rs "$@"
 if [ "$(snapshot)" != "$before" ]; then
-  echo "FAIL: the tests changed the main job's data/synthetic-64 or runs/main-decoder (tests must write only to temporary folders):"
-  find data/synthetic-64 runs/main-decoder -type f -newermt "@$start" 2>/dev/null | head -n 20 || true
+  echo "FAIL: the tests changed the main job's data/synthetic-64, runs/main-decoder or figures/demo (tests must write only to temporary folders):"
+  find data/synthetic-64 runs/main-decoder figures/demo -type f -newermt "@$start" 2>/dev/null | head -n 20 || true
   exit 1
 fi
 echo "== test suite done in $(( $(date +%s) - start )) s"

@@ -42,7 +42,9 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
                 alignment_check=lambda r: r['models']['original'].update(ssim=0.123456),
                 real_face_reference=lambda r: next(iter(r['splits'].values())).update(spearman=0.123456),
                 widget_latency=lambda r: r['64px']['cached_age'].update(median_ms=0.123456),
-                duplicates=lambda r: r['caches'][0]['copies_of_training']['val'].update(exact=123456))
+                duplicates=lambda r: r['caches'][0]['copies_of_training']['val'].update(exact=123456),
+                photo_resolution=lambda r: r['photo']['age_control'].update(spearman=0.123456),
+                shift=lambda r: r['faces'][0].update(age=123456.0))
     paths = readme.MARKER.findall(TEXT)
     assert len(paths) >= 3, paths                                               # throughput, synthetic and UTKFace tables
     for path in paths:
