@@ -279,7 +279,10 @@ def _shift(a):
     from agevae.photo import PhotoAger
     ager = PhotoAger.from_run(a.run, a.edit, a.gain)
     if a.images:
-        r = ager.shift_folder(a.images, ages, out, a.faces, a.age, a.gender)
+        try: r = ager.shift_folder(a.images, ages, out, a.faces, a.age, a.gender)
+        except KeyboardInterrupt:
+            print(f"agevae shift: stopped; what was aged is kept (report {out/'report.json'}): run the same command again to continue", file=sys.stderr)
+            sys.exit(130)                                                      # 128 + SIGINT
         skips = ', '.join(f'{n} {k}' for k, n in r['skipped'].items())
         print(f"aged {r['aged']} of {r['entries']} in '{a.images}' ({r['already_done']} already done; skipped {sum(r['skipped'].values())}"
               + (f': {skips}' if skips else '') + f"): {out}, report {out/'report.json'}")
@@ -297,7 +300,8 @@ def _shift_parser(sub):
     h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)'); h.add_argument('--ages', default='20,40,60', help='target ages in years')
     h.add_argument('--faces', choices=('largest', 'all'), default='largest', help='age the largest face, or every face found')
     _edit_flags(h)
-    h.add_argument('--age', type=float, help="the person's age (default: estimated)"); h.add_argument('--gender', type=int, choices=(0, 1), help='0 male, 1 female (default: estimated)')
+    h.add_argument('--age', type=float, help="the person's age (default: estimated; with --faces all, every face's)")
+    h.add_argument('--gender', type=int, choices=(0, 1), help='0 male, 1 female (default: estimated)')
     h.set_defaults(func=_shift)
     return h
 

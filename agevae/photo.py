@@ -23,7 +23,7 @@ __all__ = ['FACE_MASK', 'FACES', 'PORTRAIT', 'KEPT_FORMATS', 'FOLDER_SKIPS', 'fa
            'writable_folder', 'run_settings', 'is_done', 'photo_stems']
 
 # %% ../nbs/19_photo.ipynb #3f33dcf0
-FACE_MASK = dict(centre=(0.5, 0.5), radii=(0.47, 0.49), power=2.0, solid=0.7)   # chip fractions; power 2: an ellipse; solid: the radius kept whole
+FACE_MASK = dict(centre=(0.5, 0.5), radii=(0.5, 0.5), power=4.0, solid=0.8)   # chip fractions; power 2 would be an ellipse; solid: the radius kept whole
 
 def face_mask(q, centre=None, radii=None, power:float=None, solid:float=None) -> np.ndarray:
     "Weights in [0, 1] at chip points `q` (..., 2) given as fractions of the chip's side: 1 near the centre, 0 at the (super)ellipse's edge and beyond."
@@ -223,14 +223,16 @@ def shift_folder(self:PhotoAger, folder, ages, out, faces:str='largest', age:flo
     out = writable_folder(out)
     entries = sorted(p for p in folder.iterdir() if p.resolve() != out.resolve())
     stems, settings = photo_stems([p.name for p in entries]), run_settings(self, ages, faces, age, gender)
-    aged, already, skipped = [], [], {}
-    for p in tqdm(entries, desc='ageing photos', unit='photo', disable=not progress):
-        if p.is_file() and is_done(out, stems[p.name], settings): already.append(p.name); continue
-        try: self.shift_photo(p, ages, out, faces, age, gender, stems[p.name]); aged.append(p.name)
-        except PhotoError as e: skipped.setdefault(e.reason, []).append(p.name)
-    why = {**SKIP_REASONS, **FOLDER_SKIPS}
-    rep = dict(folder=str(folder), out=str(out), settings=settings, entries=len(entries), aged=len(aged), already_done=len(already),
-               skipped={k: len(v) for k, v in skipped.items()}, skip_reasons={k: why.get(k, k) for k in skipped},
-               skipped_files=skipped, aged_files=aged, seconds=round(time.perf_counter() - start, 1))
-    atomic_write_json(out/'report.json', rep)
+    aged, already, skipped, finished, why = [], [], {}, False, {**SKIP_REASONS, **FOLDER_SKIPS}
+    try:
+        for p in tqdm(entries, desc='ageing photos', unit='photo', disable=not progress):
+            if p.is_file() and is_done(out, stems[p.name], settings): already.append(p.name); continue
+            try: self.shift_photo(p, ages, out, faces, age, gender, stems[p.name]); aged.append(p.name)
+            except PhotoError as e: skipped.setdefault(e.reason, []).append(p.name)
+        finished = True
+    finally:                                                                  # also when stopped (Ctrl-C): what was done so far
+        rep = dict(folder=str(folder), out=str(out), settings=settings, entries=len(entries), finished=finished, aged=len(aged),
+                   already_done=len(already), skipped={k: len(v) for k, v in skipped.items()}, skip_reasons={k: why.get(k, k) for k in skipped},
+                   skipped_files=skipped, aged_files=aged, seconds=round(time.perf_counter() - start, 1))
+        atomic_write_json(out/'report.json', rep)
     return rep

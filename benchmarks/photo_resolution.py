@@ -16,7 +16,7 @@ Usage:
   python benchmarks/photo_resolution.py --data data/utkface-64 [--run models/utkface-64] [--split test] [--n 300]
       [--root DIR (where the original files are, if they moved)] [--out figures/utkface/photo_resolution.json]
 """
-import argparse, sys, time
+import argparse, csv, sys, time
 from pathlib import Path
 import numpy as np
 import torch, torch.nn.functional as F
@@ -55,17 +55,37 @@ def summary(targets, sc, true_age) -> dict:
     m = benchmark_metrics(targets, sc['estimated'], sc['distance'], sc['input_age'], true_age)
     return dict(m, intervals=bootstrap_intervals(targets, sc['estimated'], sc['distance'], true_age))
 
+def csv_row(res) -> dict:
+    "One row of the mask ablation (--csv): the mask, the split and both outputs' numbers, with the command."
+    m = res['mask']
+    row = dict(mask=m if m == 'none' else f"{m['radii'][0]:g},{m['radii'][1]:g},{m.get('power', 2):g},{m['solid']:g}", split=res['split'], n=res['n'])
+    for k in ('chip', 'photo'):
+        r = res[k]
+        row.update({f'{k}_spearman': round(r['age_control']['spearman'], 4), f'{k}_target_mae': round(r['age_control']['target_mae'], 3),
+                    f'{k}_retention_moved': round(r['identity']['retention_moved'], 4), f'{k}_detail': round(r['detail_ratio']['mean'], 3)})
+    return dict(row, command=res['command'])
+
+def append_csv(path, row:dict):
+    "Append `row` to the CSV at `path` (with a header when new)."
+    new = not Path(path).is_file()
+    with open(path, 'a', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(row)); new and w.writeheader(); w.writerow(row)
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', default='data/utkface-64'); ap.add_argument('--run', default='models/utkface-64')
     ap.add_argument('--split', default='test', choices=('val', 'test')); ap.add_argument('--n', type=int, default=300)
     ap.add_argument('--root', help='folder of the original files, where they are no longer at the paths the cache recorded')
     ap.add_argument('--out', default='figures/utkface/photo_resolution.json')
-    ap.add_argument('--mask', help="RX,RY,POWER,SOLID: another face mask (agevae.photo.FACE_MASK), for choosing it on the validation split; "
+    ap.add_argument('--csv', help='also append a row to this CSV (the mask ablation: figures/utkface/photo_mask_ablation.csv)')
+    ap.add_argument('--mask', help="RX,RY[,POWER],SOLID: another face mask (POWER 2, an ellipse, where left out) (agevae.photo.FACE_MASK), for choosing it on the validation split; "
                                    "none: the whole chip's change, unmasked (a reference: it changes the photo up to the chip's square edge)")
     a = ap.parse_args(argv)
     if a.mask == 'none': photo.face_mask = lambda q, *args, **kw: np.ones(np.shape(q)[:-1])
-    elif a.mask: rx, ry, p, solid = map(float, a.mask.split(',')); FACE_MASK.update(radii=(rx, ry), power=p, solid=solid)
+    elif a.mask:
+        v = [float(x) for x in a.mask.split(',')]
+        if len(v) not in (3, 4): sys.exit(f'--mask: expected RX,RY[,POWER],SOLID, got {a.mask!r}')
+        FACE_MASK.update(radii=tuple(v[:2]), power=v[2] if len(v) == 4 else 2.0, solid=v[-1])
     data, ager = FaceData(a.data), PhotoAger.from_run(a.run)
     rows = stratified_sample(data.faces, data.splits[a.split], a.n, seed=0)
     targets, ins_c, outs_c, ins_p, outs_p, ages, seconds, ratios, skipped = list(TARGETS), [], [], [], [], [], [], [], []
@@ -96,6 +116,7 @@ def main(argv=None):
         res[k]['detail_ratio'] = dict(mean=float(d.mean()), interval=np.percentile(d[boot].mean(1), [2.5, 97.5]).round(4).tolist())
     res['seconds_per_photo'] = dict(median=float(np.median(seconds)), p90=float(np.percentile(seconds, 90)), threads=torch.get_num_threads())
     Path(a.out).parent.mkdir(parents=True, exist_ok=True); atomic_write_json(a.out, res)
+    if a.csv: append_csv(a.csv, csv_row(res))
     for k in ('chip', 'photo'):
         ac, idn = res[k]['age_control'], res[k]['identity']
         print(f"{k:5s}: rho {ac['spearman']:.3f}, target MAE {ac['target_mae']:.2f}, identity kept (moved) {idn['retention_moved']:.1%}, "
