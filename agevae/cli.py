@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse, inspect, re, sys, typing
 from dataclasses import fields
 from pathlib import Path
+from .core import GENDERS
 from .datasets import DATASETS, LAYOUTS
 from .preprocess import CROPS, DEDUPE
 
@@ -268,11 +269,13 @@ def parse_ages(text:str, flag:str='--ages') -> list:
         try: a = float(v)
         except ValueError: raise ValueError(f"{flag}: {v.strip()!r} is not a number (ages in years, e.g. {flag} 20,40,60)") from None
         if not 0 <= a <= 120: raise ValueError(f'{flag}: {v.strip()} is not an age between 0 and 120 years')
+        if a in ages: raise ValueError(f'{flag}: {v.strip()} is given twice')
         ages.append(a)
     return ages
 
 def _shift(a):
     ages, out = parse_ages(a.ages), Path(a.out)
+    if a.age is not None: a.age = parse_ages(str(a.age), '--age')[0]
     if a.image and Path(a.image).is_dir(): raise ValueError(f"'{a.image}' is a folder: age every photo in it with --images {a.image}")
     if out.suffix.lower() in ('.png', '.jpg', '.jpeg', '.webp') and not out.is_dir():
         raise ValueError(f"--out is the folder the aged photos go to (the chip grid is NAME_chips.png in it), not a file: got '{out}'")
@@ -283,12 +286,13 @@ def _shift(a):
         except KeyboardInterrupt:
             print(f"agevae shift: stopped; what was aged is kept (report {out/'report.json'}): run the same command again to continue", file=sys.stderr)
             sys.exit(130)                                                      # 128 + SIGINT
+        fails = ''.join(f'\n  {n}: {m}' for n, m in r['failures'].items())
         skips = ', '.join(f'{n} {k}' for k, n in r['skipped'].items())
         print(f"aged {r['aged']} of {r['entries']} in '{a.images}' ({r['already_done']} already done; skipped {sum(r['skipped'].values())}"
-              + (f': {skips}' if skips else '') + f"): {out}, report {out/'report.json'}")
+              + (f': {skips}' if skips else '') + f"): {out}, report {out/'report.json'}" + fails)
     else:
         r = ager.shift_photo(a.image, ages, out, a.faces, a.age, a.gender)
-        who = '; '.join(f"{f['age']:.0f} y, {'female' if f['gender'] else 'male'}" + (f" ({' and '.join(f['estimated'])} estimated)" if f['estimated'] else '') for f in r['faces'])
+        who = '; '.join(f"{f['age']:.0f} y, {GENDERS[f['gender']]}" + (f" ({' and '.join(f['estimated'])} estimated)" if f['estimated'] else '') for f in r['faces'])
         print(f"aged '{a.image}' ({len(r['faces'])} face: {who}) in {r['seconds']:.1f} s: " + ', '.join(str(out/f) for f in r['files']))
 
 # %% ../nbs/17_cli.ipynb #34bdc7fc
@@ -404,7 +408,9 @@ def main(argv=None):
     "Entry point of the `agevae` command."
     a = parser().parse_args(argv)
     try: a.func(a)
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
+    except (OSError, ValueError) as e:                                          # a bad file or value; a full disk, a denied write
         print(f'agevae {a.command}: error: {e}', file=sys.stderr); sys.exit(2)
     except ModuleNotFoundError as e:                                             # an optional extra is not installed
         print(f"agevae {a.command}: error: {e} (install agevae's 'eval' extra: pip install 'agevae[eval]')", file=sys.stderr); sys.exit(2)
+    except KeyboardInterrupt:
+        print(f'agevae {a.command}: stopped (Ctrl-C)', file=sys.stderr); sys.exit(130)   # 128 + SIGINT

@@ -14,7 +14,7 @@ from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 from .age_response import response_stats
 from tqdm.auto import tqdm
-from .core import AGE_MAX, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
+from .core import AGE_MAX, GENDERS, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
 from .data import FaceData, compare_fingerprints, face_ids, hash_ids
 from .preprocess import is_cache, face_models_dir
 from .metrics import recon_metrics, mig, sap, bin_factor
@@ -54,6 +54,11 @@ class IndependentScorers:
             shape = self.landmarks(im, self.dlib.rectangle(0, 0, w - 1, h - 1))
             out.append(np.array(self.recognizer.compute_face_descriptor(im, shape)))
         return np.stack(out) if out else np.zeros((0, 128))
+
+    def who(self, face:np.ndarray) -> tuple:
+        "(estimated age in years, gender: 0 male, 1 female) of one aligned face crop (S, S, 3) uint8."
+        face = np.ascontiguousarray(face)
+        return float(self.ages(face[None])[0]), GENDERS.index(self.estimator.gender(face)['value'])
 
 # %% ../nbs/13_evaluate.ipynb #92bb3367
 def stratified_sample(faces:pd.DataFrame, rows, n:int=300, seed:int=0) -> np.ndarray:

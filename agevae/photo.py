@@ -4,13 +4,14 @@
 
 # %% ../nbs/19_photo.ipynb #ab828faf
 from __future__ import annotations
-import json, tempfile, time
+import json, os, tempfile, time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch, torch.nn.functional as F
 import agevae
-from PIL import Image
+from PIL import Image, ImageOps
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import atomic_write, atomic_write_json, from_uint8, to_uint8, save_grid
@@ -19,8 +20,8 @@ from .shift import age_edit, age_mode_of
 
 # %% auto #0
 __all__ = ['FACE_MASK', 'FACES', 'PORTRAIT', 'KEPT_FORMATS', 'FOLDER_SKIPS', 'face_mask', 'chip_region', 'chip_points',
-           'photo_mask', 'paste_change', 'find_faces', 'PhotoAger', 'photo_format', 'save_photo', 'photo_strip',
-           'writable_folder', 'run_settings', 'is_done', 'photo_stems']
+           'photo_mask', 'paste_change', 'find_faces', 'PhotoAger', 'photo_format', 'own_pixels', 'save_photo',
+           'photo_strip', 'writable_folder', 'run_settings', 'record_name', 'source_of', 'is_done', 'photo_stems']
 
 # %% ../nbs/19_photo.ipynb #3f33dcf0
 FACE_MASK = dict(centre=(0.5, 0.5), radii=(0.5, 0.5), power=4.0, solid=0.8)   # chip fractions; power 2 would be an ellipse; solid: the radius kept whole
@@ -59,19 +60,31 @@ def photo_mask(matrix, size:int, shape) -> np.ndarray:
     return out
 
 # %% ../nbs/19_photo.ipynb #509517ad
-def paste_change(photo, change, matrix) -> np.ndarray:
-    "`photo` (H, W, 3) or (T, H, W, 3) uint8 plus `change` (T, 3, S, S) carried through chip → photo `matrix` (2, 3) under `face_mask`: (T, H, W, 3) uint8."
-    change = torch.as_tensor(np.asarray(change), dtype=torch.float32)
-    T, S = change.shape[0], change.shape[-1]
-    out = np.array(np.broadcast_to(photo, (T, *np.shape(photo)[-3:])), np.uint8)         # (T, H, W, 3), a copy
-    x0, y0, x1, y1 = r = chip_region(matrix, S, out.shape[1:])
-    if x1 <= x0 or y1 <= y0: return out                                                  # the chip lies outside the photo
-    q = chip_points(matrix, S, r)                                                        # (h, w, 2)
-    weight = face_mask(q).astype(np.float32)[None, ..., None]                            # (1, h, w, 1)
-    grid = torch.from_numpy(2 * q - 1).float()[None].expand(T, -1, -1, -1)               # grid_sample's [-1, 1] (T, h, w, 2)
-    up = F.grid_sample(change, grid, mode='bicubic', padding_mode='border', align_corners=False)   # (T, 3, h, w)
-    region = out[:, y0:y1, x0:x1].astype(np.float32) + 127.5 * weight * up.permute(0, 2, 3, 1).numpy()
-    out[:, y0:y1, x0:x1] = np.clip(np.rint(region), 0, 255).astype(np.uint8)
+def paste_change(photo, changes, matrices) -> np.ndarray:
+    "`photo` (H, W, C≥3) or (T, H, W, C) uint8 plus each face's change (T, 3, S, S) through its chip → photo matrix (2, 3) under `face_mask`: (T, H, W, C)."
+    if np.ndim(matrices) == 2: changes, matrices = [changes], [matrices]                 # one face
+    changes = [torch.as_tensor(np.asarray(c), dtype=torch.float32) for c in changes]
+    T, S = changes[0].shape[0], changes[0].shape[-1]
+    out = np.array(np.broadcast_to(photo, (T, *np.shape(photo)[-3:])), np.uint8)         # (T, H, W, C), a copy
+    regions = [chip_region(m, S, out.shape[1:]) for m in matrices]
+    live = [i for i, (x0, y0, x1, y1) in enumerate(regions) if x1 > x0 and y1 > y0]     # chips that reach into the photo
+    if not live: return out
+    X0, Y0 = min(regions[i][0] for i in live), min(regions[i][1] for i in live)
+    X1, Y1 = max(regions[i][2] for i in live), max(regions[i][3] for i in live)
+    total, weight = np.zeros((T, Y1 - Y0, X1 - X0, 3), np.float32), np.zeros((Y1 - Y0, X1 - X0, 1), np.float32)
+    peak = np.zeros_like(weight)                                                         # the strongest mask at each pixel
+    for i in live:
+        x0, y0, x1, y1 = regions[i]
+        q = chip_points(matrices[i], S, regions[i])                                      # (h, w, 2)
+        grid = torch.from_numpy(2 * q - 1).float()[None].expand(T, -1, -1, -1)           # grid_sample's [-1, 1] (T, h, w, 2)
+        up = F.grid_sample(changes[i], grid, mode='bicubic', padding_mode='border', align_corners=False).permute(0, 2, 3, 1).numpy()
+        w = face_mask(q).astype(np.float32)[..., None]                                   # (h, w, 1)
+        total[:, y0 - Y0:y1 - Y0, x0 - X0:x1 - X0] += np.where(w > 0, w * up, 0)
+        weight[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0] += w
+        np.maximum(peak[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0], w, out=peak[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0])
+    add = 127.5 * peak * total / np.where(weight > 0, weight, 1)                         # the changes' weighted mean, under the strongest mask
+    region = out[:, Y0:Y1, X0:X1, :3]
+    out[:, Y0:Y1, X0:X1, :3] = np.where(weight > 0, np.clip(np.rint(region + add), 0, 255), region).astype(np.uint8)
     return out
 
 # %% ../nbs/19_photo.ipynb #4ea019da
@@ -114,43 +127,50 @@ class PhotoAger:
 @patch
 def who(self:PhotoAger, chip:np.ndarray, age:float=None, gender:int=None) -> dict:
     "The face's own age and gender: as given, else read by the independent estimator from the chip (S, S, 3) uint8."
-    if age is not None and gender is not None: return dict(age=float(age), gender=int(gender), estimated=[])
-    if self.scorers is None:
+    if age is not None and not 0 <= age <= 120: raise ValueError(f"the person's age must be between 0 and 120 years, got {age}")
+    est = [k for k, v in (('age', age), ('gender', gender)) if v is None]
+    if est and self.scorers is None:
         from agevae.evaluate import IndependentScorers
         self.scorers = IndependentScorers()
-    est = [k for k, v in (('age', age), ('gender', gender)) if v is None]
-    if age is None: age = float(self.scorers.ages(chip[None])[0])
-    if gender is None: gender = 1 if self.scorers.estimator.gender(np.ascontiguousarray(chip))['value'] == 'female' else 0
-    return dict(age=round(float(age), 1), gender=int(gender), estimated=est)
+    a, g = self.scorers.who(chip) if est else (age, gender)
+    return dict(age=round(float(a if age is None else age), 1), gender=int(g if gender is None else gender), estimated=est)
 
 # %% ../nbs/19_photo.ipynb #b9bc4321
 @patch
-def __call__(self:PhotoAger, img:np.ndarray, ages, faces:str='largest', age:float=None, gender:int=None, path='the photo') -> dict:
-    "Each face of `img` (H, W, 3) uint8 aged to `ages`: `photos` (T, H, W, 3) uint8, `chips` (F, T + 1, S, S, 3) uint8 (input first), `faces`."
+def __call__(self:PhotoAger, img:np.ndarray, ages, faces:str='largest', age:float=None, gender:int=None, path='the photo', onto=None) -> dict:
+    "Each face of `img` (H, W, 3) uint8 aged to `ages`: `photos` (T, H, W, C), `chips` (F, T + 1, S, S, 3) uint8 (input first), `faces`."
     found = find_faces(img, self.size, faces, path)
     dev = next(self.model.parameters()).device
-    photos, chips, who = img, [], []
+    changes, chips, who = [], [], []
     for f in found:
         w = self.who(f['chip'], age, gender)
         x = from_uint8(f['chip'][None]).to(dev)                                          # (1, 3, S, S)
         edits = age_edit(self.model, x, torch.tensor([w['age']], device=dev), torch.tensor([w['gender']], device=dev),
                          list(ages), self.vector, self.edit, self.gain)[0]               # (T, 3, S, S)
-        photos = paste_change(photos, (edits - x).cpu().numpy(), f['matrix'])           # the change, not the decoded face
+        changes.append((edits - x).cpu().numpy())                                        # the change, not the decoded face
         chips.append(np.concatenate([f['chip'][None], to_uint8(edits)]))
-        who.append(dict(w, matrix=np.round(f['matrix'], 4).tolist()))
-    return dict(photos=np.asarray(photos), chips=np.stack(chips), faces=who)
+        who.append(dict(w, matrix=f['matrix'].tolist()))
+    photos = paste_change(img if onto is None else onto, changes, [f['matrix'] for f in found])   # onto: e.g. the photo's RGBA
+    return dict(photos=photos, chips=np.stack(chips), faces=who)
 
 # %% ../nbs/19_photo.ipynb #93691e1e
 KEPT_FORMATS = {'JPEG': ('.jpg', dict(quality=95, subsampling=0)), 'PNG': ('.png', {}), 'WEBP': ('.webp', dict(lossless=True))}
 
 def photo_format(path) -> tuple:
     "(PIL format to write, its suffix, save options) for an output of the photo at `path`: its own format where kept, else PNG."
-    with Image.open(path) as im: fmt, icc = im.format, im.info.get('icc_profile')
-    fmt = fmt if fmt in KEPT_FORMATS else 'PNG'
+    with Image.open(path) as im:
+        fmt = 'JPEG' if im.format == 'MPO' else im.format if im.format in KEPT_FORMATS else 'PNG'
+        icc = im.info.get('icc_profile') if im.mode in ('RGB', 'RGBA', 'P') else None    # a CMYK or grey profile would not fit RGB pixels
     return fmt, KEPT_FORMATS[fmt][0], dict(KEPT_FORMATS[fmt][1], **({'icc_profile': icc} if icc else {}))
 
+def own_pixels(path, rgb:np.ndarray) -> np.ndarray:
+    "The pixels to age: `rgb` (H, W, 3), or where the photo has transparency its own RGBA (H, W, 4), upright as `rgb` is."
+    with Image.open(path) as im:
+        if 'A' not in im.getbands() and 'transparency' not in im.info: return rgb
+        return np.asarray(ImageOps.exif_transpose(im).convert('RGBA'))
+
 def save_photo(px:np.ndarray, path, fmt:str='PNG', **options) -> Path:
-    "Write `px` (H, W, 3) uint8 to `path` in `fmt` atomically."
+    "Write `px` (H, W, 3 or 4) uint8 to `path` in `fmt` atomically."
     return atomic_write(path, lambda tmp: Image.fromarray(px).save(tmp, fmt, **options))
 
 # %% ../nbs/19_photo.ipynb #986d7ab2
@@ -176,63 +196,98 @@ def writable_folder(out) -> Path:
 # %% ../nbs/19_photo.ipynb #fa18adfc
 def run_settings(ager:PhotoAger, ages, faces:str, age:float=None, gender:int=None) -> dict:
     "What an output set depends on, recorded with it: a rerun with the same settings skips it."
-    return dict(run=ager.run, edit=ager.edit, gain=float(ager.gain), ages=[float(a) for a in ages], faces=faces, age=age, gender=gender)
+    return dict(run=os.path.relpath(Path(ager.run).resolve()) if ager.run else '', edit=ager.edit, gain=float(ager.gain),
+                ages=[float(a) for a in ages], faces=faces, age=age, gender=gender)
 
-def is_done(out, stem:str, settings:dict) -> bool:
-    "Whether `out` holds the complete output set `stem` (its record `stem.json` and every file it lists) made with `settings`."
-    try: rec = json.loads((Path(out)/f'{stem}.json').read_text())
-    except (OSError, ValueError): return False
-    return rec.get('settings') == settings and all((Path(out)/f).is_file() for f in rec.get('files', []))
+def record_name(stem:str) -> str: return f'{stem}_record.json'
+
+def source_of(path) -> dict:
+    "What tells a photo file from a changed one: its size and modification time."
+    st = Path(path).stat()
+    return dict(bytes=st.st_size, mtime_ns=st.st_mtime_ns)
+
+def is_done(out, stem:str, settings:dict, path=None) -> bool:
+    "Whether `out` holds the complete output set `stem` (its record and every file it lists) made with `settings` (from `path` as it is now)."
+    try:
+        rec = json.loads((Path(out)/record_name(stem)).read_text())
+        return (rec['settings'] == settings and (path is None or rec['source'] == source_of(path))
+                and all((Path(out)/f).is_file() for f in rec['files']))
+    except (OSError, ValueError, KeyError, TypeError): return False          # no record, or not one of ours
 
 # %% ../nbs/19_photo.ipynb #e7f625f9
 @patch
 def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=None, gender:int=None, stem:str=None) -> dict:
-    "Age the photo at `path` into the folder `out`: STEM_ageT per age in its own format, STEM_chips.png, STEM_strip.jpg, STEM_faces.jpg, then STEM.json."
-    path, out, start = Path(path), writable_folder(out), time.perf_counter()
+    "Age the photo at `path` into the folder `out`: STEM_ageT per age in its own format, STEM_chips.png, STEM_strip.jpg, STEM_faces.jpg, then the record."
+    path, start, stem = Path(path), time.perf_counter(), stem or Path(path).stem
     img = load_photo(path)                                                   # a PhotoError naming the file
     fmt, suffix, options = photo_format(path)
-    r = self(img, ages, faces, age, gender, path)
-    stem = stem or path.stem
-    files = [save_photo(px, out/f'{stem}_age{t:g}{suffix}', fmt, **options).name for t, px in zip(ages, r['photos'])]
+    names = [f'{stem}_age{t:g}{suffix}' for t in ages]
+    if len(set(names)) < len(names): raise ValueError(f'the ages {", ".join(map(str, ages))} give the same file name twice: give distinct ages')
+    r = self(img, ages, faces, age, gender, path, onto=own_pixels(path, img))
+    out = writable_folder(out)
+    (out/record_name(stem)).unlink(missing_ok=True)                          # a set being rewritten is not complete until its new record
+    files = [save_photo(px, out/n, fmt, **options).name for n, px in zip(names, r['photos'])]
     chips = r['chips'].reshape(-1, *r['chips'].shape[2:])                    # (F·(T + 1), S, S, 3)
     files.append(save_grid(from_uint8(chips), out/f'{stem}_chips.png', nrow=len(ages) + 1).name)
-    files.append(save_photo(photo_strip(img, r['photos']), out/f'{stem}_strip.jpg', 'JPEG', quality=90).name)
+    aged = r['photos'][..., :3]                                              # (T, H, W, 3)
+    files.append(save_photo(photo_strip(img, aged), out/f'{stem}_strip.jpg', 'JPEG', quality=90).name)
     boxes = np.array([chip_region(f['matrix'], self.size, img.shape) for f in r['faces']])           # (F, 4)
     x0, y0, x1, y1 = *boxes[:, :2].min(0), *boxes[:, 2:].max(0)                                     # around every face
-    files.append(save_photo(photo_strip(img[y0:y1, x0:x1], r['photos'][:, y0:y1, x0:x1]), out/f'{stem}_faces.jpg', 'JPEG', quality=90).name)
-    rec = dict(kind='shift', input=str(path), format=fmt, size=[img.shape[1], img.shape[0]], settings=run_settings(self, ages, faces, age, gender),
-               faces=r['faces'], files=files, seconds=round(time.perf_counter() - start, 3))
-    atomic_write_json(out/f'{stem}.json', rec)                                # last: the set is complete
+    files.append(save_photo(photo_strip(img[y0:y1, x0:x1], aged[:, y0:y1, x0:x1]), out/f'{stem}_faces.jpg', 'JPEG', quality=90).name)
+    rec = dict(kind='shift', input=str(path), source=source_of(path), format=fmt, size=[img.shape[1], img.shape[0]],
+               settings=run_settings(self, ages, faces, age, gender), faces=r['faces'], files=files, seconds=round(time.perf_counter() - start, 3))
+    atomic_write_json(out/record_name(stem), rec)                            # last: the set is complete
     return rec
 
 # %% ../nbs/19_photo.ipynb #72acf461
-FOLDER_SKIPS = dict(folder='a folder, not a photo', face_not_found="dlib's frontal face detector found no face")   # beside SKIP_REASONS
+FOLDER_SKIPS = dict(folder='a folder, not a photo', face_not_found="dlib's frontal face detector found no face",   # beside SKIP_REASONS
+                    hidden='a hidden file (its name starts with a dot)', not_a_file='not a regular file (a broken link, a pipe, ...)',
+                    failed='an error while ageing or writing it: see failures')
 
 def photo_stems(names) -> dict:
-    "{file name: output stem}: the name without its suffix, or the whole name (dots as _) where two share a stem."
-    stems = [Path(n).stem for n in names]
-    return {n: s if stems.count(s) == 1 else n.replace('.', '_') for n, s in zip(names, stems)}
+    "{file name: output stem}: the name without its suffix; the whole name (dots as _) where two photos share a stem, ignoring case; unique."
+    photo = lambda n: Path(n).suffix.lower() in Image.registered_extensions()  # sidecars (IMG_1.AAE) do not rename IMG_1.JPG
+    shared = Counter(Path(n).stem.lower() for n in names if photo(n))
+    out, seen = {}, set()
+    for n in names:
+        s = base = Path(n).stem if photo(n) and shared[Path(n).stem.lower()] == 1 else n.replace('.', '_')
+        k = 1
+        while s.lower() in seen:
+            k += 1
+            s = f'{base}-{k}'
+        seen.add(s.lower()); out[n] = s
+    return out
 
 # %% ../nbs/19_photo.ipynb #77c5c482
+def _same_file(p, q) -> bool:
+    try: return os.path.samefile(p, q)
+    except OSError: return False                                             # missing, a broken link, a link loop
+
 @patch
 def shift_folder(self:PhotoAger, folder, ages, out, faces:str='largest', age:float=None, gender:int=None, progress:bool=True) -> dict:
     "Age every photo in `folder` into `out` (`shift_photo`), skipping finished ones; the report, also written to out/report.json."
     from agevae.preprocess import SKIP_REASONS
     folder, start = Path(folder), time.perf_counter()
     if not folder.is_dir(): raise ValueError(f"'{folder}' is not a folder of photos" + (' (use --image for one photo)' if folder.is_file() else ''))
+    if _same_file(folder, out): raise ValueError(f"the output folder '{out}' is the folder of photos itself: give --out another folder")
     out = writable_folder(out)
-    entries = sorted(p for p in folder.iterdir() if p.resolve() != out.resolve())
+    entries = sorted(p for p in folder.iterdir() if not _same_file(p, out))
     stems, settings = photo_stems([p.name for p in entries]), run_settings(self, ages, faces, age, gender)
-    aged, already, skipped, finished, why = [], [], {}, False, {**SKIP_REASONS, **FOLDER_SKIPS}
+    aged, already, skipped, failures, finished = [], [], {}, {}, False
     try:
         for p in tqdm(entries, desc='ageing photos', unit='photo', disable=not progress):
-            if p.is_file() and is_done(out, stems[p.name], settings): already.append(p.name); continue
+            why = 'hidden' if p.name.startswith('.') else 'not_a_file' if not (p.is_file() or p.is_dir()) else None
+            if why: skipped.setdefault(why, []).append(p.name); continue
+            if p.is_file() and is_done(out, stems[p.name], settings, p): already.append(p.name); continue
             try: self.shift_photo(p, ages, out, faces, age, gender, stems[p.name]); aged.append(p.name)
             except PhotoError as e: skipped.setdefault(e.reason, []).append(p.name)
+            except Exception as e:                                           # a write error, a decoder's bug: counted, with its message
+                skipped.setdefault('failed', []).append(p.name); failures[p.name] = f'{type(e).__name__}: {e}'
         finished = True
     finally:                                                                  # also when stopped (Ctrl-C): what was done so far
+        text = {**SKIP_REASONS, **FOLDER_SKIPS}
         rep = dict(folder=str(folder), out=str(out), settings=settings, entries=len(entries), finished=finished, aged=len(aged),
-                   already_done=len(already), skipped={k: len(v) for k, v in skipped.items()}, skip_reasons={k: why.get(k, k) for k in skipped},
-                   skipped_files=skipped, aged_files=aged, seconds=round(time.perf_counter() - start, 1))
+                   already_done=len(already), skipped={k: len(v) for k, v in skipped.items()}, skip_reasons={k: text.get(k, k) for k in skipped},
+                   skipped_files=skipped, failures=failures, aged_files=aged, seconds=round(time.perf_counter() - start, 1))
         atomic_write_json(out/'report.json', rep)
     return rep

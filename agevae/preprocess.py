@@ -148,7 +148,7 @@ def _overlap(r, box) -> float:
 def detect_faces(img:np.ndarray, max_side:int=1000) -> list:
     "dlib's rectangles of the faces in `img` (H, W, 3) uint8, in its pixels, largest first."
     dlib, detector, _ = _face_models()
-    h, w = img.shape[:2]
+    img = np.ascontiguousarray(img); h, w = img.shape[:2]
     s = min(1.0, max_side / max(h, w))                    # detect on at most max_side pixels (a 12 MP photo: 1000 × 750)
     small = img if s == 1 else np.asarray(Image.fromarray(img).resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR))
     dets = list(detector(small, 0) or detector(small, 1)) # upsampled once only where nothing is found: faces down to ~40 px
@@ -160,6 +160,7 @@ def face_landmarks(img:np.ndarray, max_side:int=1000, box=None, every:bool=False
     """dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found.
     With `box` (left, top, right, bottom: the table's face box), the detected face that overlaps it most, else the box itself:
     the person the row's age belongs to, not whoever is largest in the photo. `every`: a list, one (5, 2) per face, largest first."""
+    if every and box is not None: raise ValueError('face_landmarks: every=True finds every face; a box picks one')
     dlib, _, predictor = _face_models()
     img = np.ascontiguousarray(img)
     dets = detect_faces(img, max_side)

@@ -12,7 +12,7 @@ import torch
 from fastcore.basics import patch
 import ipywidgets as W
 from PIL import Image
-from .core import AGE_MAX, from_uint8
+from .core import AGE_MAX, atomic_write, from_uint8
 from .data import FaceData
 from .preprocess import is_cache, read_cache
 from .shift import age_mode_of, decode_at
@@ -309,8 +309,7 @@ def use_photo(self:AgeExplorer, name:str, content:bytes) -> bool:
         except (ValueError, OSError) as e: self._say(str(e).replace(str(p), name), error=True); return False
     im = face['chip']
     if self.scorer is not None:
-        age, note = float(self.scorer.ages(im[None])[0]), 'age from the independent estimator'
-        gender = 1 if self.scorer.estimator.gender(np.ascontiguousarray(im))['value'] == 'female' else 0
+        (age, gender), note = self.scorer.who(im), 'age from the independent estimator'
     else: age, gender, note = 30.0, -1, 'age unknown, taken as 30 (install agevae[eval] to estimate it)'
     self._set_face(im, age, gender, f"photo '{name}'", f"photo '{name}': face found and aligned; {note}", dict(img=img, matrix=face['matrix']))
     return True
@@ -342,7 +341,7 @@ def save(self:AgeExplorer, path=None) -> Path:
     "Write `row()` as a PNG at `path` (default: the 'save as' box); in the photo view, the whole aged photo at its own resolution."
     path = Path(path if path is not None else self.save_path.value)
     im = self.photo_frame(self.target) if self.view.value == 'photo' and self.photo is not None else self.row()
-    path.parent.mkdir(parents=True, exist_ok=True); Image.fromarray(im).save(path)
+    atomic_write(path, lambda tmp: Image.fromarray(im).save(tmp))                 # the format from the name's suffix
     self._say(f"saved '{path}'"); return path
 
 # %% ../nbs/16_widgets.ipynb #61162b66

@@ -133,17 +133,18 @@ def test_shift_cli(utkface_root, tmp_path):
     from agevae.photo import photo_mask
     blank = tmp_path/'wall.png'; Image.fromarray(np.full((200, 200, 3), 180, np.uint8)).save(blank)
     write_bad(tmp_path/'bomb.png', 'bomb')                             # 20,000 × 20,000 pixels in 390 KB
+    me = tmp_path/'in'/'me.png'; me.parent.mkdir(); Image.open(sorted(utkface_root.glob('35_0_0_*.jpg'))[0]).save(me)
     for args, says in [(['--image', blank], "no face found in '" + str(blank)), (['--image', tmp_path/'bomb.png'], 'bomb.png'),
                        (['--image', blank, '--ages', 'abc'], "--ages: 'abc' is not a number"), (['--image', tmp_path], 'is a folder: age every photo'),
-                       (['--image', blank, '--out', blank/'sub'], 'cannot write to the output folder')]:
-        r = cli('shift', *(args if '--out' in args else [*args, '--out', tmp_path/'x']), '--age', 30, '--gender', 0)
+                       (['--image', me, '--out', blank/'sub'], 'cannot write to the output folder'), (['--image', me, '--age', 'nan'], '--age: nan is not an age'),
+                       (['--images', tmp_path/'in', '--out', tmp_path/'in'], 'is the folder of photos itself')]:
+        r = cli('shift', '--age', 30, '--gender', 0, *(args if '--out' in args else [*args, '--out', tmp_path/'x']))   # args' own --age wins
         assert r.returncode == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    me = tmp_path/'in'/'me.png'; me.parent.mkdir(); Image.open(sorted(utkface_root.glob('35_0_0_*.jpg'))[0]).save(me)
     r = cli('shift', '--image', me, '--ages', '20,70', '--out', tmp_path/'aged')   # the shipped model; age and gender estimated
     assert r.returncode == 0 and 'estimated' in r.stdout, r.stderr
     src, young, old = (np.asarray(Image.open(p)).astype(int) for p in (me, tmp_path/'aged'/'me_age20.png', tmp_path/'aged'/'me_age70.png'))
     assert young.shape == old.shape == src.shape
-    mask = photo_mask(json.loads((tmp_path/'aged'/'me.json').read_text())['faces'][0]['matrix'], 64, src.shape)
+    mask = photo_mask(json.loads((tmp_path/'aged'/'me_record.json').read_text())['faces'][0]['matrix'], 64, src.shape)
     assert (mask == 0).any() and (young[mask == 0] == src[mask == 0]).all() and (old[mask == 0] == src[mask == 0]).all()
     assert np.abs(young - old)[mask > 0.5].mean() > 3
     write_bad(tmp_path/'in'/'broken.jpg', 'truncated')
