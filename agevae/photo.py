@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_photo.ipynb #ab828faf
 from __future__ import annotations
-import json, os, tempfile, time
+import hashlib, json, os, tempfile, time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,9 +202,9 @@ def run_settings(ager:PhotoAger, ages, faces:str, age:float=None, gender:int=Non
 def record_name(stem:str) -> str: return f'{stem}_record.json'
 
 def source_of(path) -> dict:
-    "What tells a photo file from a changed one: its size and modification time."
-    st = Path(path).stat()
-    return dict(bytes=st.st_size, mtime_ns=st.st_mtime_ns)
+    "What tells a photo file from a changed one: its size and the SHA-256 of its bytes (the same on every copy of it)."
+    data = Path(path).read_bytes()
+    return dict(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 def is_done(out, stem:str, settings:dict, path=None) -> bool:
     "Whether `out` holds the complete output set `stem` (its record and every file it lists) made with `settings` (from `path` as it is now)."
