@@ -300,7 +300,7 @@ def _shift_parser(sub):
     h = sub.add_parser('shift', help='age whole photos at their own resolution (faces found and aligned with dlib)')
     src = h.add_mutually_exclusive_group(required=True)
     src.add_argument('--image', help='one photo (JPEG, PNG, WebP, ...)'); src.add_argument('--images', help='a folder of photos')
-    h.add_argument('--out', required=True, help='folder for the aged photos (NAME_ageT, input format), NAME_chips.png, NAME_strip.jpg, NAME.json')
+    h.add_argument('--out', required=True, help='folder for the aged photos (NAME_ageT, input format), NAME_chips.png, NAME_strip.jpg, NAME_faces.jpg, NAME_record.json')
     h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)'); h.add_argument('--ages', default='20,40,60', help='target ages in years')
     h.add_argument('--faces', choices=('largest', 'all'), default='largest', help='age the largest face, or every face found')
     _edit_flags(h)
