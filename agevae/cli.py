@@ -312,8 +312,10 @@ def _shift_parser(sub):
 # %% ../nbs/17_cli.ipynb #cd601ccb
 def _sweep(a):
     import signal, matplotlib; matplotlib.use('Agg')
-    from agevae.sweep import run_sweep, parse_betas, summary_table, SweepStopped
-    try: s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, a.age_mode, a.param, a.workers, a.eval_n, device=a.device, edit=a.edit, gain=a.gain)
+    from agevae.sweep import run_sweep, parse_betas, summary_table, SweepStopped, SlurmSettings
+    slurm = SlurmSettings(a.slurm_partition, a.slurm_time, a.slurm_cpus, a.slurm_gpus, a.slurm_parallel) if a.launcher == 'slurm' else None
+    try: s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, a.age_mode, a.param, a.workers, a.eval_n, device=a.device,
+                       edit=a.edit, gain=a.gain, slurm=slurm)
     except SweepStopped as e:
         print(f'agevae sweep: {e}; run the same command again to continue', file=sys.stderr); sys.exit(128 + int(getattr(signal, e.signal)))
     print(summary_table(s) + f"summary: {Path(a.out)/'summary.csv'}" + (f"; figures: {Path(a.out)/'figures'}" if (s.status == 'done').any() else ''))
@@ -337,6 +339,11 @@ def _sweep_parser(sub):
     w.add_argument('--eval-n', type=int, default=300, help='faces in each run\'s validation benchmark')
     _edit_flags(w)
     w.add_argument('--device', default='auto', help='auto | cpu | cuda (each worker sees only its own GPU)')
+    s = w.add_argument_group('cluster (--launcher slurm: one Slurm job per β, submitted as a job array through submitit)')
+    s.add_argument('--launcher', choices=('local', 'slurm'), default='local', help='local: --workers processes on this machine (default); slurm: Slurm jobs')
+    s.add_argument('--slurm-partition', help="partition (default: the cluster's default)"); s.add_argument('--slurm-time', type=int, default=60, help='each run\'s time limit, minutes')
+    s.add_argument('--slurm-cpus', type=int, default=1, help='CPUs per run'); s.add_argument('--slurm-gpus', type=int, default=0, help='GPUs per run')
+    s.add_argument('--slurm-parallel', type=int, help='runs at once (the job array\'s parallelism; default: as many as Slurm allows)')
     w.set_defaults(func=_sweep)
     return w
 

@@ -14,11 +14,12 @@ import pandas as pd
 from .core import atomic_write_json, atomic_write_text, partial_dir, replace_dir, save_figure
 
 # %% auto #0
-__all__ = ['RUN_PARAMETERS', 'RUN_CELLS', 'KERNEL_PID', 'STATUSES', 'FIRST_COLUMNS', 'METRICS_VS_BETA', 'TRADE_OFFS',
-           'beta_dir_name', 'parse_betas', 'parse_params', 'read_sweep_config', 'run_configs', 'run_template',
-           'mark_kernel', 'evaluate_run', 'read_status', 'write_status', 'run_job', 'flat_metrics', 'sweep_summary',
-           'visible_gpus', 'worker_env', 'planned_steps', 'run_progress', 'SweepStopped', 'run_sweep', 'pareto_front',
-           'sweep_figures', 'summary_table']
+__all__ = ['RUN_PARAMETERS', 'RUN_CELLS', 'KERNEL_PID', 'STATUSES', 'FIRST_COLUMNS', 'SLURM_KILLED', 'METRICS_VS_BETA',
+           'TRADE_OFFS', 'beta_dir_name', 'parse_betas', 'parse_params', 'read_sweep_config', 'run_configs',
+           'run_template', 'mark_kernel', 'evaluate_run', 'read_status', 'write_status', 'run_job', 'flat_metrics',
+           'sweep_summary', 'visible_gpus', 'worker_env', 'planned_steps', 'run_progress', 'SweepStopped', 'run_sweep',
+           'SlurmSettings', 'slurm_states', 'slurm_end', 'slurm_executor', 'pareto_front', 'sweep_figures',
+           'summary_table']
 
 # %% ../nbs/15_sweep.ipynb #58f9486d
 def beta_dir_name(beta:float) -> str:
@@ -152,7 +153,9 @@ def run_template(path) -> Path:
 KERNEL_PID = '.kernel.pid'
 
 def mark_kernel(out):
-    "Record this process (the run notebook's kernel) in `out/.kernel.pid`."
+    "Record this process (the run notebook's kernel) in `out/.kernel.pid`; Slurm's time-limit warning (SIGUSR2) is left to the run's process."
+    try: signal.signal(signal.SIGUSR2, signal.SIG_IGN)                       # its default action would kill the kernel
+    except (AttributeError, ValueError): pass                                # no SIGUSR2 here, or not the main thread
     atomic_write_text(Path(out)/KERNEL_PID, str(os.getpid()))
 
 # %% ../nbs/15_sweep.ipynb #079afc59
@@ -169,7 +172,7 @@ def evaluate_run(out, data, n:int=300, device:str='auto', edit:str=None, gain:fl
     return m
 
 # %% ../nbs/15_sweep.ipynb #ffad1578
-STATUSES = ('running', 'done', 'failed', 'interrupted')
+STATUSES = ('queued', 'running', 'done', 'failed', 'interrupted')     # queued: submitted to Slurm, not started yet
 
 def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='seconds')
 
@@ -189,10 +192,10 @@ def write_status(d, **changes) -> dict:
 
 # %% ../nbs/15_sweep.ipynb #bb0cae64
 class _StopForwarder:
-    "In a run's process: on SIGTERM/SIGINT, or when the sweep's process is gone, send SIGTERM to the notebook's kernel (once)."
+    "In a run's process: on SIGTERM/SIGINT (or Slurm's time-limit warning, SIGUSR2), or when the sweep's process is gone, send SIGTERM to the notebook's kernel (once)."
     def __init__(self, d):
         self.pidfile, self.parent, self.signal, self.sent = Path(d)/KERNEL_PID, os.getppid(), None, False
-        self.old = {s: signal.signal(s, self._on) for s in (signal.SIGTERM, signal.SIGINT)}
+        self.old = {s: signal.signal(s, self._on) for s in (signal.SIGTERM, signal.SIGINT, getattr(signal, 'SIGUSR2', signal.SIGTERM))}
         self.done = threading.Event()
         threading.Thread(target=self._watch, daemon=True).start()
     def _on(self, sig, frame): self.signal = self.signal or signal.Signals(sig).name
@@ -236,7 +239,8 @@ def run_job(job_dir) -> int:
         except BaseException as e: error = _error_text(e)
         finally: stop.close()
         if error is None and not (d/'eval'/'metrics.json').exists(): error = 'the notebook ended without writing eval/metrics.json'
-        status = 'done' if error is None else 'interrupted' if stop.signal else 'failed'
+        status = 'done' if error is None else 'interrupted' if stop.signal not in (None, 'SIGUSR2') else 'failed'
+        if error and stop.signal == 'SIGUSR2': error = f"Slurm: the job's time limit is near (SIGUSR2), the run was stopped ({error})"
         write_status(d, status=status, finished=_now(), wall_s=round(time.time() - t0, 1), error=error)
     return 0 if status == 'done' else 128 + signal.Signals[stop.signal].value if status == 'interrupted' else 1
 
@@ -377,18 +381,24 @@ class SweepStopped(Exception):
 class _Job:
     beta: float
     d: Path
-    proc: subprocess.Popen
-    t0: float
+    proc: subprocess.Popen = None        # a local run's process
+    t0: float = 0.0
+    slurm_id: str = None                 # a Slurm run's job id (array_task)
 
 # %% ../nbs/15_sweep.ipynb #5a38a548
-def _launch(beta, slot, out, template, settings, device, workers, gpus) -> _Job:
-    "Start the process of β's run on worker `slot`."
+def _prepare(beta, out, template, settings, device) -> tuple:
+    "Write β's `job.json` (what `run_job` executes) and keep the notebook of an earlier attempt: (run folder, attempt number)."
     d = out/beta_dir_name(beta); d.mkdir(exist_ok=True)
     parameters = dict(beta=beta, data=settings['data'], out=str(d), config=settings['config'], age_mode=settings['age_mode'],
                       params=settings['params'], eval_n=settings['eval_n'], edit=settings['edit'], gain=settings['gain'], device=device)
     atomic_write_json(d/'job.json', dict(template=str(template), parameters=parameters))
-    env, attempt = worker_env(slot, workers, gpus), read_status(d).get('attempts', 0) + 1
+    attempt = read_status(d).get('attempts', 0) + 1
     if (d/'run.ipynb').exists(): os.replace(d/'run.ipynb', d/f'run.attempt{attempt - 1}.ipynb')     # keep the notebook of every attempt
+    return d, attempt
+
+def _launch(beta, slot, out, template, settings, device, workers, gpus) -> _Job:
+    "Start the process of β's run on worker `slot`."
+    (d, attempt), env = _prepare(beta, out, template, settings, device), worker_env(slot, workers, gpus)
     write_status(d, beta=beta, status='running', attempts=attempt, started=_now(), finished=None,
                  wall_s=None, error=None, worker=slot, cuda_visible_devices=env.get('CUDA_VISIBLE_DEVICES'))
     with open(d/'run.log', 'ab') as log:
@@ -397,15 +407,18 @@ def _launch(beta, slot, out, template, settings, device, workers, gpus) -> _Job:
     return _Job(beta, d, proc, time.time())
 
 # %% ../nbs/15_sweep.ipynb #914c8344
-def _finish(job:_Job) -> dict:
-    "The run's final status; a process that ended without recording one (killed) is recorded as failed."
+def _record_end(job:_Job, how:str, status:str='failed') -> dict:
+    "The run's final status: its own, or, where it ended without recording one (killed), `status` saying `how` it ended."
     st = read_status(job.d)
-    if st.get('status') == 'running':
-        rc = job.proc.returncode
-        how = f'signal {signal.Signals(-rc).name}' if rc < 0 else f'exit code {rc}'
-        st = write_status(job.d, status='failed', finished=_now(), wall_s=round(time.time() - job.t0, 1),
-                          error=f'the run process ended with {how} before recording a result (see {job.d.name}/run.log)')
+    if st.get('status') in ('queued', 'running'):
+        st = write_status(job.d, status=status, finished=_now(), wall_s=round(time.time() - job.t0, 1), error=how)
     return st
+
+def _finish(job:_Job) -> dict:
+    "A local run's final status, once its process has ended."
+    rc = job.proc.returncode
+    how = f'signal {signal.Signals(-rc).name}' if rc < 0 else f'exit code {rc}'
+    return _record_end(job, f'the run process ended with {how} before recording a result (see {job.d.name}/run.log)')
 
 # %% ../nbs/15_sweep.ipynb #88710cc9
 def _check_settings(out:Path, settings:dict):
@@ -419,8 +432,8 @@ def _check_settings(out:Path, settings:dict):
 
 # %% ../nbs/15_sweep.ipynb #8daa1803
 def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, workers:int=None, eval_n:int=300,
-              device:str='auto', progress:bool=True, grace_s:float=300, edit:str=None, gain:float=None) -> pd.DataFrame:
-    "Train and score one model per β, each a papermill run in its own process; returns the summary (also `out/summary.csv`) and draws `out/figures`."
+              device:str='auto', progress:bool=True, grace_s:float=300, edit:str=None, gain:float=None, slurm:SlurmSettings=None) -> pd.DataFrame:
+    "Train and score one model per β, each a papermill run in its own process (with `slurm`, a Slurm job); returns the summary (also `out/summary.csv`) and draws `out/figures`."
     import papermill  # noqa: F401  (the runs need it: fail here, not in every run)
     from agevae.evaluate import face_models_dir
     from agevae.preprocess import read_cache
@@ -447,47 +460,159 @@ def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, wor
         todo = [b for b in betas if read_status(out/beta_dir_name(b)).get('status') != 'done']
         show = _Progress(progress, int((faces.split == 'train').sum()))
         done = ', '.join(f'{b:g}' for b in betas if b not in todo) or 'none'
-        show.say(f"sweep '{out}': {len(betas)} β values, done already: {done}; to run: {len(todo)}, {workers} at a time on "
-                 + (f"GPUs {', '.join(gpus)}" if gpus else 'the CPU'))
-        stopped = _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s)
+        where = (f"GPUs {', '.join(gpus)}" if gpus else 'the CPU') if slurm is None else f'Slurm ({slurm.parallel or "as many as it allows"} at a time)'
+        show.say(f"sweep '{out}': {len(betas)} β values, done already: {done}; to run: {len(todo)}, "
+                 + (f'{workers} at a time on {where}' if slurm is None else f'on {where}'))
+        if not todo: stopped = None
+        elif slurm is None: stopped = _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s)
+        else: stopped = _run_slurm(todo, out, template, settings, device, slurm, show, grace_s)
         summary = sweep_summary(out)
         if (summary.status == 'done').any(): sweep_figures(summary, out/'figures')
     if stopped: raise SweepStopped(stopped)
     return summary
 
 # %% ../nbs/15_sweep.ipynb #1c2a79b5
-def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s):
-    "Run `todo` on `workers` slots; on SIGTERM/SIGINT stop them all. Returns the signal's name, or None."
-    stop = {'signal': None}
+@contextmanager
+def _stop_signals():
+    "Catch SIGTERM and SIGINT while the sweep runs: yields a dict whose 'signal' names the first one received."
+    stop, old = {'signal': None}, {}
     def on_signal(sig, frame): stop['signal'] = stop['signal'] or signal.Signals(sig).name
-    old = {}
     for s in (signal.SIGTERM, signal.SIGINT):
         try: old[s] = signal.signal(s, on_signal)
         except ValueError: pass                                              # not the main thread
-    queue, running, deadline = list(todo), {}, None
-    try:
-        while queue or running:
-            if stop['signal'] and deadline is None:
-                show.say(f"{stop['signal']}: stopping {len(running)} running run(s) (each writes a checkpoint)")
-                queue, deadline = [], time.time() + grace_s
-                for job in running.values(): job.proc.send_signal(signal.SIGTERM)
-            if deadline and time.time() > deadline:
-                for job in running.values(): job.proc.kill()
-            for slot in [s for s, j in running.items() if j.proc.poll() is not None]:
-                job = running.pop(slot); show.ended(slot, job, _finish(job)); sweep_summary(out)
-            for slot in [s for s in range(workers) if s not in running]:
-                if not queue or stop['signal']: break
-                running[slot] = _launch(queue.pop(0), slot, out, template, settings, device, workers, gpus); sweep_summary(out)
-            show.update(running)
-            time.sleep(0.25)
+    try: yield stop
     finally:
-        for job in running.values():                                        # only after an error here: stop the runs
-            job.proc.terminate()
-            try: job.proc.wait(grace_s)
-            except subprocess.TimeoutExpired: job.proc.kill(); job.proc.wait()
-            _finish(job)
         for s, h in old.items(): signal.signal(s, h)
-        show.close()
+
+# %% ../nbs/15_sweep.ipynb #56472b38
+def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s):
+    "Run `todo` on `workers` local slots; on SIGTERM/SIGINT stop them all. Returns the signal's name, or None."
+    queue, running, deadline = list(todo), {}, None
+    with _stop_signals() as stop:
+        try:
+            while queue or running:
+                if stop['signal'] and deadline is None:
+                    show.say(f"{stop['signal']}: stopping {len(running)} running run(s) (each writes a checkpoint)")
+                    queue, deadline = [], time.time() + grace_s
+                    for job in running.values(): job.proc.send_signal(signal.SIGTERM)
+                if deadline and time.time() > deadline:
+                    for job in running.values(): job.proc.kill()
+                for slot in [s for s, j in running.items() if j.proc.poll() is not None]:
+                    job = running.pop(slot); show.ended(slot, job, _finish(job)); sweep_summary(out)
+                for slot in [s for s in range(workers) if s not in running]:
+                    if not queue or stop['signal']: break
+                    running[slot] = _launch(queue.pop(0), slot, out, template, settings, device, workers, gpus); sweep_summary(out)
+                show.update(running)
+                time.sleep(0.25)
+        finally:
+            for job in running.values():                                    # only after an error here: stop the runs
+                job.proc.terminate()
+                try: job.proc.wait(grace_s)
+                except subprocess.TimeoutExpired: job.proc.kill(); job.proc.wait()
+                _finish(job)
+            show.close()
+    return stop['signal']
+
+# %% ../nbs/15_sweep.ipynb #72172598
+@dataclass
+class SlurmSettings:
+    partition: str = None          # None: the cluster's default partition
+    time_min: int = 60             # each run's time limit in minutes
+    cpus: int = 1                  # CPUs per run
+    gpus: int = 0                  # GPUs per run
+    parallel: int = None           # runs at once (the job array's parallelism); None: as many as Slurm allows
+    def __post_init__(self):
+        for k in ('time_min', 'cpus'):
+            if getattr(self, k) < 1: raise ValueError(f'--slurm-{k.replace("_", "-")} must be at least 1, got {getattr(self, k)}')
+        if self.gpus < 0 or (self.parallel is not None and self.parallel < 1): raise ValueError(f'bad Slurm settings: {self}')
+
+# %% ../nbs/15_sweep.ipynb #1398c68c
+def _slurm(*args, what:str) -> str:
+    "Run a Slurm command; its output, or a one-line ValueError saying `what` failed and Slurm's own words."
+    if shutil.which(args[0]) is None: raise ValueError(f"--launcher slurm: '{args[0]}' is not on PATH (run the sweep where Slurm's commands are)")
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    if r.returncode: raise ValueError(f"--launcher slurm: {what}: {' '.join((r.stderr or r.stdout).split()) or f'exit code {r.returncode}'}")
+    return r.stdout
+
+def slurm_states(job_ids) -> dict:
+    "{job id: Slurm state} of the jobs (array_task ids) still in Slurm's queue; those that left it are missing."
+    mains = sorted({str(j).split('_')[0] for j in job_ids})
+    out = _slurm('squeue', '-h', '-r', '-o', '%i %T', '-j', ','.join(mains), what='squeue could not list the jobs') if mains else ''
+    return {i: s for i, s in (line.split() for line in out.splitlines() if line.strip()) if i in set(map(str, job_ids))}
+
+def slurm_end(job_id) -> tuple:
+    "(state, reason) with which Slurm ended a job, from `scontrol show job` (('UNKNOWN', why) where Slurm has forgotten it)."
+    try: out = _slurm('scontrol', '-o', 'show', 'job', str(job_id), what='scontrol could not show the job')
+    except ValueError as e: return 'UNKNOWN', str(e)
+    f = dict(kv.split('=', 1) for kv in out.split() if '=' in kv)
+    return f.get('JobState', 'UNKNOWN'), '' if f.get('Reason') in (None, 'None') else f['Reason']
+
+# %% ../nbs/15_sweep.ipynb #36b20da6
+def slurm_executor(out:Path, slurm:SlurmSettings):
+    "A submitit executor for the sweep's runs, its logs in `out/slurm`; a one-line error where Slurm is missing or the partition unknown."
+    import submitit
+    _slurm('sinfo', '--version', what='Slurm does not answer')
+    if slurm.partition and not _slurm('sinfo', '-h', '-p', slurm.partition, '-o', '%P', what='sinfo failed').strip():
+        raise ValueError(f"--launcher slurm: unknown partition {slurm.partition!r} (sinfo lists: {_slurm('sinfo', '-h', '-o', '%P', what='sinfo failed').split()})")
+    ex = submitit.SlurmExecutor(folder=out/'slurm', python=sys.executable)
+    ex.update_parameters(job_name=f'agevae-sweep-{out.name}', time=slurm.time_min, cpus_per_task=slurm.cpus, ntasks_per_node=1,
+                         signal_delay_s=max(10, min(90, slurm.time_min * 15)), stderr_to_stdout=True,
+                         **({'partition': slurm.partition} if slurm.partition else {}), **({'gpus_per_node': slurm.gpus} if slurm.gpus else {}),
+                         **({'array_parallelism': slurm.parallel} if slurm.parallel else {}))
+    return ex
+
+# %% ../nbs/15_sweep.ipynb #b2befec8
+def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) -> dict:
+    "Submit `todo` as one job array, except runs whose job is still in Slurm's queue (a sweep restarted); {slot: _Job}."
+    st = {b: read_status(out/beta_dir_name(b)) for b in todo}
+    queued = slurm_states([s['slurm_job_id'] for s in st.values() if s.get('status') in ('queued', 'running') and s.get('slurm_job_id')])
+    running = {i: _Job(b, out/beta_dir_name(b), None, time.time(), st[b]['slurm_job_id'])
+               for i, b in enumerate(todo) if st[b].get('slurm_job_id') in queued}          # followed again, not submitted twice
+    new = [b for b in todo if st[b].get('slurm_job_id') not in queued]
+    if not new: return running
+    ex = slurm_executor(out, slurm)
+    runs = [_prepare(b, out, template, settings, device) for b in new]
+    try: jobs = ex.map_array(run_job, [str(d) for d, _ in runs])
+    except Exception as e: raise ValueError(f"--launcher slurm: Slurm refused the jobs: {' '.join(str(e).split())[-300:]}") from None
+    for slot, (job, b, (d, attempt)) in enumerate(zip(jobs, new, runs), len(todo)):  # nothing is queued unless Slurm took the jobs
+        write_status(d, beta=b, status='queued', attempts=attempt, started=_now(), finished=None, wall_s=None, error=None,
+                     slurm_job_id=job.job_id, slurm_log=str(job.paths.stdout), worker=None, cuda_visible_devices=None)
+        running[slot] = _Job(b, d, None, time.time(), job.job_id)
+    show.say(f"submitted {len(jobs)} run(s) to Slurm: job array {jobs[0].job_id.split('_')[0]}, logs in {out/'slurm'}"
+             + (f'; following {len(todo) - len(new)} still queued or running' if len(new) < len(todo) else ''))
+    return running
+
+# %% ../nbs/15_sweep.ipynb #f689b7eb
+SLURM_KILLED = ('TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE')   # Slurm ended the job, not the run
+
+def _slurm_outcome(job:_Job, stopping:bool) -> dict:
+    "The final status of a run whose job left Slurm's queue: its own, unless Slurm killed it or it never recorded one."
+    state, reason = slurm_end(job.slurm_id)
+    why = f"Slurm: job {job.slurm_id} {state}" + (f', {reason}' if reason else '')
+    st = read_status(job.d)
+    if st.get('status') not in ('queued', 'running', 'done') and state in SLURM_KILLED:     # e.g. stopped by the time limit's signal
+        return write_status(job.d, status='failed', error=f"{why} ({st.get('error') or st.get('status')})")
+    return _record_end(job, f'{why}, before the run recorded a result', 'interrupted' if state == 'CANCELLED' or stopping else 'failed')
+
+# %% ../nbs/15_sweep.ipynb #9133e73a
+def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show, grace_s):
+    "Run `todo` as a Slurm job array and follow it to the end; on SIGTERM/SIGINT cancel it. Returns the signal's name, or None."
+    running, deadline = _submit(todo, out, template, settings, device, slurm, show), None
+    sweep_summary(out)
+    with _stop_signals() as stop:
+        try:
+            while running:
+                if stop['signal'] and deadline is None:
+                    show.say(f"{stop['signal']}: cancelling {len(running)} Slurm job(s) (each running run writes a checkpoint)")
+                    _slurm('scancel', *{j.slurm_id.split('_')[0] for j in running.values()}, what='scancel failed')
+                    deadline = time.time() + grace_s
+                queued = slurm_states([j.slurm_id for j in running.values()])
+                for slot in [s for s, j in running.items() if j.slurm_id not in queued or (deadline and time.time() > deadline)]:
+                    job = running.pop(slot)
+                    show.ended(slot, job, _slurm_outcome(job, bool(stop['signal']))); sweep_summary(out)
+                show.update({s: j for s, j in running.items() if queued.get(j.slurm_id) == 'RUNNING'})
+                time.sleep(1)
+        finally: show.close()
     return stop['signal']
 
 # %% ../nbs/15_sweep.ipynb #352bf8b0

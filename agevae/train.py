@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #bba5f18b
 from __future__ import annotations
-import csv, json, math, os, random, shutil, signal, sys, time
+import csv, json, math, os, random, shutil, signal, subprocess, sys, time
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -19,7 +19,7 @@ from .checkpoint import _plain, save_checkpoint, load_checkpoint, check_resume, 
 
 # %% auto #0
 __all__ = ['TRAIN_CHOICES', 'seed_baseline_configs', 'SWEEP_AGES', 'TrainConfig', 'baseline_configs', 'BatchPlan', 'TrainStep',
-           'NonFiniteLoss', 'plain_loop', 'grid_rows', 'sample_grids', 'train_critic', 'train']
+           'NonFiniteLoss', 'slurm_dist_env', 'plain_loop', 'grid_rows', 'sample_grids', 'train_critic', 'train']
 
 # %% ../nbs/09_train.ipynb #23f32bfd
 TRAIN_CHOICES = dict(model=MODELS, optimizer=('adam', 'adamw'), schedule=('cosine', 'constant'), amp=('fp32', 'bf16'),
@@ -114,8 +114,20 @@ class TrainStep(nn.Module):
 
 class NonFiniteLoss(RuntimeError): "Raised when a loss term becomes NaN or infinite."
 
+def slurm_dist_env(env=None) -> dict:
+    "torch.distributed's variables from Slurm's, for a training that `srun` started as several tasks; {} otherwise (or under torchrun)."
+    env = os.environ if env is None else env
+    world = int(env.get('SLURM_STEP_NUM_TASKS') or env.get('SLURM_NTASKS') or 1) if 'SLURM_STEP_ID' in env else 1   # srun steps only
+    if 'WORLD_SIZE' in env or world < 2: return {}
+    nodes = env.get('SLURM_STEP_NODELIST') or env.get('SLURM_JOB_NODELIST') or 'localhost'
+    hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], capture_output=True, text=True).stdout.split() if shutil.which('scontrol') else []
+    return dict(RANK=env['SLURM_PROCID'], WORLD_SIZE=str(world), LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
+                MASTER_ADDR=env.get('MASTER_ADDR') or (hosts or [nodes.split(',')[0]])[0],
+                MASTER_PORT=env.get('MASTER_PORT') or str(20000 + int(env.get('SLURM_JOB_ID', '0')) % 20000))
+
 def _dist():
-    "(rank, world, local_rank), initialising torch.distributed when started by torchrun."
+    "(rank, world, local_rank), initialising torch.distributed when started by torchrun, or by srun as several tasks."
+    os.environ.update(slurm_dist_env())
     world = int(os.environ.get('WORLD_SIZE', '1'))
     if world > 1 and not torch.distributed.is_initialized():
         torch.distributed.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
