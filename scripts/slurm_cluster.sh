@@ -14,15 +14,14 @@ if [ -z "$cmd" ] || [ -z "$dir" ]; then echo "usage: $0 start|stop DIR" >&2; exi
 mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
 
 stop() {
+  local pids=() pid p
   for p in slurmd slurmctld munged; do
-    if [ -s "$dir/$p.pid" ]; then kill "$(cat "$dir/$p.pid")" 2>/dev/null || true; fi
+    if [ -s "$dir/$p.pid" ]; then pid=$(cat "$dir/$p.pid"); if kill "$pid" 2>/dev/null; then pids+=("$pid"); fi; fi
   done
-  for p in slurmd slurmctld munged; do
-    for _ in $(seq 50); do
-      if [ -s "$dir/$p.pid" ] && kill -0 "$(cat "$dir/$p.pid")" 2>/dev/null; then sleep 0.1; else break; fi
-    done
-    rm -f "$dir/$p.pid"
+  for pid in "${pids[@]}"; do                                          # until each has exited (10 s at most)
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
+  rm -f "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munged.pid"
 }
 
 if [ "$cmd" = stop ]; then stop; echo "slurm cluster in $dir stopped"; exit 0; fi
@@ -80,7 +79,7 @@ munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.sock
 slurmctld -i
 slurmd
 for _ in $(seq 150); do
-  if sinfo -h -o '%T' 2>/dev/null | grep -q -E '^idle'; then
+  if sinfo -h -o '%T' 2>/dev/null | grep -q -x 'idle'; then
     printf 'slurm cluster up in %.1f s: node %s, %s CPUs, partition debug\nexport SLURM_CONF=%s\n' \
       "$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')" "$host" "$cpus" "$SLURM_CONF"
     exit 0
