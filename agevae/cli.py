@@ -313,7 +313,11 @@ def _shift_parser(sub):
 def _sweep(a):
     import signal, matplotlib; matplotlib.use('Agg')
     from agevae.sweep import run_sweep, parse_betas, summary_table, SweepStopped, SlurmSettings
-    slurm = SlurmSettings(a.slurm_partition, a.slurm_time, a.slurm_cpus, a.slurm_gpus, a.slurm_parallel) if a.launcher == 'slurm' else None
+    given = [f'--slurm-{k}' for k in ('partition', 'time', 'cpus', 'gpus', 'parallel') if getattr(a, f'slurm_{k}') is not None]
+    if a.launcher == 'local' and given: raise ValueError(f"{', '.join(given)} apply to --launcher slurm, not to local runs")
+    if a.launcher == 'slurm' and a.workers is not None: raise ValueError('--workers applies to local runs; on Slurm, --slurm-parallel says how many run at once')
+    kw = {k: v for k, v in dict(partition=a.slurm_partition, time_min=a.slurm_time, cpus=a.slurm_cpus, gpus=a.slurm_gpus, parallel=a.slurm_parallel).items() if v is not None}
+    slurm = SlurmSettings(**kw) if a.launcher == 'slurm' else None
     try: s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, a.age_mode, a.param, a.workers, a.eval_n, device=a.device,
                        edit=a.edit, gain=a.gain, slurm=slurm)
     except SweepStopped as e:
@@ -341,9 +345,9 @@ def _sweep_parser(sub):
     w.add_argument('--device', default='auto', help='auto | cpu | cuda (each worker sees only its own GPU)')
     s = w.add_argument_group('cluster (--launcher slurm: one Slurm job per β, submitted as a job array through submitit)')
     s.add_argument('--launcher', choices=('local', 'slurm'), default='local', help='local: --workers processes on this machine (default); slurm: Slurm jobs')
-    s.add_argument('--slurm-partition', help="partition (default: the cluster's default)"); s.add_argument('--slurm-time', type=int, default=60, help='each run\'s time limit, minutes')
-    s.add_argument('--slurm-cpus', type=int, default=1, help='CPUs per run'); s.add_argument('--slurm-gpus', type=int, default=0, help='GPUs per run')
-    s.add_argument('--slurm-parallel', type=int, help='runs at once (the job array\'s parallelism; default: as many as Slurm allows)')
+    s.add_argument('--slurm-partition', help="partition (default: the cluster's default)"); s.add_argument('--slurm-time', type=int, help='each run\'s time limit, minutes (default 60)')
+    s.add_argument('--slurm-cpus', type=int, help='CPUs per run (default 1)'); s.add_argument('--slurm-gpus', type=int, help='GPUs per run (default 0: the runs use the CPU)')
+    s.add_argument('--slurm-parallel', type=int, help='runs at once (the job array\'s parallelism; default 256)')
     w.set_defaults(func=_sweep)
     return w
 

@@ -4,8 +4,8 @@
 
 # %% ../nbs/15_sweep.ipynb #a72b226f
 from __future__ import annotations
-import importlib.util, json, math, os, shutil, signal, subprocess, sys, threading, time
-from contextlib import contextmanager
+import importlib.util, io, json, math, os, shutil, signal, subprocess, sys, threading, time
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,12 +14,12 @@ import pandas as pd
 from .core import atomic_write_json, atomic_write_text, partial_dir, replace_dir, save_figure
 
 # %% auto #0
-__all__ = ['RUN_PARAMETERS', 'RUN_CELLS', 'KERNEL_PID', 'STATUSES', 'FIRST_COLUMNS', 'SLURM_KILLED', 'METRICS_VS_BETA',
-           'TRADE_OFFS', 'beta_dir_name', 'parse_betas', 'parse_params', 'read_sweep_config', 'run_configs',
-           'run_template', 'mark_kernel', 'evaluate_run', 'read_status', 'write_status', 'run_job', 'flat_metrics',
-           'sweep_summary', 'visible_gpus', 'worker_env', 'planned_steps', 'run_progress', 'SweepStopped', 'run_sweep',
-           'SlurmSettings', 'slurm_states', 'slurm_end', 'slurm_executor', 'pareto_front', 'sweep_figures',
-           'summary_table']
+__all__ = ['RUN_PARAMETERS', 'RUN_CELLS', 'KERNEL_PID', 'STATUSES', 'FIRST_COLUMNS', 'SLURM_COMMANDS', 'SLURM_KILLED',
+           'METRICS_VS_BETA', 'TRADE_OFFS', 'beta_dir_name', 'parse_betas', 'parse_params', 'read_sweep_config',
+           'run_configs', 'run_template', 'mark_kernel', 'evaluate_run', 'read_status', 'write_status', 'run_job',
+           'flat_metrics', 'sweep_summary', 'visible_gpus', 'worker_env', 'planned_steps', 'run_progress',
+           'SweepStopped', 'run_sweep', 'SlurmSettings', 'slurm_states', 'slurm_end', 'slurm_executor', 'pareto_front',
+           'sweep_figures', 'summary_table']
 
 # %% ../nbs/15_sweep.ipynb #58f9486d
 def beta_dir_name(beta:float) -> str:
@@ -192,17 +192,20 @@ def write_status(d, **changes) -> dict:
 
 # %% ../nbs/15_sweep.ipynb #bb0cae64
 class _StopForwarder:
-    "In a run's process: on SIGTERM/SIGINT (or Slurm's time-limit warning, SIGUSR2), or when the sweep's process is gone, send SIGTERM to the notebook's kernel (once)."
+    """In a run's process: on SIGTERM/SIGINT, or when the sweep's process is gone, send SIGTERM to the notebook's kernel (once).
+    In a Slurm job step, Slurm signals the kernel itself (it is one of the step's processes), so only its time-limit warning,
+    SIGUSR2, which the kernel ignores, is passed on as SIGTERM: a second SIGTERM after the run stopped would kill the kernel."""
     def __init__(self, d):
         self.pidfile, self.parent, self.signal, self.sent = Path(d)/KERNEL_PID, os.getppid(), None, False
+        self.slurm = 'SLURM_STEP_ID' in os.environ
         self.old = {s: signal.signal(s, self._on) for s in (signal.SIGTERM, signal.SIGINT, getattr(signal, 'SIGUSR2', signal.SIGTERM))}
         self.done = threading.Event()
         threading.Thread(target=self._watch, daemon=True).start()
     def _on(self, sig, frame): self.signal = self.signal or signal.Signals(sig).name
     def _watch(self):
         while not self.done.wait(0.2):
-            if os.getppid() != self.parent: self.signal = self.signal or 'SIGTERM'     # the sweep's process died
-            if self.signal and not self.sent and self.pidfile.exists():
+            if os.getppid() != self.parent and not self.slurm: self.signal = self.signal or 'SIGTERM'   # the sweep's process died
+            if self.signal and not self.sent and self.pidfile.exists() and (not self.slurm or self.signal == 'SIGUSR2'):
                 try: os.kill(int(self.pidfile.read_text()), signal.SIGTERM)
                 except (ProcessLookupError, ValueError): pass
                 self.sent = True
@@ -386,20 +389,24 @@ class _Job:
     slurm_id: str = None                 # a Slurm run's job id (array_task)
 
 # %% ../nbs/15_sweep.ipynb #5a38a548
-def _prepare(beta, out, template, settings, device) -> tuple:
-    "Write β's `job.json` (what `run_job` executes) and keep the notebook of an earlier attempt: (run folder, attempt number)."
+def _prepare(beta, out, template, settings, device) -> Path:
+    "Write β's `job.json`: what `run_job` executes. Returns the run folder."
     d = out/beta_dir_name(beta); d.mkdir(exist_ok=True)
     parameters = dict(beta=beta, data=settings['data'], out=str(d), config=settings['config'], age_mode=settings['age_mode'],
                       params=settings['params'], eval_n=settings['eval_n'], edit=settings['edit'], gain=settings['gain'], device=device)
     atomic_write_json(d/'job.json', dict(template=str(template), parameters=parameters))
+    return d
+
+def _next_attempt(d) -> int:
+    "The number of the attempt about to start; the notebook of the one before is kept as run.attempt<k>.ipynb."
     attempt = read_status(d).get('attempts', 0) + 1
-    if (d/'run.ipynb').exists(): os.replace(d/'run.ipynb', d/f'run.attempt{attempt - 1}.ipynb')     # keep the notebook of every attempt
-    return d, attempt
+    if (d/'run.ipynb').exists(): os.replace(d/'run.ipynb', d/f'run.attempt{attempt - 1}.ipynb')
+    return attempt
 
 def _launch(beta, slot, out, template, settings, device, workers, gpus) -> _Job:
     "Start the process of β's run on worker `slot`."
-    (d, attempt), env = _prepare(beta, out, template, settings, device), worker_env(slot, workers, gpus)
-    write_status(d, beta=beta, status='running', attempts=attempt, started=_now(), finished=None,
+    d, env = _prepare(beta, out, template, settings, device), worker_env(slot, workers, gpus)
+    write_status(d, beta=beta, status='running', attempts=_next_attempt(d), started=_now(), finished=None,
                  wall_s=None, error=None, worker=slot, cuda_visible_devices=env.get('CUDA_VISIBLE_DEVICES'))
     with open(d/'run.log', 'ab') as log:
         proc = subprocess.Popen([sys.executable, '-c', _JOB_CMD, str(d)], env=env, stdin=subprocess.DEVNULL, stdout=log,
@@ -519,26 +526,30 @@ class SlurmSettings:
     partition: str = None          # None: the cluster's default partition
     time_min: int = 60             # each run's time limit in minutes
     cpus: int = 1                  # CPUs per run
-    gpus: int = 0                  # GPUs per run
-    parallel: int = None           # runs at once (the job array's parallelism); None: as many as Slurm allows
+    gpus: int = 0                  # GPUs per run (0: the runs use the CPU)
+    parallel: int = 256            # runs at once (the job array's parallelism)
     def __post_init__(self):
-        for k in ('time_min', 'cpus'):
-            if getattr(self, k) < 1: raise ValueError(f'--slurm-{k.replace("_", "-")} must be at least 1, got {getattr(self, k)}')
-        if self.gpus < 0 or (self.parallel is not None and self.parallel < 1): raise ValueError(f'bad Slurm settings: {self}')
+        for flag, v, least in (('--slurm-time', self.time_min, 1), ('--slurm-cpus', self.cpus, 1), ('--slurm-gpus', self.gpus, 0),
+                               ('--slurm-parallel', self.parallel, 1)):
+            if v < least: raise ValueError(f'{flag} must be at least {least}, got {v}')
 
 # %% ../nbs/15_sweep.ipynb #1398c68c
+SLURM_COMMANDS = ('sbatch', 'squeue', 'scontrol', 'scancel', 'sinfo')
+
 def _slurm(*args, what:str) -> str:
-    "Run a Slurm command; its output, or a one-line ValueError saying `what` failed and Slurm's own words."
+    "Run a Slurm command (in its own session: a Ctrl-C is the sweep's); its output, or a one-line ValueError with Slurm's own words."
     if shutil.which(args[0]) is None: raise ValueError(f"--launcher slurm: '{args[0]}' is not on PATH (run the sweep where Slurm's commands are)")
-    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    try: r = subprocess.run(args, capture_output=True, text=True, timeout=60, start_new_session=True)
+    except subprocess.TimeoutExpired: raise ValueError(f'--launcher slurm: {what}: {args[0]} did not answer within 60 s') from None
     if r.returncode: raise ValueError(f"--launcher slurm: {what}: {' '.join((r.stderr or r.stdout).split()) or f'exit code {r.returncode}'}")
     return r.stdout
 
 def slurm_states(job_ids) -> dict:
-    "{job id: Slurm state} of the jobs (array_task ids) still in Slurm's queue; those that left it are missing."
-    mains = sorted({str(j).split('_')[0] for j in job_ids})
-    out = _slurm('squeue', '-h', '-r', '-o', '%i %T', '-j', ','.join(mains), what='squeue could not list the jobs') if mains else ''
-    return {i: s for i, s in (line.split() for line in out.splitlines() if line.strip()) if i in set(map(str, job_ids))}
+    "{job id: Slurm state} of the jobs (array_task ids) still in Slurm's queue; those that left it (or that it has forgotten) are missing."
+    ids = {str(j) for j in job_ids if j}
+    if not ids: return {}
+    out = _slurm('squeue', '--me', '-h', '-r', '-o', '%i %T', what='squeue could not list the jobs')   # never an unknown id's error
+    return {i: s for i, s in (line.split()[:2] for line in out.splitlines() if len(line.split()) >= 2) if i in ids}
 
 def slurm_end(job_id) -> tuple:
     "(state, reason) with which Slurm ended a job, from `scontrol show job` (('UNKNOWN', why) where Slurm has forgotten it)."
@@ -549,37 +560,41 @@ def slurm_end(job_id) -> tuple:
 
 # %% ../nbs/15_sweep.ipynb #36b20da6
 def slurm_executor(out:Path, slurm:SlurmSettings):
-    "A submitit executor for the sweep's runs, its logs in `out/slurm`; a one-line error where Slurm is missing or the partition unknown."
+    "A submitit executor for the sweep's runs (held until recorded), its logs in `out/slurm`; a one-line error where Slurm is missing or the partition unknown."
     import submitit
-    _slurm('sinfo', '--version', what='Slurm does not answer')
+    for cmd in SLURM_COMMANDS: _slurm(cmd, '--version', what=f'{cmd} does not answer')
     if slurm.partition and not _slurm('sinfo', '-h', '-p', slurm.partition, '-o', '%P', what='sinfo failed').strip():
         raise ValueError(f"--launcher slurm: unknown partition {slurm.partition!r} (sinfo lists: {_slurm('sinfo', '-h', '-o', '%P', what='sinfo failed').split()})")
     ex = submitit.SlurmExecutor(folder=out/'slurm', python=sys.executable)
     ex.update_parameters(job_name=f'agevae-sweep-{out.name}', time=slurm.time_min, cpus_per_task=slurm.cpus, ntasks_per_node=1,
-                         signal_delay_s=max(10, min(90, slurm.time_min * 15)), stderr_to_stdout=True,
-                         **({'partition': slurm.partition} if slurm.partition else {}), **({'gpus_per_node': slurm.gpus} if slurm.gpus else {}),
-                         **({'array_parallelism': slurm.parallel} if slurm.parallel else {}))
+                         signal_delay_s=max(10, min(90, slurm.time_min * 15)), stderr_to_stdout=True, array_parallelism=slurm.parallel,
+                         setup=[f'export OMP_NUM_THREADS={slurm.cpus} MKL_NUM_THREADS={slurm.cpus}'], additional_parameters=dict(hold=True),
+                         **({'partition': slurm.partition} if slurm.partition else {}), **({'gpus_per_node': slurm.gpus} if slurm.gpus else {}))
     return ex
 
 # %% ../nbs/15_sweep.ipynb #b2befec8
 def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) -> dict:
-    "Submit `todo` as one job array, except runs whose job is still in Slurm's queue (a sweep restarted); {slot: _Job}."
+    "Submit `todo` as one held job array, record it, then release it; runs whose job is still in Slurm's queue are followed, not resubmitted."
     st = {b: read_status(out/beta_dir_name(b)) for b in todo}
-    queued = slurm_states([s['slurm_job_id'] for s in st.values() if s.get('status') in ('queued', 'running') and s.get('slurm_job_id')])
+    queued = slurm_states([s.get('slurm_job_id') for s in st.values()])
     running = {i: _Job(b, out/beta_dir_name(b), None, time.time(), st[b]['slurm_job_id'])
-               for i, b in enumerate(todo) if st[b].get('slurm_job_id') in queued}          # followed again, not submitted twice
+               for i, b in enumerate(todo) if st[b].get('slurm_job_id') in queued}          # e.g. a sweep restarted, a requeued job
     new = [b for b in todo if st[b].get('slurm_job_id') not in queued]
     if not new: return running
     ex = slurm_executor(out, slurm)
-    runs = [_prepare(b, out, template, settings, device) for b in new]
-    try: jobs = ex.map_array(run_job, [str(d) for d, _ in runs])
-    except Exception as e: raise ValueError(f"--launcher slurm: Slurm refused the jobs: {' '.join(str(e).split())[-300:]}") from None
-    for slot, (job, b, (d, attempt)) in enumerate(zip(jobs, new, runs), len(todo)):  # nothing is queued unless Slurm took the jobs
-        write_status(d, beta=b, status='queued', attempts=attempt, started=_now(), finished=None, wall_s=None, error=None,
+    dirs = [_prepare(b, out, template, settings, 'cpu' if device == 'auto' and not slurm.gpus else device) for b in new]
+    said = io.StringIO()
+    try:
+        with redirect_stderr(said): jobs = ex.map_array(run_job, [str(d) for d in dirs])
+    except Exception as e: raise ValueError(f"--launcher slurm: Slurm refused the jobs: {' '.join((said.getvalue() or str(e)).split())[-300:]}") from None
+    for slot, (job, b, d) in enumerate(zip(jobs, new, dirs), len(todo)):          # held: nothing starts before it is recorded
+        write_status(d, beta=b, status='queued', attempts=_next_attempt(d), started=_now(), finished=None, wall_s=None, error=None,
                      slurm_job_id=job.job_id, slurm_log=str(job.paths.stdout), worker=None, cuda_visible_devices=None)
         running[slot] = _Job(b, d, None, time.time(), job.job_id)
-    show.say(f"submitted {len(jobs)} run(s) to Slurm: job array {jobs[0].job_id.split('_')[0]}, logs in {out/'slurm'}"
-             + (f'; following {len(todo) - len(new)} still queued or running' if len(new) < len(todo) else ''))
+    array = jobs[0].job_id.split('_')[0]
+    _slurm('scontrol', 'release', array, what='scontrol could not release the job array')
+    show.say(f"submitted {len(jobs)} run(s) to Slurm: job array {array}, logs in {out/'slurm'}"
+             + (f'; following {len(todo) - len(new)} still in the queue' if len(new) < len(todo) else ''))
     return running
 
 # %% ../nbs/15_sweep.ipynb #f689b7eb
@@ -595,23 +610,31 @@ def _slurm_outcome(job:_Job, stopping:bool) -> dict:
     return _record_end(job, f'{why}, before the run recorded a result', 'interrupted' if state == 'CANCELLED' or stopping else 'failed')
 
 # %% ../nbs/15_sweep.ipynb #9133e73a
-def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show, grace_s):
-    "Run `todo` as a Slurm job array and follow it to the end; on SIGTERM/SIGINT cancel it. Returns the signal's name, or None."
-    running, deadline = _submit(todo, out, template, settings, device, slurm, show), None
-    sweep_summary(out)
-    with _stop_signals() as stop:
+def _cancel(jobs, first:bool):
+    "Stop the jobs: first SIGTERM to every process of the running ones (each run writes a checkpoint) and cancel the pending ones; then kill."
+    ids = sorted({j.slurm_id for j in jobs})
+    for args in ((('--state=PENDING',), ('--signal=TERM',)) if first else ((),)):   # TERM to the job steps: the runs, not their batch shells
+        try: _slurm('scancel', *args, *ids, what='scancel failed')
+        except ValueError as e: print(e, file=sys.stderr)                      # e.g. a job that has just ended: go on following them
+
+def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show, grace_s, poll_s:float=3):
+    "Run `todo` as a Slurm job array and follow it to the end; on SIGTERM/SIGINT stop it. Returns the signal's name, or None."
+    with _stop_signals() as stop:                                             # from before the submission on
+        running, deadline, killed = _submit(todo, out, template, settings, device, slurm, show), None, False
+        sweep_summary(out)
         try:
             while running:
                 if stop['signal'] and deadline is None:
-                    show.say(f"{stop['signal']}: cancelling {len(running)} Slurm job(s) (each running run writes a checkpoint)")
-                    _slurm('scancel', *{j.slurm_id.split('_')[0] for j in running.values()}, what='scancel failed')
-                    deadline = time.time() + grace_s
-                queued = slurm_states([j.slurm_id for j in running.values()])
-                for slot in [s for s, j in running.items() if j.slurm_id not in queued or (deadline and time.time() > deadline)]:
+                    show.say(f"{stop['signal']}: stopping {len(running)} Slurm job(s) (each running run writes a checkpoint)")
+                    _cancel(running.values(), True); deadline = time.time() + grace_s
+                if deadline and time.time() > deadline and not killed: _cancel(running.values(), False); killed = True
+                try: queued = slurm_states([j.slurm_id for j in running.values()])
+                except ValueError as e: show.say(f'{e}; trying again'); time.sleep(poll_s); continue      # a busy controller
+                for slot in [s for s, j in running.items() if j.slurm_id not in queued]:
                     job = running.pop(slot)
                     show.ended(slot, job, _slurm_outcome(job, bool(stop['signal']))); sweep_summary(out)
                 show.update({s: j for s, j in running.items() if queued.get(j.slurm_id) == 'RUNNING'})
-                time.sleep(1)
+                time.sleep(poll_s)
         finally: show.close()
     return stop['signal']
 

@@ -120,10 +120,10 @@ def slurm_dist_env(env=None) -> dict:
     world = int(env.get('SLURM_STEP_NUM_TASKS') or env.get('SLURM_NTASKS') or 1) if 'SLURM_STEP_ID' in env else 1   # srun steps only
     if 'WORLD_SIZE' in env or world < 2: return {}
     nodes = env.get('SLURM_STEP_NODELIST') or env.get('SLURM_JOB_NODELIST') or 'localhost'
-    hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], capture_output=True, text=True).stdout.split() if shutil.which('scontrol') else []
+    hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], capture_output=True, text=True, timeout=30).stdout.split() if shutil.which('scontrol') else []
     return dict(RANK=env['SLURM_PROCID'], WORLD_SIZE=str(world), LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
                 MASTER_ADDR=env.get('MASTER_ADDR') or (hosts or [nodes.split(',')[0]])[0],
-                MASTER_PORT=env.get('MASTER_PORT') or str(20000 + int(env.get('SLURM_JOB_ID', '0')) % 20000))
+                MASTER_PORT=env.get('MASTER_PORT') or str(20000 + (int(env.get('SLURM_JOB_ID', '0')) * 16 + int(env.get('SLURM_STEP_ID', '0'))) % 20000))
 
 def _dist():
     "(rank, world, local_rank), initialising torch.distributed when started by torchrun, or by srun as several tasks."
