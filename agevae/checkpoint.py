@@ -66,6 +66,9 @@ def load_model(run_or_ckpt, device='cpu') -> nn.Module:
     "The model of a run folder (its last checkpoint) or of a checkpoint file, in eval mode."
     p = Path(run_or_ckpt)
     ck = load_checkpoint(p/'checkpoints'/'last.pt' if p.is_dir() else p, map_location=device)
+    if ck['model_name'] == 'pretrained':                                      # a pre-trained VAE's run: no weights of its own
+        from agevae.pretrained import load_pretrained
+        return load_pretrained(ck['model_config'], device)
     cfg = VAEConfig.from_dict(ck['model_config'])
     m = build_model(ck['model_name'], cfg).to(device)
     m.load_state_dict(ck['model']); return m.eval()

@@ -174,6 +174,11 @@ def _train_configs(a):
 # %% ../nbs/17_cli.ipynb #b2ad4d11
 def _train(a):
     import signal
+    if (a.model or '').startswith(('pretrained:', 'hub:')):                      # a pre-trained VAE: a run without gradient steps
+        from agevae.pretrained import fit_pretrained
+        s = fit_pretrained(a.model, a.data, a.out, input_size=a.pretrained_size)
+        print(f"fitted {a.model} at {a.pretrained_size} px: age shift vector over {s['latent_dim']:,} latent units from {s['shift_faces']:,} training faces")
+        print(f'run: {a.out}'); return
     from agevae.train import train, NonFiniteLoss
     name, mcfg, tcfg = _train_configs(a)
     try: s = train(tcfg, mcfg, resume=a.resume)
@@ -191,12 +196,19 @@ def _train_settings(t):
     _add_config_flags(t.add_argument_group('model settings (VAEConfig; the image size comes from the cache)'), VAEConfig, VAE_CHOICES)
     _add_config_flags(t.add_argument_group('training settings (TrainConfig)'), TrainConfig, TRAIN_CHOICES, exclusive=('steps', 'epochs'))
 
+def _model_name(v:str) -> str:
+    "`--model`: agevae, baseline, seed, or pretrained:FOLDER / hub:ORG/NAME."
+    if v in ('agevae', 'baseline', 'seed') or v.startswith(('pretrained:', 'hub:')): return v
+    raise argparse.ArgumentTypeError(f"invalid choice: {v!r} (choose from agevae, baseline, seed, pretrained:FOLDER, hub:ORG/NAME)")
+
 def _train_parser(sub):
     t = sub.add_parser('train', help='train a model on a cache', build=_train_settings,
                        description='Settings come from the defaults, then --config, then the setting flags: a flag not given leaves its setting as it is.')
     t.add_argument('--data', required=True, help='cache folder (from agevae prepare); sets the image size')
     t.add_argument('--out', required=True, help='run folder')
-    t.add_argument('--model', choices=('agevae', 'baseline', 'seed'), help="agevae (default) or the baseline (the seed repository's model; 'seed' is its old name)")
+    t.add_argument('--model', type=_model_name, help="agevae (default), the baseline (the seed repository's model; 'seed' is its old name), or a "
+                   "pre-trained AutoencoderKL: pretrained:FOLDER or hub:ORG/NAME (fitted without gradient steps; the 'pretrained' extra)")
+    t.add_argument('--pretrained-size', type=int, default=256, help='pretrained: the side the faces are upsampled to for the autoencoder (default 256)')
     t.add_argument('--config', help="JSON with 'model' and 'train' sections (e.g. a run's config.json)")
     t.add_argument('--resume', action='store_true', help='continue the run in --out from its last checkpoint')
     t.set_defaults(func=_train)

@@ -175,7 +175,8 @@ def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, rec
 
 # %% ../nbs/13_evaluate.ipynb #f9a319bc
 def run_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000, record:dict=None) -> np.ndarray:
-    "A posthoc model's regression shift vector, from up to `n` training faces of the run's own cache (else of `data`)."
+    "A posthoc model's regression shift vector: the run's own `shift_vector.npy` where it keeps one (a pre-trained VAE's run), else fitted on up to `n` training faces of its cache (else of `data`)."
+    if run is not None and (Path(run)/'shift_vector.npy').is_file(): return np.load(Path(run)/'shift_vector.npy')
     cache = (record or (run_record(run) if run is not None else {})).get('cache')
     src = FaceData(cache) if cache and is_cache(cache) else data
     if src is None: raise ValueError(f"the run '{run}' needs its training cache ('{cache}') to fit its age shift vector, and it is not there")

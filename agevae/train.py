@@ -114,17 +114,6 @@ class TrainStep(nn.Module):
 
 class NonFiniteLoss(RuntimeError): "Raised when a loss term becomes NaN or infinite."
 
-def slurm_dist_env(env=None) -> dict:
-    "torch.distributed's variables from Slurm's, for a training that `srun` started as several tasks; {} otherwise (or under torchrun)."
-    env = os.environ if env is None else env
-    world = int(env.get('SLURM_STEP_NUM_TASKS') or env.get('SLURM_NTASKS') or 1) if 'SLURM_STEP_ID' in env else 1   # srun steps only
-    if 'WORLD_SIZE' in env or world < 2: return {}
-    nodes = env.get('SLURM_STEP_NODELIST') or env.get('SLURM_JOB_NODELIST') or 'localhost'
-    hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], capture_output=True, text=True, timeout=30).stdout.split() if shutil.which('scontrol') else []
-    return dict(RANK=env['SLURM_PROCID'], WORLD_SIZE=str(world), LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
-                MASTER_ADDR=env.get('MASTER_ADDR') or (hosts or [nodes.split(',')[0]])[0],
-                MASTER_PORT=env.get('MASTER_PORT') or str(20000 + (int(env.get('SLURM_JOB_ID', '0')) * 16 + int(env.get('SLURM_STEP_ID', '0'))) % 20000))
-
 def _dist():
     "(rank, world, local_rank), initialising torch.distributed when started by torchrun, or by srun as several tasks."
     os.environ.update(slurm_dist_env())
@@ -145,6 +134,18 @@ def _lr_lambda(cfg, total, time_fraction=None):
         p = time_fraction() if time_fraction else (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
     return f
+
+# %% ../nbs/09_train.ipynb #fde107b2
+def slurm_dist_env(env=None) -> dict:
+    "torch.distributed's variables from Slurm's, for a training that `srun` started as several tasks; {} otherwise (or under torchrun)."
+    env = os.environ if env is None else env
+    world = int(env.get('SLURM_STEP_NUM_TASKS') or env.get('SLURM_NTASKS') or 1) if 'SLURM_STEP_ID' in env else 1   # srun steps only
+    if 'WORLD_SIZE' in env or world < 2: return {}
+    nodes = env.get('SLURM_STEP_NODELIST') or env.get('SLURM_JOB_NODELIST') or 'localhost'
+    hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], capture_output=True, text=True, timeout=30).stdout.split() if shutil.which('scontrol') else []
+    return dict(RANK=env['SLURM_PROCID'], WORLD_SIZE=str(world), LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
+                MASTER_ADDR=env.get('MASTER_ADDR') or (hosts or [nodes.split(',')[0]])[0],
+                MASTER_PORT=env.get('MASTER_PORT') or str(20000 + (int(env.get('SLURM_JOB_ID', '0')) * 16 + int(env.get('SLURM_STEP_ID', '0'))) % 20000))
 
 # %% ../nbs/09_train.ipynb #3d2e64af
 def plain_loop(model, data:FaceData, cfg:TrainConfig, critic=None) -> list:

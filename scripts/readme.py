@@ -161,7 +161,16 @@ def shift(res):
                     ('female' if f[0]['gender'] else 'male') + (' (estimated)' if 'gender' in f[0]['estimated'] else ' (given)'),
                     ', '.join(f'{a:g}' for a in res['settings']['ages']), ', '.join(f'`{n}`' for n in res['files'])]])
 
-RENDERERS = dict(photo_resolution=photo_resolution, shift=shift, duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, bench=bench)
+def pretrained_cost(res):
+    "benchmarks/pretrained_cost.py: what encoding and decoding one face costs with the pre-trained VAE's architecture."
+    e, d, est = res['encode'], res['decode'], res['estimate']
+    head = (f"{res['architecture']}, {res['size']} px", 'GFLOP per face', f"seconds per face on this CPU ({res['threads']} threads)")
+    rows = [['encode', f"{e['gflop']:,.1f}", f"{e['seconds']:.2f}"], ['decode', f"{d['gflop']:,.1f}", f"{d['seconds']:.2f}"],
+            [f"the benchmark: {est['shift_faces']:,} faces encoded for the age direction, then {est['n']} faces × (encode + 8 decodes)", '–',
+             f"about {est['hours']:.1f} hours"]]
+    return _table(head, rows)
+
+RENDERERS = dict(pretrained_cost=pretrained_cost, photo_resolution=photo_resolution, shift=shift, duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, bench=bench)
 
 def table(path:str) -> str:
     "The markdown table of the results file at `path` (relative to the repository); `PATH#targets`: a comparison's targets table."

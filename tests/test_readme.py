@@ -44,7 +44,8 @@ def test_tables_follow_their_files(tmp_path, monkeypatch):
                 widget_latency=lambda r: r['64px']['cached_age'].update(median_ms=0.123456),
                 duplicates=lambda r: r['caches'][0]['copies_of_training']['val'].update(exact=123456),
                 photo_resolution=lambda r: r['photo']['age_control'].update(spearman=0.123456),
-                shift=lambda r: r['faces'][0].update(age=123456.0))
+                shift=lambda r: r['faces'][0].update(age=123456.0),
+                pretrained_cost=lambda r: r['encode'].update(gflop=123456.0))
     paths = readme.MARKER.findall(TEXT)
     assert len(paths) >= 3, paths                                               # throughput, synthetic and UTKFace tables
     for path in paths:

