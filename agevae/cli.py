@@ -176,7 +176,9 @@ def _train(a):
     import signal
     if (a.model or '').startswith(('pretrained:', 'hub:')):                      # a pre-trained VAE: a run without gradient steps
         from agevae.pretrained import fit_pretrained
-        s = fit_pretrained(a.model, a.data, a.out, input_size=a.pretrained_size)
+        from agevae.train import _device
+        if a.resume or a.config: raise ValueError(f"--model {a.model}: a pre-trained VAE is fitted, not trained: --resume and --config do not apply")
+        s = fit_pretrained(a.model, a.data, a.out, input_size=a.pretrained_size, device=_device(a.device or 'auto', 0))
         print(f"fitted {a.model} at {a.pretrained_size} px: age shift vector over {s['latent_dim']:,} latent units from {s['shift_faces']:,} training faces")
         print(f'run: {a.out}'); return
     from agevae.train import train, NonFiniteLoss
@@ -196,6 +198,13 @@ def _train_settings(t):
     _add_config_flags(t.add_argument_group('model settings (VAEConfig; the image size comes from the cache)'), VAEConfig, VAE_CHOICES)
     _add_config_flags(t.add_argument_group('training settings (TrainConfig)'), TrainConfig, TRAIN_CHOICES, exclusive=('steps', 'epochs'))
 
+def _positive(v:str) -> int:
+    "A whole number above 0."
+    try: n = int(v)
+    except ValueError: n = 0
+    if n < 1: raise argparse.ArgumentTypeError(f'expected a whole number above 0, got {v!r}')
+    return n
+
 def _model_name(v:str) -> str:
     "`--model`: agevae, baseline, seed, or pretrained:FOLDER / hub:ORG/NAME."
     if v in ('agevae', 'baseline', 'seed') or v.startswith(('pretrained:', 'hub:')): return v
@@ -208,7 +217,7 @@ def _train_parser(sub):
     t.add_argument('--out', required=True, help='run folder')
     t.add_argument('--model', type=_model_name, help="agevae (default), the baseline (the seed repository's model; 'seed' is its old name), or a "
                    "pre-trained AutoencoderKL: pretrained:FOLDER or hub:ORG/NAME (fitted without gradient steps; the 'pretrained' extra)")
-    t.add_argument('--pretrained-size', type=int, default=256, help='pretrained: the side the faces are upsampled to for the autoencoder (default 256)')
+    t.add_argument('--pretrained-size', type=_positive, default=256, help='pretrained: the side the faces are upsampled to for the autoencoder (default 256)')
     t.add_argument('--config', help="JSON with 'model' and 'train' sections (e.g. a run's config.json)")
     t.add_argument('--resume', action='store_true', help='continue the run in --out from its last checkpoint')
     t.set_defaults(func=_train)
@@ -433,7 +442,8 @@ def main(argv=None):
     try: a.func(a)
     except (OSError, ValueError) as e:                                          # a bad file or value; a full disk, a denied write
         print(f'agevae {a.command}: error: {e}', file=sys.stderr); sys.exit(2)
-    except ModuleNotFoundError as e:                                             # an optional extra is not installed
-        print(f"agevae {a.command}: error: {e} (install agevae's 'eval' extra: pip install 'agevae[eval]')", file=sys.stderr); sys.exit(2)
+    except ImportError as e:                                                     # an optional extra is not installed
+        hint = '' if 'extra' in str(e) else " (install agevae's 'eval' extra: pip install 'agevae[eval]')"
+        print(f'agevae {a.command}: error: {e}{hint}', file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:
         print(f'agevae {a.command}: stopped (Ctrl-C)', file=sys.stderr); sys.exit(130)   # 128 + SIGINT

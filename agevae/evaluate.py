@@ -23,8 +23,9 @@ from .shift import age_shift_vector, age_edit, encode_codes, age_mode_of, fit_sh
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics',
            'bootstrap_intervals', 'identity_chance', 'run_record', 'copies_of_training', 'check_split',
-           'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement', 'split_recon_metrics',
-           'edit_sample', 'input_images', 'score_edits', 'evaluate', 'age_mode_in', 'comparison_table']
+           'kept_shift_vector', 'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement',
+           'split_recon_metrics', 'edit_sample', 'input_images', 'score_edits', 'evaluate', 'age_mode_in',
+           'comparison_table']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
@@ -174,9 +175,16 @@ def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, rec
                 cross_dataset=bool(fp) and fp.get('dataset') != here.get('dataset'))
 
 # %% ../nbs/13_evaluate.ipynb #f9a319bc
+def kept_shift_vector(run):
+    "The age shift vector a run keeps (`shift_vector.npy`: a pre-trained VAE's run), given its folder or its checkpoint file; else None."
+    if run is None: return None
+    p = Path(run)
+    folder = p.parent.parent if p.is_file() and p.parent.name == 'checkpoints' else p
+    return np.load(folder/'shift_vector.npy') if (folder/'shift_vector.npy').is_file() else None
+
 def run_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000, record:dict=None) -> np.ndarray:
     "A posthoc model's regression shift vector: the run's own `shift_vector.npy` where it keeps one (a pre-trained VAE's run), else fitted on up to `n` training faces of its cache (else of `data`)."
-    if run is not None and (Path(run)/'shift_vector.npy').is_file(): return np.load(Path(run)/'shift_vector.npy')
+    if (kept := kept_shift_vector(run)) is not None: return kept
     cache = (record or (run_record(run) if run is not None else {})).get('cache')
     src = FaceData(cache) if cache and is_cache(cache) else data
     if src is None: raise ValueError(f"the run '{run}' needs its training cache ('{cache}') to fit its age shift vector, and it is not there")

@@ -26,16 +26,26 @@ def pretrained_source(model:str) -> dict:
     p = Path(where).expanduser().resolve()
     if not (p/'config.json').is_file():
         raise ValueError(f"--model {model!r}: no model in '{p}' (a folder saved by AutoencoderKL.save_pretrained holds config.json and the weights)")
+    try: kind = json.loads((p/'config.json').read_text()).get('_class_name')
+    except (ValueError, AttributeError): kind = None
+    if kind != 'AutoencoderKL': raise ValueError(f"--model {model!r}: '{p}' holds {kind or 'no diffusers model'}, not an AutoencoderKL")
     return {'folder': str(p)}
 
 # %% ../nbs/20_pretrained.ipynb #b59d0a65
 def load_autoencoder(source:dict):
     "The `AutoencoderKL` of a `pretrained_source`, in eval mode; one-line errors for a missing extra or weights that do not load."
-    try: from diffusers import AutoencoderKL
-    except ModuleNotFoundError: raise ModuleNotFoundError("a pre-trained VAE needs diffusers (agevae's 'pretrained' extra: pip install 'agevae[pretrained]')") from None
+    try:
+        from diffusers import AutoencoderKL
+        from diffusers.utils import logging
+    except ImportError: raise ModuleNotFoundError("a pre-trained VAE needs diffusers (agevae's 'pretrained' extra: pip install 'agevae[pretrained]')") from None
+    logging.set_verbosity_error()                                             # its loading advice is not ours to print; failures still raise
     where = source.get('folder') or source['hub']
-    try: return AutoencoderKL.from_pretrained(where).eval()
+    if 'folder' in source and not Path(where).is_dir(): raise ValueError(f"the weights folder '{where}' this run refers to is gone")
+    try: ae, info = AutoencoderKL.from_pretrained(where, output_loading_info=True)
     except Exception as e: raise ValueError(f"could not load an AutoencoderKL from {where!r}: {' '.join(str(e).split())[:300]}") from None
+    missing = [k for k in ('missing_keys', 'mismatched_keys', 'unexpected_keys') if info.get(k)]
+    if missing: raise ValueError(f"{where!r} is not a complete AutoencoderKL ({', '.join(f'{len(info[k])} {k}' for k in missing)}): its weights would be partly random")
+    return ae.eval()
 
 # %% ../nbs/20_pretrained.ipynb #f6e43db8
 @dataclass
@@ -53,8 +63,9 @@ class PretrainedVAE(nn.Module):
     def __init__(self, ae, cfg:PretrainedConfig):
         super().__init__()
         self.ae, self.cfg = ae, cfg
-        c = ae.config
-        self.latent_shape = (c.latent_channels, cfg.input_size // 2 ** (len(c.block_out_channels) - 1), cfg.input_size // 2 ** (len(c.block_out_channels) - 1))
+        c, f = ae.config, 2 ** (len(ae.config.block_out_channels) - 1)            # f: how much the encoder downsamples
+        if cfg.input_size < f or cfg.input_size % f: raise ValueError(f'--pretrained-size must be a multiple of {f} for this autoencoder, got {cfg.input_size}')
+        self.latent_shape = (c.latent_channels, cfg.input_size // f, cfg.input_size // f)
     def condition(self, age=None, gender=None): return None
     @torch.no_grad()
     def encode(self, x, cond=None) -> tuple:
@@ -68,7 +79,7 @@ class PretrainedVAE(nn.Module):
     @torch.no_grad()
     def decode(self, z, cond=None) -> torch.Tensor:
         "Flattened latents (B, C·h·w) → faces (B, 3, S, S) in [-1, 1] at the cache's size."
-        outs = [self.ae.decode(part.view(-1, *self.latent_shape)).sample for part in z.float().split(self.cfg.chunk)]
+        outs = [self.ae.decode(part.reshape(-1, *self.latent_shape)).sample for part in z.float().split(self.cfg.chunk)]
         return F.interpolate(torch.cat(outs), size=self.cfg.image_size, mode='area').clamp(-1, 1)
     def forward(self, batch) -> dict:
         mu, logvar = self.encode(batch['x'])
@@ -82,6 +93,8 @@ def fit_pretrained(model:str, data, out, input_size:int=256, n:int=5000, device=
     from agevae.train import _data_record
     from agevae.checkpoint import CKPT_FORMAT
     source = pretrained_source(model)
+    if (Path(out)/'checkpoints'/'last.pt').exists() or (Path(out).is_dir() and any(Path(out).iterdir())):
+        raise FileExistsError(f"'{out}' already holds a run or other files: choose another --out")
     data = data if isinstance(data, FaceData) else FaceData(data)
     cfg = PretrainedConfig(source, image_size=data.size, input_size=input_size)
     net = PretrainedVAE(load_autoencoder(source), cfg).to(device)
@@ -94,7 +107,8 @@ def fit_pretrained(model:str, data, out, input_size:int=256, n:int=5000, device=
                     data_fingerprint=fingerprint, train_faces=faces, train_hashes=hashes), tmp/'checkpoints'/'last.pt')
     summary = dict(model='pretrained', source=source, input_size=input_size, image_size=data.size, latent_dim=int(vector.size),
                    shift_faces=min(n, len(data.splits['train'])), steps=0)
-    atomic_write_json(tmp/'config.json', dict(summary, data_fingerprint=fingerprint))
+    atomic_write_json(tmp/'config.json', dict(model_name='pretrained', model=asdict(cfg), train=dict(data=str(data.cache), model=model, device=str(device)),
+                                              data_fingerprint=fingerprint))   # the sections every run's config.json has
     atomic_write_json(tmp/'summary.json', summary)
     replace_dir(tmp, out)
     return summary

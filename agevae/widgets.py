@@ -146,7 +146,8 @@ def _cache_or_none(data):
 def _fit_vector(self:AgeExplorer, cache, data):
     "(age shift vector, None), or (None, why there is none)."
     from agevae.evaluate import run_shift_vector
-    if self.run is not None and (Path(self.run)/'shift_vector.npy').is_file(): return np.load(Path(self.run)/'shift_vector.npy'), None   # kept by the run
+    from agevae.evaluate import kept_shift_vector
+    if (kept := kept_shift_vector(self.run)) is not None: return kept, None                # kept by the run
     src = cache or _cache_or_none(data)
     if src is None:
         rec = self.record.get('cache')

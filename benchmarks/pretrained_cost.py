@@ -4,12 +4,13 @@
 Counted on the architecture of `stabilityai/sd-vae-ft-mse` (latent diffusion's AutoencoderKL: blocks 128, 256, 512, 512,
 two layers each, 4 latent channels; its published config.json, typed below) with random weights, so nothing is
 downloaded: FLOPs do not depend on the weights. torch.utils.flop_counter counts them (a multiply-add is 2 FLOPs);
-the seconds are the median of --repeats forward passes of one face on this machine's CPU. From those, what the
-benchmark would take here: encoding --shift-faces training faces for the age direction, then for each of --n
-faces one encoding, the reconstruction and one decoding per target age.
+the seconds are the median of --repeats forward passes of one face on this machine's CPU. From those, what
+`agevae train` and `agevae evaluate` would take here: encoding --shift-faces training faces for the age direction;
+then the reconstruction of the whole split (--split-faces: encode and decode each) and its codes (encode each again),
+and for each of the --n sampled faces two encodings, the reconstruction and one decoding per target age.
 
 Usage:
-  python benchmarks/pretrained_cost.py [--size 256] [--repeats 3] [--shift-faces 5000] [--n 300] [--out figures/pretrained_vae_cost.json]
+  python benchmarks/pretrained_cost.py [--size 256] [--repeats 3] [--shift-faces 5000] [--split-faces 2180] [--n 300] [--out figures/pretrained_vae_cost.json]
 """
 import argparse, sys, time
 from pathlib import Path
@@ -33,6 +34,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--size', type=int, default=256); ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--shift-faces', type=int, default=5000); ap.add_argument('--n', type=int, default=300)
+    ap.add_argument('--split-faces', type=int, default=2180, help="faces in the scored split (UTKFace's test split: 2,180)")
     ap.add_argument('--out', default='figures/pretrained_vae_cost.json')
     a = ap.parse_args(argv)
     from diffusers import AutoencoderKL
@@ -43,12 +45,12 @@ def main(argv=None):
         z = ae.encode(x).latent_dist.mean
         enc = cost(lambda: ae.encode(x).latent_dist.mean, a.repeats)
         dec = cost(lambda: ae.decode(z).sample, a.repeats)
-    per_face_eval = enc[1] + dec[1] * 8                                          # encode, reconstruct, 7 target ages
+    seconds = a.shift_faces * enc[1] + a.split_faces * (2 * enc[1] + dec[1]) + a.n * (2 * enc[1] + 8 * dec[1])   # see above
     res = dict(kind='pretrained_cost', command='python benchmarks/' + Path(__file__).name + ' ' + ' '.join(sys.argv[1:] if argv is None else argv),
                architecture='stabilityai/sd-vae-ft-mse (random weights)', config=SD_VAE, size=a.size, threads=torch.get_num_threads(),
                parameters=sum(p.numel() for p in ae.parameters()), latent_shape=list(z.shape[1:]),
                encode=dict(gflop=round(enc[0], 2), seconds=round(enc[1], 3)), decode=dict(gflop=round(dec[0], 2), seconds=round(dec[1], 3)),
-               estimate=dict(shift_faces=a.shift_faces, n=a.n, hours=round((a.shift_faces * enc[1] + a.n * per_face_eval) / 3600, 2)))
+               estimate=dict(shift_faces=a.shift_faces, split_faces=a.split_faces, n=a.n, hours=round(seconds / 3600, 2)))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True); atomic_write_json(a.out, res)
     print(f"{a.size} px: encode {enc[0]:.1f} GFLOP in {enc[1]:.2f} s, decode {dec[0]:.1f} GFLOP in {dec[1]:.2f} s per face; "
           f"the benchmark here: about {res['estimate']['hours']:.1f} h ({a.out})")

@@ -166,7 +166,8 @@ def pretrained_cost(res):
     e, d, est = res['encode'], res['decode'], res['estimate']
     head = (f"{res['architecture']}, {res['size']} px", 'GFLOP per face', f"seconds per face on this CPU ({res['threads']} threads)")
     rows = [['encode', f"{e['gflop']:,.1f}", f"{e['seconds']:.2f}"], ['decode', f"{d['gflop']:,.1f}", f"{d['seconds']:.2f}"],
-            [f"the benchmark: {est['shift_faces']:,} faces encoded for the age direction, then {est['n']} faces × (encode + 8 decodes)", '–',
+            [f"fit and benchmark: {est['shift_faces']:,} training faces encoded; the split's {est.get('split_faces', 0):,} faces reconstructed and encoded; "
+             f"{est['n']} faces × (2 encodes + 8 decodes)", '–',
              f"about {est['hours']:.1f} hours"]]
     return _table(head, rows)
 

@@ -1,6 +1,7 @@
 "The pre-trained VAE baseline end to end: a tiny random AutoencoderKL saved to a folder, `agevae train --model pretrained:FOLDER`, then `agevae evaluate`."
 import json, subprocess, sys
 from pathlib import Path
+import numpy as np
 import pytest
 import torch
 diffusers = pytest.importorskip('diffusers')                           # the 'pretrained' extra, part of 'dev'
@@ -24,8 +25,14 @@ def test_fit_edit_and_evaluate(tiny):
     r = cli('train', '--model', f'pretrained:{tiny/"ae"}', '--data', tiny/'cache', '--out', tiny/'run', '--pretrained-size', 32)
     assert r.returncode == 0 and 'fitted pretrained:' in r.stdout, r.stderr[-2000:]
     cfg = json.loads((tiny/'run'/'config.json').read_text())
-    assert cfg['model'] == 'pretrained' and cfg['source'] == {'folder': str((tiny/'ae').resolve())} and cfg['latent_dim'] == 4 * 16 * 16
-    assert not any(p.suffix == '.safetensors' for p in (tiny/'run').rglob('*'))          # the weights are referred to, not copied
+    assert cfg['model_name'] == 'pretrained' and cfg['model']['source'] == {'folder': str((tiny/'ae').resolve())} and cfg['model']['input_size'] == 32
+    assert sum(p.stat().st_size for p in (tiny/'run').rglob('*') if p.is_file()) < sum(p.stat().st_size for p in (tiny/'ae').rglob('*'))   # not copied
+    from agevae.checkpoint import load_model
+    from agevae.evaluate import run_shift_vector
+    from agevae.data import FaceData
+    kept = np.load(tiny/'run'/'shift_vector.npy'); kept[:] = 1.0; np.save(tiny/'run'/'shift_vector.npy', kept)       # evaluate must use this one
+    for run in (tiny/'run', tiny/'run'/'checkpoints'/'last.pt'):
+        assert np.array_equal(run_shift_vector(load_model(run), run, FaceData(tiny/'cache')), kept)
     r = cli('evaluate', '--run', tiny/'run', '--data', tiny/'cache', '--n', 6, '--edit', 'residual', '--gain', 1)
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tiny/'run'/'eval'/'metrics.json').read_text())
@@ -38,3 +45,10 @@ def test_folder_without_a_model_is_one_line(tiny, tmp_path):
     assert not (tmp_path/'run').exists()
     r = cli('train', '--model', 'pretrainedd:x', '--data', tiny/'cache', '--out', tmp_path/'run')
     assert r.returncode == 2 and "invalid choice: 'pretrainedd:x'" in r.stderr
+    for args, says in [(['--pretrained-size', 33], 'must be a multiple of 2'), (['--pretrained-size', 0], 'expected a whole number above 0'),
+                       (['--resume'], '--resume and --config do not apply')]:
+        r = cli('train', '--model', f'pretrained:{tiny/"ae"}', '--data', tiny/'cache', '--out', tmp_path/'r2', *args)
+        assert r.returncode == 2 and says in r.stderr.strip().splitlines()[-1] and 'Traceback' not in r.stderr, r.stderr   # argparse's own: usage, then one line
+    (tmp_path/'busy').mkdir(); (tmp_path/'busy'/'notes.txt').write_text('mine')
+    r = cli('train', '--model', f'pretrained:{tiny/"ae"}', '--data', tiny/'cache', '--out', tmp_path/'busy')
+    assert r.returncode == 2 and 'already holds' in r.stderr and (tmp_path/'busy'/'notes.txt').read_text() == 'mine', r.stderr
