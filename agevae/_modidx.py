@@ -262,6 +262,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'agevae.photo.photo_strip': ('photo.html#photo_strip', 'agevae/photo.py'),
                               'agevae.photo.record_name': ('photo.html#record_name', 'agevae/photo.py'),
                               'agevae.photo.run_settings': ('photo.html#run_settings', 'agevae/photo.py'),
+                              'agevae.photo.sample_chip': ('photo.html#sample_chip', 'agevae/photo.py'),
                               'agevae.photo.save_photo': ('photo.html#save_photo', 'agevae/photo.py'),
                               'agevae.photo.source_of': ('photo.html#source_of', 'agevae/photo.py'),
                               'agevae.photo.writable_folder': ('photo.html#writable_folder', 'agevae/photo.py')},

@@ -20,8 +20,9 @@ from .shift import age_edit, age_mode_of
 
 # %% auto #0
 __all__ = ['FACE_MASK', 'FACES', 'PORTRAIT', 'KEPT_FORMATS', 'FOLDER_SKIPS', 'face_mask', 'chip_region', 'chip_points',
-           'photo_mask', 'paste_change', 'find_faces', 'PhotoAger', 'photo_format', 'own_pixels', 'save_photo',
-           'photo_strip', 'writable_folder', 'run_settings', 'record_name', 'source_of', 'is_done', 'photo_stems']
+           'sample_chip', 'photo_mask', 'paste_change', 'find_faces', 'PhotoAger', 'photo_format', 'own_pixels',
+           'save_photo', 'photo_strip', 'writable_folder', 'run_settings', 'record_name', 'source_of', 'is_done',
+           'photo_stems']
 
 # %% ../nbs/19_photo.ipynb #3f33dcf0
 FACE_MASK = dict(centre=(0.5, 0.5), radii=(0.5, 0.5), power=4.0, solid=0.8)   # chip fractions; power 2 would be an ellipse; solid: the radius kept whole
@@ -51,6 +52,13 @@ def chip_points(matrix, size:int, region) -> np.ndarray:
     a, b = np.asarray(matrix, float)[:, :2], np.asarray(matrix, float)[:, 2]
     return (np.stack([xx, yy], -1) + 0.5 - b) @ np.linalg.inv(a).T / size
 
+def sample_chip(images, matrix, region) -> tuple:
+    "Chip images (T, C, S, S) sampled bicubically under the photo pixels of `region`: ((T, h, w, C) float32, the chip points (h, w, 2))."
+    images = torch.as_tensor(np.asarray(images), dtype=torch.float32)
+    q = chip_points(matrix, images.shape[-1], region)                                    # (h, w, 2)
+    grid = torch.from_numpy(2 * q - 1).float()[None].expand(len(images), -1, -1, -1)     # grid_sample's [-1, 1] (T, h, w, 2)
+    return F.grid_sample(images, grid, mode='bicubic', padding_mode='border', align_corners=False).permute(0, 2, 3, 1).numpy(), q
+
 # %% ../nbs/19_photo.ipynb #5fd5255b
 def photo_mask(matrix, size:int, shape) -> np.ndarray:
     "`face_mask` of the `size` px chip of `matrix` (2, 3) laid on a photo of `shape` (H, W, ...): (H, W) in [0, 1]."
@@ -63,8 +71,7 @@ def photo_mask(matrix, size:int, shape) -> np.ndarray:
 def paste_change(photo, changes, matrices) -> np.ndarray:
     "`photo` (H, W, C≥3) or (T, H, W, C) uint8 plus each face's change (T, 3, S, S) through its chip → photo matrix (2, 3) under `face_mask`: (T, H, W, C)."
     if np.ndim(matrices) == 2: changes, matrices = [changes], [matrices]                 # one face
-    changes = [torch.as_tensor(np.asarray(c), dtype=torch.float32) for c in changes]
-    T, S = changes[0].shape[0], changes[0].shape[-1]
+    T, S = np.shape(changes[0])[0], np.shape(changes[0])[-1]
     out = np.array(np.broadcast_to(photo, (T, *np.shape(photo)[-3:])), np.uint8)         # (T, H, W, C), a copy
     regions = [chip_region(m, S, out.shape[1:]) for m in matrices]
     live = [i for i, (x0, y0, x1, y1) in enumerate(regions) if x1 > x0 and y1 > y0]     # chips that reach into the photo
@@ -75,9 +82,7 @@ def paste_change(photo, changes, matrices) -> np.ndarray:
     peak = np.zeros_like(weight)                                                         # the strongest mask at each pixel
     for i in live:
         x0, y0, x1, y1 = regions[i]
-        q = chip_points(matrices[i], S, regions[i])                                      # (h, w, 2)
-        grid = torch.from_numpy(2 * q - 1).float()[None].expand(T, -1, -1, -1)           # grid_sample's [-1, 1] (T, h, w, 2)
-        up = F.grid_sample(changes[i], grid, mode='bicubic', padding_mode='border', align_corners=False).permute(0, 2, 3, 1).numpy()
+        up, q = sample_chip(changes[i], matrices[i], regions[i])                         # (T, h, w, 3), (h, w, 2)
         w = face_mask(q).astype(np.float32)[..., None]                                   # (h, w, 1)
         total[:, y0 - Y0:y1 - Y0, x0 - X0:x1 - X0] += np.where(w > 0, w * up, 0)
         weight[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0] += w
@@ -206,17 +211,17 @@ def source_of(path) -> dict:
     data = Path(path).read_bytes()
     return dict(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
 
-def is_done(out, stem:str, settings:dict, path=None) -> bool:
-    "Whether `out` holds the complete output set `stem` (its record and every file it lists) made with `settings` (from `path` as it is now)."
+def is_done(out, stem:str, settings:dict, source:dict=None) -> bool:
+    "Whether `out` holds the complete output set `stem` (its record and every file it lists) made with `settings` (from the photo `source_of` describes)."
     try:
         rec = json.loads((Path(out)/record_name(stem)).read_text())
-        return (rec['settings'] == settings and (path is None or rec['source'] == source_of(path))
+        return (rec['settings'] == settings and (source is None or rec['source'] == source)
                 and all((Path(out)/f).is_file() for f in rec['files']))
     except (OSError, ValueError, KeyError, TypeError): return False          # no record, or not one of ours
 
 # %% ../nbs/19_photo.ipynb #e7f625f9
 @patch
-def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=None, gender:int=None, stem:str=None) -> dict:
+def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=None, gender:int=None, stem:str=None, source:dict=None) -> dict:
     "Age the photo at `path` into the folder `out`: STEM_ageT per age in its own format, STEM_chips.png, STEM_strip.jpg, STEM_faces.jpg, then the record."
     path, start, stem = Path(path), time.perf_counter(), stem or Path(path).stem
     img = load_photo(path)                                                   # a PhotoError naming the file
@@ -234,7 +239,7 @@ def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=
     boxes = np.array([chip_region(f['matrix'], self.size, img.shape) for f in r['faces']])           # (F, 4)
     x0, y0, x1, y1 = *boxes[:, :2].min(0), *boxes[:, 2:].max(0)                                     # around every face
     files.append(save_photo(photo_strip(img[y0:y1, x0:x1], aged[:, y0:y1, x0:x1]), out/f'{stem}_faces.jpg', 'JPEG', quality=90).name)
-    rec = dict(kind='shift', input=str(path), source=source_of(path), format=fmt, size=[img.shape[1], img.shape[0]],
+    rec = dict(kind='shift', input=str(path), source=source or source_of(path), format=fmt, size=[img.shape[1], img.shape[0]],
                settings=run_settings(self, ages, faces, age, gender), faces=r['faces'], files=files, seconds=round(time.perf_counter() - start, 3))
     atomic_write_json(out/record_name(stem), rec)                            # last: the set is complete
     return rec
@@ -278,8 +283,10 @@ def shift_folder(self:PhotoAger, folder, ages, out, faces:str='largest', age:flo
         for p in tqdm(entries, desc='ageing photos', unit='photo', disable=not progress):
             why = 'hidden' if p.name.startswith('.') else 'not_a_file' if not (p.is_file() or p.is_dir()) else None
             if why: skipped.setdefault(why, []).append(p.name); continue
-            if p.is_file() and is_done(out, stems[p.name], settings, p): already.append(p.name); continue
-            try: self.shift_photo(p, ages, out, faces, age, gender, stems[p.name]); aged.append(p.name)
+            try:
+                src = source_of(p) if p.is_file() else None                          # the photo's bytes, read once
+                if src and is_done(out, stems[p.name], settings, src): already.append(p.name); continue
+                self.shift_photo(p, ages, out, faces, age, gender, stems[p.name], src); aged.append(p.name)
             except PhotoError as e: skipped.setdefault(e.reason, []).append(p.name)
             except Exception as e:                                           # a write error, a decoder's bug: counted, with its message
                 skipped.setdefault('failed', []).append(p.name); failures[p.name] = f'{type(e).__name__}: {e}'

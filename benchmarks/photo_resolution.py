@@ -19,23 +19,21 @@ Usage:
 import argparse, csv, sys, time
 from pathlib import Path
 import numpy as np
-import torch, torch.nn.functional as F
+import torch
 from scipy.ndimage import gaussian_filter
 from tqdm.auto import tqdm
 from agevae.core import atomic_write_json
 from agevae.data import FaceData
 from agevae.evaluate import IndependentScorers, TARGETS, benchmark_metrics, bootstrap_intervals, score_edits, stratified_sample
 from agevae import photo
-from agevae.photo import FACE_MASK, PhotoAger, chip_points, chip_region, face_mask
+from agevae.photo import FACE_MASK, PhotoAger, chip_points, chip_region, face_mask, sample_chip
 from agevae.preprocess import PhotoError, load_photo
 
 def chip_at_photo_size(chip:np.ndarray, matrix, shape) -> np.ndarray:
     "The chip (S, S, 3) uint8 shown at the photo's size: sampled bicubically under the photo's pixels (H, W, 3) float, 0 outside it."
     out = np.zeros((*shape[:2], 3), np.float32)
     x0, y0, x1, y1 = r = chip_region(matrix, chip.shape[0], shape)
-    q = torch.from_numpy(2 * chip_points(matrix, chip.shape[0], r) - 1).float()[None]          # (1, h, w, 2)
-    im = torch.from_numpy(chip.astype(np.float32)).permute(2, 0, 1)[None]                     # (1, 3, S, S)
-    out[y0:y1, x0:x1] = F.grid_sample(im, q, mode='bicubic', padding_mode='border', align_corners=False)[0].permute(1, 2, 0).numpy()
+    out[y0:y1, x0:x1] = sample_chip(np.moveaxis(chip, -1, 0)[None], matrix, r)[0][0]
     return out
 
 def mask_weight(matrix, size:int, shape) -> np.ndarray:

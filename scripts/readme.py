@@ -11,7 +11,7 @@ so the README's tables always say what those files say (tests/test_readme.py che
 """
 import csv, io, json, re, sys
 from pathlib import Path
-from agevae.core import atomic_write_text
+from agevae.core import GENDERS, atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = re.compile(r'^<!-- table: (?P<path>[^ ]+) -->$', re.M)
@@ -146,7 +146,7 @@ def photo_resolution(res):
     names = dict(chip='64 px chips (the model\'s own output)', photo=f'whole photos, {w} × {h} px (`agevae shift`)')
     rows = []
     for k in ('chip', 'photo'):
-        m = res[k]; ci = m['intervals']; d = m['detail_ratio']
+        m, d = res[k], res[k]['detail_ratio']
         rows.append([names[k], _ci(m, 'spearman', m['age_control']['spearman'], '.3f'), _ci(m, 'target_mae', m['age_control']['target_mae'], '.2f'),
                      _ci(m, 'retention_moved', m['identity']['retention_moved'], '.1%'), f"{d['mean']:.2f} [{d['interval'][0]:.2f}, {d['interval'][1]:.2f}]",
                      f"{t['median']:.3f} (p90 {t['p90']:.3f})" if k == 'photo' else '–'])
@@ -158,7 +158,7 @@ def shift(res):
     return _table(('photo', 'size', 'faces', "the face's age", 'gender', 'target ages', 'written'),
                   [[f"`{Path(res['input']).name}`", f"{res['size'][0]} × {res['size'][1]}", str(len(f)),
                     f"{f[0]['age']:,.0f}" + (' (estimated)' if 'age' in f[0]['estimated'] else ''),
-                    ('female' if f[0]['gender'] else 'male') + (' (estimated)' if 'gender' in f[0]['estimated'] else ' (given)'),
+                    GENDERS[f[0]['gender']] + (' (estimated)' if 'gender' in f[0]['estimated'] else ' (given)'),
                     ', '.join(f'{a:g}' for a in res['settings']['ages']), ', '.join(f'`{n}`' for n in res['files'])]])
 
 def pretrained_cost(res):
