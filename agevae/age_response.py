@@ -16,13 +16,15 @@ from .synthetic import synthetic_faces
 __all__ = ['synthetic_age_estimator', 'response_stats', 'age_response']
 
 # %% ../nbs/11_age_response.ipynb #411106b5
-def synthetic_age_estimator(size:int=64, n:int=6000, seed:int=90210, steps:int=800, batch_size:int=128, device='cpu', progress:bool=True):
+def synthetic_age_estimator(size:int=64, n:int=6000, seed:int=90210, steps:int=800, batch_size:int=128, device='cpu',
+                            progress:bool=True):
     "An age estimator for synthetic faces: (frozen AgeRegressor, MAE in years on 500 held-out renders)."
     images, factors = synthetic_faces(n + 500, size, seed)
     x = torch.from_numpy(images).float().div(127.5).sub(1).to(device)           # (N, 3, S, S) in [-1, 1]
     y = torch.tensor(factors.age.to_numpy(), dtype=torch.float32, device=device) / 10   # decades
     g = torch.Generator(device=device).manual_seed(seed)
-    def draw(step):                                                            # a random batch of renders, half of them mirrored
+    # a random batch of renders, half of them mirrored
+    def draw(step):
         i = torch.randint(n, (batch_size,), generator=g, device=device)
         return torch.where(torch.rand(batch_size, 1, 1, 1, generator=g, device=device) < 0.5, x[i].flip(-1), x[i]), y[i]
     est = fit_age_regressor(draw, steps, seed=seed, device=device, desc='synthetic age estimator', progress=progress)
@@ -32,7 +34,8 @@ def synthetic_age_estimator(size:int=64, n:int=6000, seed:int=90210, steps:int=8
 # %% ../nbs/11_age_response.ipynb #4fd27943
 def response_stats(targets, estimated) -> dict:
     "Summary of estimated ages (N, T) for target ages (T,): per-target means, MAE, Spearman ρ, slope."
-    t = np.asarray(targets, float); e = np.asarray(estimated, float)
+    t = np.asarray(targets, float)
+    e = np.asarray(estimated, float)
     tt = np.broadcast_to(t, e.shape).ravel()
     return dict(targets=t.tolist(), mean_estimated_age=e.mean(0).round(2).tolist(),
                 target_mae=float(np.abs(e - t).mean()), spearman=float(spearmanr(tt, e.ravel()).statistic),
@@ -40,8 +43,8 @@ def response_stats(targets, estimated) -> dict:
 
 # %% ../nbs/11_age_response.ipynb #f23c9779
 @torch.no_grad()
-def age_response(model, data, estimator, targets=(10, 20, 30, 40, 50, 60, 70), n:int=200, split:str='test', device='cpu',
-                 seed:int=0, vector=None, edit:str='decode', gain:float=1.0) -> dict:
+def age_response(model, data, estimator, targets=(10, 20, 30, 40, 50, 60, 70), n:int=200, split:str='test',
+                 device='cpu', seed:int=0, vector=None, edit:str='decode', gain:float=1.0) -> dict:
     "Estimated age of `n` held-out faces (a random sample of `split`, fixed by `seed`) decoded at each target age (see above)."
     model.eval()
     rows, est = data.sample_rows(split, n, seed), []

@@ -47,8 +47,10 @@ def _batch(n:int, size:int, device, channels_last:bool=False) -> dict:
     "A random training batch of `n` faces, as `FaceData.batch` gives them."
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(n, 3, size, size, generator=g) * 2 - 1).to(device)
-    return dict(x=x.contiguous(memory_format=torch.channels_last) if channels_last else x, age=(torch.rand(n, generator=g) * 0.7).to(device),
-                age_years=(torch.rand(n, generator=g) * 84).to(device), gender=torch.randint(0, 2, (n,), generator=g).to(device),
+    return dict(x=x.contiguous(memory_format=torch.channels_last) if channels_last else x,
+                age=(torch.rand(n, generator=g) * 0.7).to(device),
+                age_years=(torch.rand(n, generator=g) * 84).to(device),
+                gender=torch.randint(0, 2, (n,), generator=g).to(device),
                 race=torch.randint(0, 5, (n,), generator=g).to(device), weight=torch.ones(n, device=device))
 
 # %% ../nbs/18_bench.ipynb #054ca41c
@@ -65,6 +67,7 @@ def step_flops(step_fn, batch:dict, amp) -> int:
 def _sync(device):
     if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)   # the card the row runs on
 
+# %% ../nbs/18_bench.ipynb #c899204e
 def measure(row:BenchRow) -> dict:
     "Run one row in this process: images/s, GFLOP per image, achieved GFLOP/s, peak memory (MB: the process's peak RSS on a CPU, allocated memory on a GPU), warm-up seconds."
     from agevae.model import build_model
@@ -81,14 +84,29 @@ def measure(row:BenchRow) -> dict:
     run, opt = torch.compile(step_fn) if row.mode == 'compile' else step_fn, torch.optim.AdamW(model.parameters(), 2e-3)
     def one(i):                                                             # forward backward update, as training does
         with amp: terms = run(batch, i)
-        opt.zero_grad(set_to_none=True); terms['total'].backward(); _clip(model, 1.0); opt.step()
-    t0 = time.perf_counter(); one(0); one(1); _sync(dev); warm = time.perf_counter() - t0
+        opt.zero_grad(set_to_none=True)
+        terms['total'].backward()
+        _clip(model, 1.0)
+        opt.step()
+    t0 = time.perf_counter()
+    one(0)
+    one(1)
+    _sync(dev)
+    warm = time.perf_counter() - t0
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
     n, t0 = 0, time.perf_counter()
-    while n < 3 or time.perf_counter() - t0 < row.seconds: one(n + 2); n += 1; _sync(dev)
+    while n < 3 or time.perf_counter() - t0 < row.seconds:
+        one(n + 2)
+        n += 1
+        _sync(dev)
     ips = row.batch * n / (time.perf_counter() - t0)
-    mem = (torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2 ** 20
-    return dict(asdict(row), steps=n, images_per_s=ips, gflop_per_image=flops / row.batch / 1e9, gflops=ips * flops / row.batch / 1e9,
+    mem = (
+        torch.cuda.max_memory_allocated(dev)
+        if dev.type == 'cuda'
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    ) / 2**20
+    return dict(asdict(row), steps=n, images_per_s=ips, gflop_per_image=flops / row.batch / 1e9,
+                gflops=ips * flops / row.batch / 1e9,
                 peak_memory_mb=mem, memory_after_imports_mb=None if dev.type == 'cuda' else base, warmup_s=warm,
                 parameters=sum(p.numel() for p in model.parameters()))
 
@@ -98,7 +116,8 @@ def matmul_peak(dtype:str='fp32', sizes=(1024, 2048, 3072), seconds:float=1.0, d
     dt, best = dict(fp32=torch.float32, bf16=torch.bfloat16)[dtype], 0.0
     for n in sizes:
         a, b, out = (torch.rand(n, n, device=device, dtype=dt) for _ in range(3))
-        torch.mm(a, b, out=out); _sync(device)
+        torch.mm(a, b, out=out)
+        _sync(device)
         k, t0 = 0, time.perf_counter()
         while k < 2 or time.perf_counter() - t0 < seconds:
             for _ in range(4): torch.mm(a, b, out=out)
@@ -113,7 +132,8 @@ def data_path_rate(cache, device='cpu', batch:int=64, seconds:float=2.0) -> floa
     "Images per second from the cache `cache` to augmented training batches on `device`."
     from agevae.data import FaceData
     data = FaceData(cache, device=device)
-    if len(data.splits['train']) == 0: raise ValueError(f"cache '{cache}' has no training faces to time the data path on")
+    if len(data.splits['train']) == 0:
+        raise ValueError(f"cache '{cache}' has no training faces to time the data path on")
     n, t0, g = 0, time.perf_counter(), torch.Generator(device=device).manual_seed(0)
     while n < 3 * batch or time.perf_counter() - t0 < seconds:
         for b in data.batches('train', batch, augment=True, generator=g):
@@ -127,18 +147,25 @@ def _child():
     "Entry of a row's process: the row as JSON in argv[1], the result (or why it was skipped) as JSON on the last line of stdout."
     row = BenchRow(**json.loads(sys.argv[1]))
     try: print(json.dumps(measure(row)))
-    except Exception as e:                                                  # the exception itself, not the last line of a long log
-        lines = [l.strip() for l in str(e).splitlines() if l.strip()][:2]       # e.g. "backend='inductor' raised:" and its cause
+    # the exception itself, not the last line of a long log
+    except Exception as e:
+        # e.g. "backend='inductor' raised:" and its cause
+        lines = [l.strip() for l in str(e).splitlines() if l.strip()][:2]
         print(json.dumps(dict(asdict(row), skipped=f"{type(e).__name__}: {' '.join(lines)}"[:300])))
 
 def run_row(row:BenchRow, timeout:float=900) -> dict:
     "`measure` of `row` in a fresh Python process; a row that cannot run comes back with `skipped` and the reason."
-    try: p = subprocess.run([sys.executable, '-c', 'from agevae.bench import _child; _child()', json.dumps(asdict(row))],
+    try:
+        p = subprocess.run([sys.executable, '-c', 'from agevae.bench import _child; _child()', json.dumps(asdict(row))],
                             capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired: return dict(asdict(row), skipped=f'timed out after {timeout:g} s')
     out = p.stdout.strip().splitlines()
     if p.returncode == 0 and out: return json.loads(out[-1])
-    why = f'killed by signal {-p.returncode}' if p.returncode < 0 else next((l for l in reversed(p.stderr.splitlines()) if l.strip()), f'exit code {p.returncode}')
+    why = (
+        f'killed by signal {-p.returncode}'
+        if p.returncode < 0
+        else next((l for l in reversed(p.stderr.splitlines()) if l.strip()), f'exit code {p.returncode}')
+    )
     return dict(asdict(row), skipped=why[:300])
 
 # %% ../nbs/18_bench.ipynb #6c7972f2
@@ -156,14 +183,16 @@ def with_ratios(rows:list, peaks:dict) -> list:
     return rows
 
 # %% ../nbs/18_bench.ipynb #028501de
-def bench_rows(models=DEFAULT_BENCH_MODELS, sizes=(64, 128), dtypes=('fp32', 'bf16'), modes=None, channels_last:bool=None, **kw) -> list:
+def bench_rows(models=DEFAULT_BENCH_MODELS, sizes=(64, 128), dtypes=('fp32', 'bf16'), modes=None,
+               channels_last:bool=None, **kw) -> list:
     "The rows of a bench run (`kw`: BenchRow fields); `modes` and `channels_last` None: the default plan above, else their full product."
     from itertools import product
     if modes is None and channels_last is None:
         rows = [BenchRow(model=m, size=s, dtype=d, **kw) for s in sizes for d in dtypes for m in models]
         if 64 in sizes and 'bf16' in dtypes:
             rows += [BenchRow(model=m, size=64, dtype='bf16', channels_last=True, **kw) for m in models]
-            rows += [BenchRow(model=m, size=64, dtype='bf16', mode='compile', **kw) for m in models if m in ('baseline', 'shipped')]
+            rows += [BenchRow(model=m, size=64, dtype='bf16', mode='compile',
+                              **kw) for m in models if m in ('baseline', 'shipped')]
         return rows
     grid = product(sizes, dtypes, modes or ('eager',), (False, True) if channels_last else (False,), models)
     return [BenchRow(model=m, size=s, dtype=d, mode=o, channels_last=c, **kw) for s, d, o, c, m in grid]
@@ -173,34 +202,46 @@ def bench_device(device) -> torch.device:
     "`device` as a torch device that exists here; a ValueError naming it otherwise."
     try: dev = torch.device(device)
     except RuntimeError: raise ValueError(f'device {device!r}: not a device name (cpu, cuda, cuda:1, ...)') from None
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: CUDA is not available on this machine")
-    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count(): raise ValueError(f'device {device!r}: this machine has {torch.cuda.device_count()} GPU(s)')
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: CUDA is not available on this machine")
+    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f'device {device!r}: this machine has {torch.cuda.device_count()} GPU(s)')
     if dev.type not in ('cpu', 'cuda'): raise ValueError(f'device {device!r}: agevae bench runs on cpu or cuda')
     return dev
 
+# %% ../nbs/18_bench.ipynb #c1651b7f
 def run_bench(rows:list, device='cpu', cache=None, progress:bool=True) -> dict:
     "Measure `rows` (each in its own process), this machine's matmul peaks and the data path; the results as a dict."
     from tqdm.auto import tqdm
     from agevae.preprocess import is_cache
     dev, t0 = bench_device(device), time.time()
-    if cache is not None and not is_cache(cache): raise ValueError(f"'{cache}' is not an agevae cache (agevae prepare makes one)")
+    if cache is not None and not is_cache(cache):
+        raise ValueError(f"'{cache}' is not an agevae cache (agevae prepare makes one)")
     peaks = {d: matmul_peak(d, device=dev) for d in ('fp32', 'bf16')}
     out = []
     for r in (bar := tqdm(rows, desc='bench', disable=not progress)):
         bar.set_postfix_str(f'{r.model} {r.size}px {r.dtype} {r.mode}' + (' channels_last' if r.channels_last else ''))
         out.append(run_row(replace(r, device=str(dev))))
-        if 'skipped' in out[-1] and progress: tqdm.write(f"skipped {r.model} {r.size}px {r.dtype} {r.mode}: {out[-1]['skipped']}")
+        if 'skipped' in out[-1] and progress:
+            tqdm.write(f"skipped {r.model} {r.size}px {r.dtype} {r.mode}: {out[-1]['skipped']}")
     batch = rows[0].batch if rows else 64
     with tempfile.TemporaryDirectory() as tmp:
         if cache is None:
             from agevae.preprocess import prepare_dataset
-            cache = Path(tmp)/'synthetic-64'; prepare_dataset('synthetic', None, cache, size=64, n=2000, workers=1, progress=False)
-            data = dict(cache='2,000 synthetic faces at 64 px (a temporary cache)', batch=batch, images_per_s=data_path_rate(cache, dev, batch))
+            cache = Path(tmp)/'synthetic-64'
+            prepare_dataset('synthetic', None, cache, size=64, n=2000, workers=1, progress=False)
+            data = dict(cache='2,000 synthetic faces at 64 px (a temporary cache)', batch=batch,
+                        images_per_s=data_path_rate(cache, dev, batch))
         else: data = dict(cache=str(cache), batch=batch, images_per_s=data_path_rate(cache, dev, batch))
-    tf32 = dict(matmul=torch.backends.cuda.matmul.allow_tf32, cudnn=torch.backends.cudnn.allow_tf32) if dev.type == 'cuda' else None
-    return dict(kind='bench', device=str(dev), device_name=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{torch.get_num_threads()} CPU threads',
-                torch=torch.__version__, tf32=tf32, peaks_gflops=peaks, data_path=data, rows=with_ratios(out, peaks), seconds=round(time.time() - t0, 1),
-                note='GFLOP per image: torch.utils.flop_counter over one forward and backward pass (matmuls and convolutions; not the optimizer)')
+    tf32 = dict(matmul=torch.backends.cuda.matmul.allow_tf32,
+                cudnn=torch.backends.cudnn.allow_tf32) if dev.type == 'cuda' else None
+    return dict(kind='bench', device=str(dev),
+                device_name=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{torch.get_num_threads()} '
+                                                                                       f'CPU threads',
+                torch=torch.__version__, tf32=tf32, peaks_gflops=peaks, data_path=data, rows=with_ratios(out, peaks),
+                seconds=round(time.time() - t0, 1),
+                note='GFLOP per image: torch.utils.flop_counter over one forward and backward pass (matmuls and '
+                     'convolutions; not the optimizer)')
 
 # %% ../nbs/18_bench.ipynb #66c7c2ab
 def step_parts(model, batch:dict) -> dict:
@@ -212,12 +253,14 @@ def step_parts(model, batch:dict) -> dict:
     z = z.detach().requires_grad_()                                          # the code, as the decoder receives it
     parts = {'encoder': lambda: sum(v.float().sum() for v in m.encode(x, cond)),
              'decoder, own age': lambda: m.decode(z, cond).float().sum()}
-    if getattr(m, 'adversary', None) is not None: parts['adversary'] = lambda: m.adversary(grad_reverse(z.float(), 1.0)).float().sum()
+    if getattr(m, 'adversary', None) is not None:
+        parts['adversary'] = lambda: m.adversary(grad_reverse(z.float(), 1.0)).float().sum()
     cycle = getattr(m, 'cfg', None) is not None and m.cfg.cycle_weight > 0 and m.cfg.age_mode == 'decoder'
     if getattr(m, 'disc', None) is not None or cycle:
         with torch.no_grad(): x_t = m.decode(z, c_t)
         x_e = x_t.clone().requires_grad_()
-        parts['decoder, target age'] = lambda: m.decode(z, c_t).float().sum()   # the edit the discriminator (and the cycle) judge
+        # the edit the discriminator (and the cycle) judge
+        parts['decoder, target age'] = lambda: m.decode(z, c_t).float().sum()
     if cycle:
         def cyc():
             with frozen(encoder_modules(m)): return m.encode(x_e, c_t)[0].float().sum()
@@ -241,9 +284,13 @@ def _flops_and_ms(fn, amp, seconds:float, device='cpu') -> tuple:
         out.backward()
     times, end = [], time.perf_counter() + seconds
     while len(times) < 3 or time.perf_counter() < end:
-        _sync(device); t0 = time.perf_counter()
+        _sync(device)
+        t0 = time.perf_counter()
         with amp: out = fn()
-        out.backward(); _sync(device); times.append(time.perf_counter() - t0)   # a GPU's queue drained before the clock is read
+        # a GPU's queue drained before the clock is read
+        out.backward()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
     return counter.get_total_flops(), 1000 * float(sorted(times)[len(times) // 2])
 
 # %% ../nbs/18_bench.ipynb #f4df41ef
@@ -259,21 +306,29 @@ def step_breakdown(row:BenchRow) -> dict:
     parts = {k: _flops_and_ms(fn, amp, row.seconds / 4, dev) for k, fn in step_parts(model, batch).items()}
     with amp: TrainStep(model)(batch, 0)['total'].backward()                  # gradients for the optimizer to step on
     opt = torch.optim.AdamW(model.parameters(), 2e-3)
-    parts['optimizer step'] = (0, _flops_and_ms(lambda: (_clip(model, 1.0), opt.step(), torch.zeros((), requires_grad=True))[-1],
+    parts['optimizer step'] = (0,
+                               _flops_and_ms(lambda: (_clip(model, 1.0), opt.step(),
+                                                      torch.zeros((), requires_grad=True))[-1],
                                                 torch.autocast(dev.type, enabled=False), row.seconds / 4, dev)[1])
     full = measure(row)
     step_ms = 1000 * row.batch / full['images_per_s']
-    parts['other (unattributed, ± noise)'] = (full['gflop_per_image'] * 1e9 * row.batch - sum(f for f, _ in parts.values()), step_ms - sum(t for _, t in parts.values()))
+    parts['other (unattributed, ± noise)'] = (
+        full['gflop_per_image'] * 1e9 * row.batch - sum(f for f, _ in parts.values()),
+        step_ms - sum(t for _, t in parts.values()),
+    )
     return dict(row=asdict(row), step_ms=step_ms, gflop_per_image=full['gflop_per_image'],
-                parts=[dict(part=k, gflop_per_image=f / row.batch / 1e9, ms=t, share_of_time=t / step_ms) for k, (f, t) in parts.items()])
+                parts=[dict(part=k, gflop_per_image=f / row.batch / 1e9, ms=t, share_of_time=t / step_ms) for k,
+                       (f, t) in parts.items()])
 
 # %% ../nbs/18_bench.ipynb #9ca93ce7
 def breakdown_table(bd:dict) -> str:
     "Markdown table of a `step_breakdown`."
     r = bd['row']
-    lines = [f"| part of a {r['model']} step ({r['size']} px, {r['dtype']}, batch {r['batch']}) | GFLOP/image | ms per step | share of the step's time |",
+    lines = [f"| part of a {r['model']} step ({r['size']} px, {r['dtype']}, batch {r['batch']}) | GFLOP/image | ms "
+             f"per step | share of the step's time |",
              '|---|---|---|---|']
-    lines += [f"| {p['part']} | {p['gflop_per_image']:.3f} | {p['ms']:.0f} | {p['share_of_time']:.0%} |" for p in bd['parts']]
+    lines += [f"| {p['part']} | {p['gflop_per_image']:.3f} | {p['ms']:.0f} | {p['share_of_time']:.0%} "
+              f"|" for p in bd['parts']]
     lines.append(f"| full step | {bd['gflop_per_image']:.3f} | {bd['step_ms']:.0f} | 100% |")
     return '\n'.join(lines) + '\n'
 
@@ -282,14 +337,19 @@ def _x(r, k): return '–' if not r.get('vs_baseline') else f"{r['vs_baseline'][
 
 def bench_table(res:dict) -> str:
     "Markdown table of `run_bench` results."
-    head = ('configuration', 'px', 'dtype', 'mode', 'images/s', 'GFLOP/image', 'GFLOP/s', 'MFU', 'peak MB' + (' (process RSS)' if res['device'] == 'cpu' else ''),
+    head = ('configuration', 'px', 'dtype', 'mode', 'images/s', 'GFLOP/image', 'GFLOP/s', 'MFU',
+            'peak MB' + (' (process RSS)' if res['device'] == 'cpu' else ''),
             'images/s vs baseline', 'GFLOP/image vs baseline', 'MFU vs baseline', 'peak MB vs baseline')
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in res['rows']:
         mode = r['mode'] + (', channels_last' if r['channels_last'] else '')
-        if 'skipped' in r: cells = [r['model'], str(r['size']), r['dtype'], mode, f"skipped: {r['skipped']}"] + ['–'] * 8
-        else: cells = [r['model'], str(r['size']), r['dtype'], mode, f"{r['images_per_s']:,.0f}", f"{r['gflop_per_image']:.3f}", f"{r['gflops']:.0f}",
-                       f"{r['mfu']:.1%}" if r['mfu'] < 0.1 else f"{r['mfu']:.0%}", f"{r['peak_memory_mb']:,.0f}", _x(r, 'images_per_s'), _x(r, 'gflop_per_image'), _x(r, 'mfu'),
+        if 'skipped' in r:
+            cells = [r['model'], str(r['size']), r['dtype'], mode, f"skipped: {r['skipped']}"] + ['–'] * 8
+        else:
+            cells = [r['model'], str(r['size']), r['dtype'], mode, f"{r['images_per_s']:,.0f}",
+                     f"{r['gflop_per_image']:.3f}", f"{r['gflops']:.0f}",
+                       f"{r['mfu']:.1%}" if r['mfu'] < 0.1 else f"{r['mfu']:.0%}", f"{r['peak_memory_mb']:,.0f}",
+                     _x(r, 'images_per_s'), _x(r, 'gflop_per_image'), _x(r, 'mfu'),
                        _x(r, 'peak_memory_mb')]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
@@ -297,7 +357,9 @@ def bench_table(res:dict) -> str:
 def machine_table(res:dict) -> str:
     "Markdown table of what a bench run measured the rows against: the device, its matmul peaks and the data path."
     d, p = res['data_path'], res['peaks_gflops']
-    return ('| device | torch | matmul peak fp32 GFLOP/s | matmul peak bf16 GFLOP/s | data path images/s (cache → augmented batches) | bench time |\n'
+    return ('| device | torch | matmul peak fp32 GFLOP/s | matmul peak bf16 GFLOP/s | data path images/s (cache → '
+            'augmented batches) | bench time |\n'
             '|---|---|---|---|---|---|\n'
-            f"| {res['device']} ({res['device_name']}) | {res['torch']} | {p['fp32']:.0f} | {p['bf16']:.0f} | {d['images_per_s']:,.0f} (batch {d.get('batch', 64)}) | "
+            f"| {res['device']} ({res['device_name']}) | {res['torch']} | {p['fp32']:.0f} | {p['bf16']:.0f} | "
+            f"{d['images_per_s']:,.0f} (batch {d.get('batch', 64)}) | "
             f"{res['seconds'] / 60:.1f} min |\n")

@@ -20,13 +20,15 @@ CKPT_FORMAT = 1
 def _plain(d): return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg,
-                    data_fingerprint:dict=None, train_faces:torch.Tensor=None, elapsed_s:float=0.0, train_hashes:torch.Tensor=None):
+                    data_fingerprint:dict=None, train_faces:torch.Tensor=None, elapsed_s:float=0.0,
+                    train_hashes:torch.Tensor=None):
     "Write a checkpoint atomically (`train_cfg`: the run's `TrainConfig`; with the cache's fingerprint, the ids of the training faces, see `agevae.data.face_ids`, the training wall time so far, and the training photos' pixel hashes, `FaceData.photo_hashes`)."
     state = dict(format=CKPT_FORMAT, step=step, model_name=model_name, model_config=_plain(asdict(model_cfg)),
                  train_config=_plain(asdict(train_cfg)), model=model.state_dict(),
-                 optimizer=optimizer.state_dict() if optimizer else None, scheduler=scheduler.state_dict() if scheduler else None,
-                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces, train_hashes=train_hashes,
-                 elapsed_s=float(elapsed_s))
+                 optimizer=optimizer.state_dict() if optimizer else None,
+                 scheduler=scheduler.state_dict() if scheduler else None,
+                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces,
+                 train_hashes=train_hashes, elapsed_s=float(elapsed_s))
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 # %% ../nbs/10_checkpoint.ipynb #a6a8f487
@@ -35,11 +37,13 @@ def load_checkpoint(path, model_name:str=None, model_cfg:VAEConfig=None, map_loc
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no checkpoint at '{path}'")
     ck = torch.load(path, map_location=map_location, weights_only=True)
-    if ck.get('format') != CKPT_FORMAT: raise ValueError(f"'{path}' is not an agevae checkpoint (format {ck.get('format')})")
+    if ck.get('format') != CKPT_FORMAT:
+        raise ValueError(f"'{path}' is not an agevae checkpoint (format {ck.get('format')})")
     if model_name is not None and canonical_model(ck['model_name']) != canonical_model(model_name):
         raise ValueError(f"checkpoint '{path}' holds a {ck['model_name']!r} model, not {model_name!r}")
     if model_cfg is not None:
-        want, have = _plain(asdict(model_cfg)), _plain(asdict(VAEConfig.from_dict(ck['model_config'])))   # settings added since: their defaults
+        # settings added since: their defaults
+        want, have = _plain(asdict(model_cfg)), _plain(asdict(VAEConfig.from_dict(ck['model_config'])))
         diff = {k: (have[k], v) for k, v in want.items() if have[k] != v}
         if diff: raise ValueError(f"checkpoint '{path}' was trained with another model config: " +
                                   ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()))
@@ -47,31 +51,41 @@ def load_checkpoint(path, model_name:str=None, model_cfg:VAEConfig=None, map_loc
 
 # %% ../nbs/10_checkpoint.ipynb #48493ac1
 # Settings a resumed run may change: how long it runs, where it writes, how often it logs, and on which device.
-RESUMABLE_CHANGES = ('steps', 'epochs', 'minutes', 'out', 'data', 'device', 'log_every', 'sample_every', 'ckpt_every', 'compile')
+RESUMABLE_CHANGES = ('steps', 'epochs', 'minutes', 'out', 'data', 'device', 'log_every', 'sample_every', 'ckpt_every',
+                     'compile')
 
 def check_resume(ck:dict, cfg, fingerprint:dict, path):
     "Refuse to resume checkpoint `ck` (with `cfg`, a `TrainConfig`) with other training settings, or on another cache, than it was started with."
-    old = ck.get('train_config', {}); old = {**old, 'model': canonical_model(old['model'])} if 'model' in old else old   # runs of 'seed' are runs of 'baseline'
+    # runs of 'seed' are runs of 'baseline'
+    old = ck.get('train_config', {})
+    old = {**old, 'model': canonical_model(old['model'])} if 'model' in old else old
     diff = {k: (old[k], v) for k, v in asdict(cfg).items() if k in old and k not in RESUMABLE_CHANGES and old[k] != v}
-    if diff: raise ValueError(f"cannot resume '{path}' with other training settings: " + ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()) +
+    if diff:
+        raise ValueError(f"cannot resume '{path}' with other training settings: "
+                         f"" + ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()) +
                               f'; only {", ".join(RESUMABLE_CHANGES)} may change on --resume')
-    was = ck.get('data_fingerprint')                         # the same faces in the same splits at the same size (the key also hashes paths and times)
+    # the same faces in the same splits at the same size (the key also hashes paths and times)
+    was = ck.get('data_fingerprint')
     if was and (compare_fingerprints(was, fingerprint) != 'same_splits' or was.get('size') != fingerprint.get('size')):
         raise ValueError(f"cannot resume '{path}' on the cache '{cfg.data}': the run was started on another cache "
-                         f"({was.get('dataset')}, {was['splits']['train']['n']} training faces, key {str(was.get('key'))[:12]}; this cache: "
-                         f"{fingerprint.get('dataset')}, {fingerprint['splits']['train']['n']} training faces, key {str(fingerprint.get('key'))[:12]})")
+                         f"({was.get('dataset')}, {was['splits']['train']['n']} training faces, key "
+                         f"{str(was.get('key'))[:12]}; this cache: "
+                         f"{fingerprint.get('dataset')}, {fingerprint['splits']['train']['n']} training faces, key "
+                         f"{str(fingerprint.get('key'))[:12]})")
 
 # %% ../nbs/10_checkpoint.ipynb #d6e88580
 def load_model(run_or_ckpt, device='cpu') -> nn.Module:
     "The model of a run folder (its last checkpoint) or of a checkpoint file, in eval mode."
     p = Path(run_or_ckpt)
     ck = load_checkpoint(p/'checkpoints'/'last.pt' if p.is_dir() else p, map_location=device)
-    if ck['model_name'] == 'pretrained':                                      # a pre-trained VAE's run: no weights of its own
+    # a pre-trained VAE's run: no weights of its own
+    if ck['model_name'] == 'pretrained':
         from agevae.pretrained import load_pretrained
         return load_pretrained(ck['model_config'], device)
     cfg = VAEConfig.from_dict(ck['model_config'])
     m = build_model(ck['model_name'], cfg).to(device)
-    m.load_state_dict(ck['model']); return m.eval()
+    m.load_state_dict(ck['model'])
+    return m.eval()
 
 # %% ../nbs/10_checkpoint.ipynb #9cce625a
 def export_model(run, out, extra_files=()) -> Path:
@@ -86,5 +100,6 @@ def export_model(run, out, extra_files=()) -> Path:
             if (run/f).is_file(): (tmp/f).write_bytes((run/f).read_bytes())
         replace_dir(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return out

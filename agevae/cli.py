@@ -17,12 +17,22 @@ __all__ = ['EDIT_KINDS', 'summary', 'parse_ages', 'parser', 'main']
 # %% ../nbs/17_cli.ipynb #af778ae8
 class _LazyParser(argparse.ArgumentParser):
     "A subcommand's parser that adds the flags of `build(parser)` on first use."
-    def __init__(self, *args, build=None, **kw): super().__init__(*args, **kw); self._build = build
+    def __init__(self, *args, build=None, **kw):
+        super().__init__(*args, **kw)
+        self._build = build
     def _ready(self):
-        if self._build: build, self._build = self._build, None; build(self)
-    def parse_known_args(self, *args, **kw): self._ready(); return super().parse_known_args(*args, **kw)
-    def format_usage(self): self._ready(); return super().format_usage()
-    def format_help(self): self._ready(); return super().format_help()
+        if self._build:
+            build, self._build = self._build, None
+            build(self)
+    def parse_known_args(self, *args, **kw):
+        self._ready()
+        return super().parse_known_args(*args, **kw)
+    def format_usage(self):
+        self._ready()
+        return super().format_usage()
+    def format_help(self):
+        self._ready()
+        return super().format_help()
 
 def _subparsers(p): return p.add_subparsers(dest='command', required=True, parser_class=_LazyParser)
 
@@ -37,8 +47,10 @@ def summary(report:dict) -> str:
         lines.append(f"  kept    {u['count']:>6,}  with {field} unknown, e.g. {', '.join(u['examples'][:3])}")
     if dup := report.get('duplicates'):
         moved = ', '.join(f'{k} {v:,}' for k, v in dup['moved'].items()) or 'none'
-        lines.append(f"  copies  {dup['rows']:>6,}  in {dup['groups']:,} groups of one photo ({dup['exact_groups']:,} of them exact), "
-                     f"{dup['label_conflicts']:,} groups with conflicting ages; --dedupe {dup['mode']}: moved {moved}; dropped {dup['dropped']:,}")
+        lines.append(f"  copies  {dup['rows']:>6,}  in {dup['groups']:,} groups of one photo ({dup['exact_groups']:,} "
+                     f"of them exact), "
+                     f"{dup['label_conflicts']:,} groups with conflicting ages; --dedupe {dup['mode']}: moved "
+                     f"{moved}; dropped {dup['dropped']:,}")
     lines.append('  splits: ' + ', '.join(f'{k} {v:,}' for k, v in report['splits'].items()))
     return '\n'.join(lines)
 
@@ -51,7 +63,8 @@ def _prepare(a):
     r = prepare_dataset(a.dataset, a.root, a.out, size=a.size, workers=a.workers, n=a.n, seed=a.seed,
                         min_side=a.min_side, age_min=a.age_min, age_max=a.age_max, min_face_score=a.min_face_score,
                         margin=a.margin, crop=a.crop, dedupe=a.dedupe)
-    print(summary(r)); print(f'cache: {a.out}  (report: {Path(a.out)/"report.json"})')
+    print(summary(r))
+    print(f'cache: {a.out}  (report: {Path(a.out)/"report.json"})')
 
 # %% ../nbs/17_cli.ipynb #2389cb4b
 def _prepare_parser(sub):
@@ -65,18 +78,21 @@ def _prepare_parser(sub):
     q.add_argument('--n', type=int, default=2000, help='number of synthetic faces')
     q.add_argument('--seed', type=int, default=0, help='seed of the splits (and of synthetic faces)')
     q.add_argument('--min-side', type=int, default=32, help='skip crops smaller than this')
-    q.add_argument('--age-min', type=float, default=0); q.add_argument('--age-max', type=float, default=120)
+    q.add_argument('--age-min', type=float, default=0)
+    q.add_argument('--age-max', type=float, default=120)
     q.add_argument('--min-face-score', type=float, default=1.0, help='IMDB-WIKI face score threshold')
     q.add_argument('--margin', type=float, default=0.4, help='face-box crop margin (fraction of the box side)')
     q.add_argument('--crop', default='auto', choices=CROPS)
     q.add_argument('--dedupe', default='group', choices=DEDUPE,
-                   help='copies of one photo: group (each group in one split), drop (keep the first file name of each), off')
+                   help='copies of one photo: group (each group in one split), drop (keep the first file name of '
+                        'each), off')
     q.set_defaults(func=_prepare)
     return q
 
 # %% ../nbs/17_cli.ipynb #f47cb19e
 def _explore(a):
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+    matplotlib.use('Agg')
     from agevae.explore import make_figures
     for p in make_figures(a.data, a.out): print(p)
 
@@ -96,7 +112,9 @@ def _field_notes(cls) -> dict:
     for line in src.splitlines():
         if re.match(r'\s+def ', line): break
         m, c = re.match(r'\s*(\w+)\s*:[^#]*#\s*(.*)', line), re.match(r'\s*#\s*(.*)', line)
-        if m and m[1] in names: last = m[1]; notes[last] = m[2].strip()
+        if m and m[1] in names:
+            last = m[1]
+            notes[last] = m[2].strip()
         elif c and last: notes[last] += ' ' + c[1].strip()
         else: last = None
     return notes
@@ -105,7 +123,8 @@ def _field_notes(cls) -> dict:
 def _ints(s:str) -> tuple:
     "'16,32,64,128' -> (16, 32, 64, 128): the value of a tuple setting such as `--channels`."
     try: return tuple(int(v) for v in s.split(','))
-    except ValueError: raise argparse.ArgumentTypeError(f'expected comma-separated integers such as 16,32,64,128, got {s!r}') from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected comma-separated integers such as 16,32,64,128, got {s!r}') from None
 
 # %% ../nbs/17_cli.ipynb #a2ff4198
 _NOT_FLAGS = ('image_size', 'data', 'out', 'model')   # read from the cache; `train`'s own --data, --out and --model
@@ -113,13 +132,21 @@ _NOT_FLAGS = ('image_size', 'data', 'out', 'model')   # read from the cache; `tr
 def _flag_fields(cls, skip=_NOT_FLAGS) -> dict:
     "{name: flag type} of the fields of dataclass `cls` that become flags: bool, int, float, str and tuples of ints."
     try: hints = typing.get_type_hints(cls)
-    except Exception: hints = {}                          # an annotation that does not resolve: read the plain ones by name
+    # an annotation that does not resolve: read the plain ones by name
+    except Exception: hints = {}
     out = {}
     for f in fields(cls):
-        t = hints.get(f.name) or {'bool': bool, 'int': int, 'float': float, 'str': str, 'tuple': tuple}.get(f.type, f.type)
+        t = hints.get(f.name) or {'bool': bool, 'int': int, 'float': float, 'str': str, 'tuple': tuple}.get(f.type,
+                                                                                                            f.type)
         if f.name in skip: continue
-        if t in (bool, int, float, str): out[f.name] = t
-        elif (typing.get_origin(t) or t) is tuple and isinstance(f.default, tuple) and f.default and all(type(v) is int for v in f.default):
+        if t in (bool, int, float, str):
+            out[f.name] = t
+        elif (
+            (typing.get_origin(t) or t) is tuple
+            and isinstance(f.default, tuple)
+            and f.default
+            and all(type(v) is int for v in f.default)
+        ):
             out[f.name] = _ints
     return out
 
@@ -133,7 +160,8 @@ def _add_config_flags(p, cls, choices:dict, exclusive=()) -> list:
     "Add a `--kebab-name` flag (default None: not given) to `p` per flag field of `cls`, string ones limited to `choices`; `exclusive` ones exclude each other."
     notes, x = _field_notes(cls), (p.add_mutually_exclusive_group() if exclusive else None)
     for name, kind in _flag_fields(cls).items():
-        g, kw = (x if name in exclusive else p), dict(dest=name, help=notes.get(name, name.replace('_', ' ')).replace('%', '%%'))
+        g, kw = (x if name in exclusive else p), dict(dest=name,
+                                                      help=notes.get(name, name.replace('_', ' ')).replace('%', '%%'))
         if kind is bool: g.add_argument('--' + name.replace('_', '-'), action=argparse.BooleanOptionalAction, **kw)
         else: g.add_argument('--' + name.replace('_', '-'), type=kind, choices=choices.get(name),
                              metavar=None if name in choices else _METAVARS.get(kind, name.upper()), **kw)
@@ -147,7 +175,8 @@ def _saved_config(a) -> dict:
     if not f: return {}
     try: saved = json.loads(Path(f).read_text())
     except json.JSONDecodeError as e: raise ValueError(f"config '{f}' is not valid JSON: {e}") from None
-    if not isinstance(saved, dict) or not {'model', 'train'} & set(saved): raise ValueError(f"config '{f}' needs a 'model' and/or 'train' section")
+    if not isinstance(saved, dict) or not {'model', 'train'} & set(saved):
+        raise ValueError(f"config '{f}' needs a 'model' and/or 'train' section")
     return saved
 
 def _given(a, cls) -> dict:
@@ -174,20 +203,34 @@ def _train_configs(a):
 # %% ../nbs/17_cli.ipynb #b2ad4d11
 def _train(a):
     import signal
-    if (a.model or '').startswith(('pretrained:', 'hub:')):                      # a pre-trained VAE: a run without gradient steps
+    # a pre-trained VAE: a run without gradient steps
+    if (a.model or '').startswith(('pretrained:', 'hub:')):
         from agevae.pretrained import fit_pretrained
         from agevae.train import _device
-        if a.resume or a.config: raise ValueError(f"--model {a.model}: a pre-trained VAE is fitted, not trained: --resume and --config do not apply")
+        if a.resume or a.config:
+            raise ValueError(f"--model {a.model}: a pre-trained VAE is fitted, not trained: --resume and --config do "
+                             f"not apply")
         s = fit_pretrained(a.model, a.data, a.out, input_size=a.pretrained_size, device=_device(a.device or 'auto', 0))
-        print(f"fitted {a.model} at {a.pretrained_size} px: age shift vector over {s['latent_dim']:,} latent units from {s['shift_faces']:,} training faces")
-        print(f'run: {a.out}'); return
+        print(f"fitted {a.model} at {a.pretrained_size} px: age shift vector over {s['latent_dim']:,} latent units "
+              f"from {s['shift_faces']:,} training faces")
+        print(f'run: {a.out}')
+        return
     from agevae.train import train, NonFiniteLoss
     name, mcfg, tcfg = _train_configs(a)
     try: s = train(tcfg, mcfg, resume=a.resume)
-    except NonFiniteLoss as e: print(f'agevae train: stopped: {e}', file=sys.stderr); sys.exit(1)
+    except NonFiniteLoss as e:
+        print(f'agevae train: stopped: {e}', file=sys.stderr)
+        sys.exit(1)
     if s['interrupted']: sys.exit(128 + int(getattr(signal, s['interrupted'])))
     f = s.get('final') or {}
-    print(f"trained {name}/{mcfg.age_mode} {s['steps']} steps: " + ', '.join(f'{k} {f[k]:.4g}' for k in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc', 'cycle', 'images_per_s') if k in f))
+    print(
+        f"trained {name}/{mcfg.age_mode} {s['steps']} steps: "
+        + ', '.join(
+            f'{k} {f[k]:.4g}'
+            for k in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc', 'cycle', 'images_per_s')
+            if k in f
+        )
+    )
     print(f'run: {tcfg.out}')
 
 # %% ../nbs/17_cli.ipynb #0c5f648d
@@ -195,8 +238,10 @@ def _train_settings(t):
     "Add the setting flags of `agevae train`, from VAEConfig and TrainConfig (imports torch)."
     from agevae.model import VAEConfig, VAE_CHOICES
     from agevae.train import TrainConfig, TRAIN_CHOICES
-    _add_config_flags(t.add_argument_group('model settings (VAEConfig; the image size comes from the cache)'), VAEConfig, VAE_CHOICES)
-    _add_config_flags(t.add_argument_group('training settings (TrainConfig)'), TrainConfig, TRAIN_CHOICES, exclusive=('steps', 'epochs'))
+    _add_config_flags(t.add_argument_group('model settings (VAEConfig; the image size comes from the cache)'),
+                      VAEConfig, VAE_CHOICES)
+    _add_config_flags(t.add_argument_group('training settings (TrainConfig)'), TrainConfig, TRAIN_CHOICES,
+                      exclusive=('steps', 'epochs'))
 
 def _positive(v:str) -> int:
     "A whole number above 0."
@@ -208,16 +253,21 @@ def _positive(v:str) -> int:
 def _model_name(v:str) -> str:
     "`--model`: agevae, baseline, seed, or pretrained:FOLDER / hub:ORG/NAME."
     if v in ('agevae', 'baseline', 'seed') or v.startswith(('pretrained:', 'hub:')): return v
-    raise argparse.ArgumentTypeError(f"invalid choice: {v!r} (choose from agevae, baseline, seed, pretrained:FOLDER, hub:ORG/NAME)")
+    raise argparse.ArgumentTypeError(f"invalid choice: {v!r} (choose from agevae, baseline, seed, pretrained:FOLDER, "
+                                     f"hub:ORG/NAME)")
 
 def _train_parser(sub):
     t = sub.add_parser('train', help='train a model on a cache', build=_train_settings,
-                       description='Settings come from the defaults, then --config, then the setting flags: a flag not given leaves its setting as it is.')
+                       description='Settings come from the defaults, then --config, then the setting flags: a flag '
+                                   'not given leaves its setting as it is.')
     t.add_argument('--data', required=True, help='cache folder (from agevae prepare); sets the image size')
     t.add_argument('--out', required=True, help='run folder')
-    t.add_argument('--model', type=_model_name, help="agevae (default), the baseline (the seed repository's model; 'seed' is its old name), or a "
-                   "pre-trained AutoencoderKL: pretrained:FOLDER or hub:ORG/NAME (fitted without gradient steps; the 'pretrained' extra)")
-    t.add_argument('--pretrained-size', type=_positive, default=256, help='pretrained: the side the faces are upsampled to for the autoencoder (default 256)')
+    t.add_argument('--model', type=_model_name,
+                   help="agevae (default), the baseline (the seed repository's model; 'seed' is its old name), or a "
+                   "pre-trained AutoencoderKL: pretrained:FOLDER or hub:ORG/NAME (fitted without gradient steps; the "
+                   "'pretrained' extra)")
+    t.add_argument('--pretrained-size', type=_positive, default=256,
+                   help='pretrained: the side the faces are upsampled to for the autoencoder (default 256)')
     t.add_argument('--config', help="JSON with 'model' and 'train' sections (e.g. a run's config.json)")
     t.add_argument('--resume', action='store_true', help='continue the run in --out from its last checkpoint')
     t.set_defaults(func=_train)
@@ -225,13 +275,16 @@ def _train_parser(sub):
 
 # %% ../nbs/17_cli.ipynb #1d7f8eee
 def _figures(a):
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+    matplotlib.use('Agg')
     from agevae.report import run_figures
     for p in run_figures(a.run, a.out, a.prefix): print(p)
 
 def _figures_parser(sub):
     f = sub.add_parser('figures', help="copy a run's final sample grids and draw its loss curves into a folder")
-    f.add_argument('--run', required=True); f.add_argument('--out', default='figures'); f.add_argument('--prefix', help='file name prefix (default: the run folder name)')
+    f.add_argument('--run', required=True)
+    f.add_argument('--out', default='figures')
+    f.add_argument('--prefix', help='file name prefix (default: the run folder name)')
     f.set_defaults(func=_figures)
     return f
 
@@ -239,18 +292,25 @@ def _figures_parser(sub):
 EDIT_KINDS = ('decode', 'residual', 'extrapolate')   # agevae.shift.EDITS, named here so that --help needs no torch
 
 def _edit_flags(p):
-    p.add_argument('--edit', choices=EDIT_KINDS, help="decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age)); extrapolate: x + D(z, a + gain·(t − a)) − D(z, a) (default: the run's edit.json, else decode)")
-    p.add_argument('--gain', type=float, help="residual and extrapolate edits: how much the decoder's age change (or the age step) is amplified (default: the run's edit.json, else 1)")
+    p.add_argument('--edit', choices=EDIT_KINDS,
+                   help="decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age)); extrapolate: x + "
+                        "D(z, a + gain·(t − a)) − D(z, a) (default: the run's edit.json, else decode)")
+    p.add_argument('--gain', type=float,
+                   help="residual and extrapolate edits: how much the decoder's age change (or the age step) is "
+                        "amplified (default: the run's edit.json, else 1)")
 
 # %% ../nbs/17_cli.ipynb #72f3b9db
 def _evaluate(a):
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+    matplotlib.use('Agg')
     from agevae.evaluate import evaluate, shipped_model, edit_settings
     shipped = a.run is None
     a.run = a.run or str(shipped_model())
-    e = edit_settings(a.run, a.edit, a.gain); a.edit, a.gain = e['kind'], e['gain']
+    e = edit_settings(a.run, a.edit, a.gain)
+    a.edit, a.gain = e['kind'], e['gain']
     if shipped: out = a.out or f'runs/eval-{Path(a.run).name}'                   # never into the repository's models/
-    else: out = a.out or str((Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent)/'eval')   # RUN/eval, or beside a checkpoint file
+    # RUN/eval, or beside a checkpoint file
+    else: out = a.out or str((Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent)/'eval')
     r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split,
                  edit=a.edit, gain=a.gain)
     _print_evaluation(r, a, out)
@@ -258,15 +318,23 @@ def _evaluate(a):
 # %% ../nbs/17_cli.ipynb #3ba3dd73
 def _print_evaluation(r:dict, a, out):
     ac, idn, rc = r['age_control'], r['identity'], r['recon']
-    print(f"age control ({r['age_mode']}, {a.edit} edit" + (f", gain {a.gain:g}" if a.edit != 'decode' else '') + f"): targets {', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
-          f"{', '.join(f'{v:.0f}' for v in ac['mean_estimated_age'])}; Spearman {ac['spearman']:.2f}, target MAE {ac['target_mae']:.1f} "
-          f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})")
+    print(
+        f"age control ({r['age_mode']}, {a.edit} "
+        f"edit" + (f", gain {a.gain:g}" if a.edit != 'decode' else '') + f"): targets "
+        f"{', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
+        f"{', '.join(f'{v:.0f}' for v in ac['mean_estimated_age'])}; Spearman {ac['spearman']:.2f}, target MAE "
+        f"{ac['target_mae']:.1f} "
+        f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})"
+    )
     fmt = lambda v: 'n/a' if v is None else f'{v:.3f}'
-    print(f"identity kept {idn['retention']:.0%} (mean distance {idn['mean_distance']:.2f}; by the plain reconstruction "
+    print(f"identity kept {idn['retention']:.0%} (mean distance {idn['mean_distance']:.2f}; by the plain "
+          f"reconstruction "
           f"{idn['reconstruction_retention']:.0%}); PSNR {rc['psnr']:.1f} dB, SSIM {rc['ssim']:.3f}; "
           f"MIG age {fmt(r['mig']['age'])}, gender {fmt(r['mig']['gender'])}")
     dc = r['data_check']
-    print(f"split: {dc['split']} ({dc['relation'].replace('_', ' ')}" + (f", trained on {dc['trained_on']}" if dc['cross_dataset'] else '') + ')')
+    print(f"split: {dc['split']} "
+          f"({dc['relation'].replace('_', ' ')}" + (f", trained on "
+                                                    f"{dc['trained_on']}" if dc['cross_dataset'] else '') + ')')
     print(f'metrics: {Path(out)/"metrics.json"}')
 
 # %% ../nbs/17_cli.ipynb #dbefd625
@@ -274,11 +342,15 @@ def _evaluate_parser(sub):
     v = sub.add_parser('evaluate', help='the independent age-control benchmark of a run')
     v.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)')
     v.add_argument('--data', required=True, help='cache folder (its test split is used)')
-    v.add_argument('--n', type=int, default=300, help='faces in the age-stratified sample'); v.add_argument('--out', help='default: RUN/eval')
+    v.add_argument('--n', type=int, default=300, help='faces in the age-stratified sample')
+    v.add_argument('--out', help='default: RUN/eval')
     v.add_argument('--device', default='cpu')
     _edit_flags(v)
-    v.add_argument('--split', default='test', choices=('val', 'test'), help='val to choose between models, test (default) to report one')
-    v.add_argument('--allow-other-split', action='store_true', help='score a cache whose splits differ from the run\'s (its held-out faces may have been trained on)')
+    v.add_argument('--split', default='test', choices=('val', 'test'),
+                   help='val to choose between models, test (default) to report one')
+    v.add_argument('--allow-other-split', action='store_true',
+                   help='score a cache whose splits differ from the run\'s (its held-out faces may have been trained '
+                        'on)')
     v.set_defaults(func=_evaluate)
     return v
 
@@ -288,42 +360,56 @@ def parse_ages(text:str, flag:str='--ages') -> list:
     ages = []
     for v in text.split(','):
         try: a = float(v)
-        except ValueError: raise ValueError(f"{flag}: {v.strip()!r} is not a number (ages in years, e.g. {flag} 20,40,60)") from None
+        except ValueError:
+            raise ValueError(f"{flag}: {v.strip()!r} is not a number (ages in years, e.g. {flag} 20,40,60)") from None
         if not 0 <= a <= 120: raise ValueError(f'{flag}: {v.strip()} is not an age between 0 and 120 years')
         if a in ages: raise ValueError(f'{flag}: {v.strip()} is given twice')
         ages.append(a)
     return ages
 
+# %% ../nbs/17_cli.ipynb #001a962d
 def _shift(a):
     ages, out = parse_ages(a.ages), Path(a.out)
     if a.age is not None: a.age = parse_ages(str(a.age), '--age')[0]
-    if a.image and Path(a.image).is_dir(): raise ValueError(f"'{a.image}' is a folder: age every photo in it with --images {a.image}")
+    if a.image and Path(a.image).is_dir():
+        raise ValueError(f"'{a.image}' is a folder: age every photo in it with --images {a.image}")
     if out.suffix.lower() in ('.png', '.jpg', '.jpeg', '.webp') and not out.is_dir():
-        raise ValueError(f"--out is the folder the aged photos go to (the chip grid is NAME_chips.png in it), not a file: got '{out}'")
+        raise ValueError(f"--out is the folder the aged photos go to (the chip grid is NAME_chips.png in it), not a "
+                         f"file: got '{out}'")
     from agevae.photo import PhotoAger
     ager = PhotoAger.from_run(a.run, a.edit, a.gain)
     if a.images:
         try: r = ager.shift_folder(a.images, ages, out, a.faces, a.age, a.gender)
         except KeyboardInterrupt:
-            print(f"agevae shift: stopped; what was aged is kept (report {out/'report.json'}): run the same command again to continue", file=sys.stderr)
+            print(f"agevae shift: stopped; what was aged is kept (report {out/'report.json'}): run the same command "
+                  f"again to continue", file=sys.stderr)
             sys.exit(130)                                                      # 128 + SIGINT
         fails = ''.join(f'\n  {n}: {m}' for n, m in r['failures'].items())
         skips = ', '.join(f'{n} {k}' for k, n in r['skipped'].items())
-        print(f"aged {r['aged']} of {r['entries']} in '{a.images}' ({r['already_done']} already done; skipped {sum(r['skipped'].values())}"
+        print(f"aged {r['aged']} of {r['entries']} in '{a.images}' ({r['already_done']} already done; skipped "
+              f"{sum(r['skipped'].values())}"
               + (f': {skips}' if skips else '') + f"): {out}, report {out/'report.json'}" + fails)
     else:
         r = ager.shift_photo(a.image, ages, out, a.faces, a.age, a.gender)
-        who = '; '.join(f"{f['age']:.0f} y, {GENDERS[f['gender']]}" + (f" ({' and '.join(f['estimated'])} estimated)" if f['estimated'] else '') for f in r['faces'])
-        print(f"aged '{a.image}' ({len(r['faces'])} face: {who}) in {r['seconds']:.1f} s: " + ', '.join(str(out/f) for f in r['files']))
+        who = '; '.join(f"{f['age']:.0f} y, "
+                        f"{GENDERS[f['gender']]}" + (f" ({' and '.join(f['estimated'])} "
+                                                     f"estimated)" if f['estimated'] else '') for f in r['faces'])
+        print(f"aged '{a.image}' ({len(r['faces'])} face: {who}) in {r['seconds']:.1f} s: "
+              f"" + ', '.join(str(out/f) for f in r['files']))
 
 # %% ../nbs/17_cli.ipynb #34bdc7fc
 def _shift_parser(sub):
     h = sub.add_parser('shift', help='age whole photos at their own resolution (faces found and aligned with dlib)')
     src = h.add_mutually_exclusive_group(required=True)
-    src.add_argument('--image', help='one photo (JPEG, PNG, WebP, ...)'); src.add_argument('--images', help='a folder of photos')
-    h.add_argument('--out', required=True, help='folder for the aged photos (NAME_ageT, input format), NAME_chips.png, NAME_strip.jpg, NAME_faces.jpg, NAME_record.json')
-    h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)'); h.add_argument('--ages', default='20,40,60', help='target ages in years')
-    h.add_argument('--faces', choices=('largest', 'all'), default='largest', help='age the largest face, or every face found')
+    src.add_argument('--image', help='one photo (JPEG, PNG, WebP, ...)')
+    src.add_argument('--images', help='a folder of photos')
+    h.add_argument('--out', required=True,
+                   help='folder for the aged photos (NAME_ageT, input format), NAME_chips.png, NAME_strip.jpg, '
+                        'NAME_faces.jpg, NAME_record.json')
+    h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)')
+    h.add_argument('--ages', default='20,40,60', help='target ages in years')
+    h.add_argument('--faces', choices=('largest', 'all'), default='largest',
+                   help='age the largest face, or every face found')
     _edit_flags(h)
     h.add_argument('--age', type=float, help="the person's age (default: estimated; with --faces all, every face's)")
     h.add_argument('--gender', type=int, choices=(0, 1), help='0 male, 1 female (default: estimated)')
@@ -332,42 +418,72 @@ def _shift_parser(sub):
 
 # %% ../nbs/17_cli.ipynb #cd601ccb
 def _sweep(a):
-    import signal, matplotlib; matplotlib.use('Agg')
+    import signal, matplotlib
+    matplotlib.use('Agg')
     from agevae.sweep import run_sweep, parse_betas, summary_table, SweepStopped, SlurmSettings
-    given = [f'--slurm-{k}' for k in ('partition', 'time', 'cpus', 'gpus', 'parallel') if getattr(a, f'slurm_{k}') is not None]
-    if a.launcher == 'local' and given: raise ValueError(f"{', '.join(given)} apply to --launcher slurm, not to local runs")
-    if a.launcher == 'slurm' and a.workers is not None: raise ValueError('--workers applies to local runs; on Slurm, --slurm-parallel says how many run at once')
-    kw = {k: v for k, v in dict(partition=a.slurm_partition, time_min=a.slurm_time, cpus=a.slurm_cpus, gpus=a.slurm_gpus, parallel=a.slurm_parallel).items() if v is not None}
+    given = [
+        f'--slurm-{k}'
+        for k in ('partition', 'time', 'cpus', 'gpus', 'parallel')
+        if getattr(a, f'slurm_{k}') is not None
+    ]
+    if a.launcher == 'local' and given:
+        raise ValueError(f"{', '.join(given)} apply to --launcher slurm, not to local runs")
+    if a.launcher == 'slurm' and a.workers is not None:
+        raise ValueError('--workers applies to local runs; on Slurm, --slurm-parallel says how many run at once')
+    kw = {k: v for k,
+          v in dict(partition=a.slurm_partition, time_min=a.slurm_time, cpus=a.slurm_cpus, gpus=a.slurm_gpus,
+                    parallel=a.slurm_parallel).items() if v is not None}
     slurm = SlurmSettings(**kw) if a.launcher == 'slurm' else None
-    try: s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, a.age_mode, a.param, a.workers, a.eval_n, device=a.device,
+    try:
+        s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, a.age_mode, a.param, a.workers, a.eval_n,
+                      device=a.device,
                        edit=a.edit, gain=a.gain, slurm=slurm)
     except SweepStopped as e:
-        print(f'agevae sweep: {e}; run the same command again to continue', file=sys.stderr); sys.exit(128 + int(getattr(signal, e.signal)))
-    print(summary_table(s) + f"summary: {Path(a.out)/'summary.csv'}" + (f"; figures: {Path(a.out)/'figures'}" if (s.status == 'done').any() else ''))
+        print(f'agevae sweep: {e}; run the same command again to continue', file=sys.stderr)
+        sys.exit(128 + int(getattr(signal, e.signal)))
+    print(
+        summary_table(s)
+        + f"summary: {Path(a.out) / 'summary.csv'}"
+        + (f"; figures: {Path(a.out) / 'figures'}" if (s.status == 'done').any() else '')
+    )
     bad = s[s.status != 'done']
     if len(bad):
-        print(f"agevae sweep: {len(bad)} of {len(s)} runs did not finish (β = {', '.join(f'{b:g}' for b in bad.beta)}): see their notebooks "
+        print(f"agevae sweep: {len(bad)} of {len(s)} runs did not finish (β = "
+              f"{', '.join(f'{b:g}' for b in bad.beta)}): see their notebooks "
               "and the error column of summary.csv; run the same command again to retry them", file=sys.stderr)
         sys.exit(1)
 
 # %% ../nbs/17_cli.ipynb #ecea2f0a
 def _sweep_parser(sub):
-    w = sub.add_parser('sweep', help='train and score one model per β (papermill runs, in parallel, resumable): summary.csv and figures',
-                       epilog='Running the same command again skips finished runs and retries the others; SIGTERM stops cleanly.')
-    w.add_argument('--betas', required=True, help='comma-separated β values, e.g. 0.5,1,2,4,8,16 (write --betas=-1,2 when the first is negative)')
-    w.add_argument('--data', required=True, help='cache folder (from agevae prepare); sets the image size, and its validation split scores each run')
-    w.add_argument('--out', required=True, help='sweep folder: beta=<β>/ per run (executed notebook, run/, eval/metrics.json), summary.csv, figures/')
+    w = sub.add_parser('sweep',
+                       help='train and score one model per β (papermill runs, in parallel, resumable): summary.csv '
+                            'and figures',
+                       epilog='Running the same command again skips finished runs and retries the others; SIGTERM '
+                              'stops cleanly.')
+    w.add_argument('--betas', required=True,
+                   help='comma-separated β values, e.g. 0.5,1,2,4,8,16 (write --betas=-1,2 when the first is negative)')
+    w.add_argument('--data', required=True,
+                   help='cache folder (from agevae prepare); sets the image size, and its validation split scores '
+                        'each run')
+    w.add_argument('--out', required=True,
+                   help='sweep folder: beta=<β>/ per run (executed notebook, run/, eval/metrics.json), summary.csv, '
+                        'figures/')
     w.add_argument('--config', help="JSON with 'model' and 'train' sections for every run (e.g. configs/cpu-utk.json)")
     w.add_argument('--age-mode', choices=_SWEEP_AGE_MODES)
     w.add_argument('--workers', type=int, help='runs at once, one process each (default: one per GPU, else 1)')
-    w.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help='a model or train setting for every run, e.g. train.steps=300 or latent_dim=16 (repeatable)')
+    w.add_argument('--param', action='append', default=[], metavar='KEY=VALUE',
+                   help='a model or train setting for every run, e.g. train.steps=300 or latent_dim=16 (repeatable)')
     w.add_argument('--eval-n', type=int, default=300, help='faces in each run\'s validation benchmark')
     _edit_flags(w)
     w.add_argument('--device', default='auto', help='auto | cpu | cuda (each worker sees only its own GPU)')
-    s = w.add_argument_group('cluster (--launcher slurm: one Slurm job per β, submitted as a job array through submitit)')
-    s.add_argument('--launcher', choices=('local', 'slurm'), default='local', help='local: --workers processes on this machine (default); slurm: Slurm jobs')
-    s.add_argument('--slurm-partition', help="partition (default: the cluster's default)"); s.add_argument('--slurm-time', type=int, help='each run\'s time limit, minutes (default 60)')
-    s.add_argument('--slurm-cpus', type=int, help='CPUs per run (default 1)'); s.add_argument('--slurm-gpus', type=int, help='GPUs per run (default 0: the runs use the CPU)')
+    s = w.add_argument_group('cluster (--launcher slurm: one Slurm job per β, submitted as a job array through '
+                             'submitit)')
+    s.add_argument('--launcher', choices=('local', 'slurm'), default='local',
+                   help='local: --workers processes on this machine (default); slurm: Slurm jobs')
+    s.add_argument('--slurm-partition', help="partition (default: the cluster's default)")
+    s.add_argument('--slurm-time', type=int, help='each run\'s time limit, minutes (default 60)')
+    s.add_argument('--slurm-cpus', type=int, help='CPUs per run (default 1)')
+    s.add_argument('--slurm-gpus', type=int, help='GPUs per run (default 0: the runs use the CPU)')
     s.add_argument('--slurm-parallel', type=int, help='runs at once (the job array\'s parallelism; default 256)')
     w.set_defaults(func=_sweep)
     return w
@@ -376,55 +492,84 @@ def _sweep_parser(sub):
 def _items(text:str, flag:str, allowed=None, cast=str) -> tuple:
     "A comma-separated option as a tuple; a ValueError naming the flag and any value it cannot take."
     try: items = tuple(cast(v.strip()) for v in str(text).split(',') if v.strip())
-    except ValueError: raise ValueError(f'{flag}: expected comma-separated {cast.__name__} values, got {text!r}') from None
+    except ValueError:
+        raise ValueError(f'{flag}: expected comma-separated {cast.__name__} values, got {text!r}') from None
     bad = [v for v in items if allowed is not None and v not in allowed]
-    if not items or bad: raise ValueError(f'{flag}: unknown value(s) {bad or text!r}; expected some of {", ".join(map(str, allowed or ()))}')
+    if not items or bad:
+        raise ValueError(f'{flag}: unknown value(s) {bad or text!r}; expected some of '
+                         f'{", ".join(map(str, allowed or ()))}')
     return items
 
+# %% ../nbs/17_cli.ipynb #8bb1a990
 def _bench(a):
     "`agevae bench`: measure the rows, print the tables, write the results file."
-    from agevae.bench import BENCH_MODELS, BenchRow, bench_config, bench_device, bench_rows, run_bench, bench_table, machine_table
+    from agevae.bench import BENCH_MODELS, BenchRow, bench_config, bench_device, bench_rows, run_bench, bench_table
+    from agevae.bench import machine_table
     from agevae.core import atomic_write_json
     models, sizes = _items(a.models, '--models', BENCH_MODELS), _items(a.sizes, '--sizes', cast=int)
     dtypes = _items(a.dtypes, '--dtypes', ('fp32', 'bf16'))
     modes = None if a.modes is None else _items(a.modes, '--modes', ('eager', 'compile'))
     split = _items(a.breakdown, '--breakdown', BENCH_MODELS) if a.breakdown else None
     if split and len(split) > 1: raise ValueError(f'--breakdown: one configuration, got {a.breakdown!r}')
-    if a.batch < 1 or not a.seconds > 0: raise ValueError(f'--batch must be at least 1 and --seconds above 0, got {a.batch} and {a.seconds}')
-    bench_device(a.device)                                                  # a missing GPU: a one-line error now, not after the rows
+    if a.batch < 1 or not a.seconds > 0:
+        raise ValueError(f'--batch must be at least 1 and --seconds above 0, got {a.batch} and {a.seconds}')
+    # a missing GPU: a one-line error now, not after the rows
+    bench_device(a.device)
     for m in models:
         for s in sizes: bench_config(m, s)                                   # a size a model does not support: likewise
-    if 'baseline' not in models: models = ('baseline', *models); print('agevae bench: the baseline is added as the ratio reference', file=sys.stderr)
+    if 'baseline' not in models:
+        models = ('baseline', *models)
+        print('agevae bench: the baseline is added as the ratio reference', file=sys.stderr)
     rows = bench_rows(models, sizes, dtypes, modes, a.channels_last or None, batch=a.batch, seconds=a.seconds)
     res = run_bench(rows, device=a.device, cache=a.data)
     res['command'] = 'agevae bench ' + ' '.join(sys.argv[2:]) if sys.argv[1:2] == ['bench'] else 'agevae bench'
-    if a.out: atomic_write_json(a.out, res)                                 # the rows are safe before the breakdown runs
-    print(bench_table(res)); print(machine_table(res))
-    if split: _breakdown(res, BenchRow(model=split[0], size=sizes[0], batch=a.batch, dtype='bf16' if 'bf16' in dtypes else dtypes[0],
+    # the rows are safe before the breakdown runs
+    if a.out: atomic_write_json(a.out, res)
+    print(bench_table(res))
+    print(machine_table(res))
+    if split:
+        _breakdown(res,
+                   BenchRow(model=split[0], size=sizes[0], batch=a.batch,
+                            dtype='bf16' if 'bf16' in dtypes else dtypes[0],
                                        seconds=a.seconds, device=a.device), a.out)
 
+# %% ../nbs/17_cli.ipynb #82bb0f2e
 def _breakdown(res:dict, row, out):
     "Add where one step of `row` goes to the results (or why it could not be measured), print it, and write the results again."
     from agevae.bench import step_breakdown, breakdown_table
     from agevae.core import atomic_write_json
     try: res['breakdown'] = step_breakdown(row)
     except Exception as e: res['breakdown'] = dict(skipped=f'{type(e).__name__}: {e}'[:300])
-    print(breakdown_table(res['breakdown']) if 'parts' in res['breakdown'] else f"breakdown skipped: {res['breakdown']['skipped']}")
-    if out: atomic_write_json(out, res); print(f'results: {out}')
+    print(breakdown_table(res['breakdown']) if 'parts' in res['breakdown'] else f"breakdown skipped: "
+                                                                                f"{res['breakdown']['skipped']}")
+    if out:
+        atomic_write_json(out, res)
+        print(f'results: {out}')
 
 # %% ../nbs/17_cli.ipynb #32ab8b29
 def _bench_parser(sub):
-    b = sub.add_parser('bench', help='what a training step costs: images/s, GFLOP per image, GFLOP/s, MFU, peak memory, the data path',
-                       epilog='Each row runs in a fresh process. A row that cannot run (e.g. torch.compile without a compiler) is printed as skipped.')
-    b.add_argument('--models', default='baseline,default,shipped,cpu-small', help='configurations: baseline (the ratio reference), default, shipped, cpu-small, and disc8 (the shipped configuration with an 8-wide discriminator)')
-    b.add_argument('--sizes', default='64,128', help='image sizes in px'); b.add_argument('--dtypes', default='fp32,bf16', help='fp32 and/or bf16 (autocast)')
-    b.add_argument('--modes', help='eager and/or compile for every row (default: eager, plus compile and channels_last at 64 px bf16)')
+    b = sub.add_parser('bench',
+                       help='what a training step costs: images/s, GFLOP per image, GFLOP/s, MFU, peak memory, the '
+                            'data path',
+                       epilog='Each row runs in a fresh process. A row that cannot run (e.g. torch.compile without a '
+                              'compiler) is printed as skipped.')
+    b.add_argument('--models', default='baseline,default,shipped,cpu-small',
+                   help='configurations: baseline (the ratio reference), default, shipped, cpu-small, and disc8 (the '
+                        'shipped configuration with an 8-wide discriminator)')
+    b.add_argument('--sizes', default='64,128', help='image sizes in px')
+    b.add_argument('--dtypes', default='fp32,bf16', help='fp32 and/or bf16 (autocast)')
+    b.add_argument('--modes',
+                   help='eager and/or compile for every row (default: eager, plus compile and channels_last at 64 px '
+                        'bf16)')
     b.add_argument('--channels-last', action='store_true', help='a channels_last row beside every row')
-    b.add_argument('--batch', type=int, default=64); b.add_argument('--seconds', type=float, default=5.0, help='timed seconds per row (after 2 warm-up steps)')
+    b.add_argument('--batch', type=int, default=64)
+    b.add_argument('--seconds', type=float, default=5.0, help='timed seconds per row (after 2 warm-up steps)')
     b.add_argument('--device', default='cpu', help='cpu, or cuda where CUDA is present')
-    b.add_argument('--data', help='cache whose data path is timed (default: 2,000 synthetic faces in a temporary folder)')
+    b.add_argument('--data',
+                   help='cache whose data path is timed (default: 2,000 synthetic faces in a temporary folder)')
     b.add_argument('--out', help='results JSON to write (e.g. figures/bench_cpu.json, which the README renders)')
-    b.add_argument('--breakdown', default='shipped', help='also split one step of this configuration into its parts (\'\': none)')
+    b.add_argument('--breakdown', default='shipped',
+                   help='also split one step of this configuration into its parts (\'\': none)')
     b.set_defaults(func=_bench)
     return b
 
@@ -433,17 +578,23 @@ def parser() -> argparse.ArgumentParser:
     "The `agevae` argument parser."
     p = argparse.ArgumentParser(prog='agevae', description='Age-conditioned beta-VAEs on face images.')
     sub = _subparsers(p)
-    for add in (_prepare_parser, _explore_parser, _train_parser, _figures_parser, _evaluate_parser, _shift_parser, _sweep_parser, _bench_parser): add(sub)
+    for add in (_prepare_parser, _explore_parser, _train_parser, _figures_parser, _evaluate_parser, _shift_parser,
+                _sweep_parser, _bench_parser):
+        add(sub)
     return p
 
 def main(argv=None):
     "Entry point of the `agevae` command."
     a = parser().parse_args(argv)
     try: a.func(a)
-    except (OSError, ValueError) as e:                                          # a bad file or value; a full disk, a denied write
-        print(f'agevae {a.command}: error: {e}', file=sys.stderr); sys.exit(2)
+    # a bad file or value; a full disk, a denied write
+    except (OSError, ValueError) as e:
+        print(f'agevae {a.command}: error: {e}', file=sys.stderr)
+        sys.exit(2)
     except ImportError as e:                                                     # an optional extra is not installed
         hint = '' if 'extra' in str(e) else " (install agevae's 'eval' extra: pip install 'agevae[eval]')"
-        print(f'agevae {a.command}: error: {e}{hint}', file=sys.stderr); sys.exit(2)
+        print(f'agevae {a.command}: error: {e}{hint}', file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
-        print(f'agevae {a.command}: stopped (Ctrl-C)', file=sys.stderr); sys.exit(130)   # 128 + SIGINT
+        print(f'agevae {a.command}: stopped (Ctrl-C)', file=sys.stderr)
+        sys.exit(130)   # 128 + SIGINT

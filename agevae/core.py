@@ -31,9 +31,13 @@ RACES = ('White', 'Black', 'Asian', 'Indian', 'Others')   # UTKFace codes 0-4
 # %% ../nbs/00_core.ipynb #2309ee7e
 def atomic_write(path, write) -> Path:
     "Call `write(tmp)` on a hidden temporary path beside `path`, then rename it to `path`: the one way files are written."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.stem}.{os.getpid()}.tmp{path.suffix}')     # same suffix: savefig, PIL and numpy read the format from it
-    try: write(tmp); os.replace(tmp, path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # same suffix: savefig, PIL and numpy read the format from it
+    tmp = path.with_name(f'.{path.stem}.{os.getpid()}.tmp{path.suffix}')
+    try:
+        write(tmp)
+        os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
     return path
 
@@ -67,7 +71,8 @@ def to_uint8(x) -> np.ndarray:
 def from_uint8(px):
     "Pictures (..., S, S, 3) uint8 → a float tensor (..., 3, S, S) in [-1, 1]: the inverse of `to_uint8`."
     import torch
-    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(np.asarray(px, np.uint8), -1, -3))).float().div(127.5).sub(1)
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(np.asarray(px, np.uint8), -1,
+                                                             -3))).float().div(127.5).sub(1)
 
 # %% ../nbs/00_core.ipynb #13fbc29d
 def show_grid(images, col_labels=None, row_labels=None, credit:str='', scale:float=0.8):
@@ -77,7 +82,9 @@ def show_grid(images, col_labels=None, row_labels=None, credit:str='', scale:flo
     R, C = x.shape[:2]
     fig, axes = plt.subplots(R, C, figsize=(C * scale, R * scale + 0.3 * bool(credit)), squeeze=False)
     for (r, c), ax in np.ndenumerate(axes):
-        ax.imshow(x[r, c]); ax.set_xticks([]); ax.set_yticks([])
+        ax.imshow(x[r, c])
+        ax.set_xticks([])
+        ax.set_yticks([])
         if r == 0 and col_labels is not None: ax.set_title(str(col_labels[c]), fontsize=8)
         if c == 0 and row_labels is not None: ax.set_ylabel(str(row_labels[r]), fontsize=8)
     fig.subplots_adjust(wspace=0.04, hspace=0.04)
@@ -88,7 +95,9 @@ def show_grid(images, col_labels=None, row_labels=None, credit:str='', scale:flo
 def save_grid(images, path, nrow:int) -> Path:
     "Save images (N, 3, S, S) in [-1, 1] as a PNG grid with `nrow` images a row (atomically)."
     from PIL import Image
-    x = to_uint8(images); N, S = len(x), x.shape[1]; rows = -(-N // nrow)
+    x = to_uint8(images)
+    N, S = len(x), x.shape[1]
+    rows = -(-N // nrow)
     grid = np.full((rows * (S + 2) + 2, nrow * (S + 2) + 2, 3), 255, np.uint8)
     for i in range(N):
         r, c = divmod(i, nrow)

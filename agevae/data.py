@@ -29,11 +29,14 @@ def age_bin(ages, bin_width:float=10, top:float=80) -> np.ndarray:
     return (a // bin_width).astype(int)
 
 # %% ../nbs/05_data.ipynb #4f031d36
-def age_bin_weights(ages, bin_width:float=10, scheme:str='effective', decay:float=0.999, reference=None, top:float=80) -> np.ndarray:
+def age_bin_weights(ages, bin_width:float=10, scheme:str='effective', decay:float=0.999, reference=None,
+                    top:float=80) -> np.ndarray:
     "Per-sample weights (mean 1 over `reference`, default `ages`) from the frequency of each age bin."
-    if scheme not in WEIGHT_SCHEMES: raise ValueError(f'unknown weight scheme {scheme!r}; expected one of {WEIGHT_SCHEMES}')
+    if scheme not in WEIGHT_SCHEMES:
+        raise ValueError(f'unknown weight scheme {scheme!r}; expected one of {WEIGHT_SCHEMES}')
     if not 0 <= decay < 1: raise ValueError(f'decay must be in [0, 1), got {decay}')
-    ages = np.asarray(ages, float); ref = ages if reference is None else np.asarray(reference, float)
+    ages = np.asarray(ages, float)
+    ref = ages if reference is None else np.asarray(reference, float)
     if scheme == 'none' or len(ref) == 0: return np.ones(len(ages), np.float32)
     bins, ref_bins = age_bin(ages, bin_width, top), age_bin(ref, bin_width, top)
     counts = pd.Series(ref_bins).value_counts()
@@ -52,7 +55,8 @@ def augment(x:torch.Tensor, generator:torch.Generator=None, flip:bool=True, jitt
     if jitter > 0:
         f = lambda: (1 + jitter * (2 * rand(B) - 1))[:, None, None, None]      # (B, 1, 1, 1)
         x = x * f()                                                              # brightness
-        mean = x.mean((1, 2, 3), keepdim=True); x = (x - mean) * f() + mean     # contrast
+        mean = x.mean((1, 2, 3), keepdim=True)
+        x = (x - mean) * f() + mean     # contrast
         gray = (x * torch.tensor([0.299, 0.587, 0.114], device=dev)[:, None, None]).sum(1, keepdim=True)
         x = (x - gray) * f() + gray                                              # saturation
     return x.clamp(0, 1)
@@ -70,9 +74,12 @@ class FaceData:
         self.age_years = torch.tensor(ages, dtype=torch.float32, device=self.device)
         self.age = torch.tensor(age_to_unit(ages), device=self.device)                  # (N,) in [0, 1]
         self.gender = torch.tensor(self.faces['gender'].fillna(-1).to_numpy(int), device=self.device)
-        self.race = torch.tensor(self.faces['race'].fillna(-1).to_numpy(int), device=self.device)   # (N,) 0–4, −1 unknown
+        # (N,) 0–4, −1 unknown
+        self.race = torch.tensor(self.faces['race'].fillna(-1).to_numpy(int), device=self.device)
         train = self.faces['split'].to_numpy() == 'train'
-        self.weights = torch.tensor(age_bin_weights(ages, bin_width, weight_scheme, decay, reference=ages[train] if train.any() else None, top=top), device=self.device)
+        self.weights = torch.tensor(age_bin_weights(ages, bin_width, weight_scheme, decay,
+                                                    reference=ages[train] if train.any() else None, top=top),
+                                    device=self.device)
         self.splits = {s: torch.tensor(np.flatnonzero(self.faces['split'].to_numpy() == s), device=self.device)
                        for s in ('train', 'val', 'test')}
 
@@ -88,7 +95,12 @@ class FaceData:
         if 'photo_hash' not in self.faces: return None
         return np.sort(hash_ids(self.faces['photo_hash'].to_numpy()[self.splits[split].cpu().numpy()]))
     def __len__(self): return len(self.images)
-    def __repr__(self): return f'FaceData({len(self)} faces, {self.size}px, ' + ', '.join(f'{k} {len(v)}' for k, v in self.splits.items()) + f', {self.device})'
+    def __repr__(self):
+        return (
+            f'FaceData({len(self)} faces, {self.size}px, '
+            + ', '.join(f'{k} {len(v)}' for k, v in self.splits.items())
+            + f', {self.device})'
+        )
 
 # %% ../nbs/05_data.ipynb #62a62bf2
 @patch
@@ -103,15 +115,16 @@ def batch(self:FaceData, idx:torch.Tensor, augment_:bool=False, generator:torch.
 
 # %% ../nbs/05_data.ipynb #0920f282
 @patch
-def epoch_rows(self:FaceData, split:str='train', sampler:str='uniform', generator:torch.Generator=None, num_samples:int=None,
-               shuffle:bool=True) -> torch.Tensor:
+def epoch_rows(self:FaceData, split:str='train', sampler:str='uniform', generator:torch.Generator=None,
+               num_samples:int=None, shuffle:bool=True) -> torch.Tensor:
     "The rows of one epoch of `split`: 'uniform' (a permutation, or in order without `shuffle`) or 'weighted' (drawn ∝ weight, with replacement)."
     if split not in self.splits: raise ValueError(f'unknown split {split!r}; expected train, val or test')
     rows = self.splits[split]
     if len(rows) == 0: raise ValueError(f"split {split!r} of this cache is empty")
     gen_dev = generator.device if generator is not None else self.device
     if sampler == 'weighted':
-        return rows[torch.multinomial(self.weights[rows].to(gen_dev), num_samples or len(rows), replacement=True, generator=generator).to(self.device)]
+        return rows[torch.multinomial(self.weights[rows].to(gen_dev), num_samples or len(rows), replacement=True,
+                                      generator=generator).to(self.device)]
     if sampler != 'uniform': raise ValueError(f"sampler must be 'uniform' or 'weighted', got {sampler!r}")
     return rows[torch.randperm(len(rows), generator=generator, device=gen_dev).to(self.device)] if shuffle else rows
 
@@ -131,7 +144,9 @@ def sample_rows(self:FaceData, split:str, n:int=None, seed:int=0) -> torch.Tenso
     if split not in self.splits: raise ValueError(f'unknown split {split!r}; expected train, val or test')
     rows = self.splits[split]
     if not n or n >= len(rows): return rows
-    return rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:n].sort().values.to(rows.device)]   # sorted by file name: sample, don't slice
+    # sorted by file name: sample, don't slice
+    return rows[torch.randperm(len(rows),
+                               generator=torch.Generator().manual_seed(seed))[:n].sort().values.to(rows.device)]
 
 @patch
 def iter_rows(self:FaceData, rows, batch_size:int=256, device=None, progress:bool=False, desc:str=None):
@@ -177,15 +192,21 @@ def demo_batch(dataset:str, root, ages=(8, 25, 45, 70), split:str='test', size:i
     "Real faces for demos and figures: for each of `ages`, the readable face of `split` closest to it, as a batch like `FaceData.batch`'s."
     from agevae.datasets import load_faces
     from agevae.preprocess import load_face
-    t = load_faces(dataset, root, seed=seed); t = t[t.split == split]
+    t = load_faces(dataset, root, seed=seed)
+    t = t[t.split == split]
     px, rows = [], []
     for a in ages:
         for i in (t.age - a).abs().sort_values().index:                   # the closest readable face not taken yet
             img, why = (None, 'taken') if i in rows else load_face(t.path[i], size)
-            if img is not None: px.append(img); rows.append(i); break
-    if len(rows) < len(ages): raise ValueError(f"only {len(rows)} readable '{split}' faces in {dataset} at '{root}' for {len(ages)} ages")
+            if img is not None:
+                px.append(img)
+                rows.append(i)
+                break
+    if len(rows) < len(ages):
+        raise ValueError(f"only {len(rows)} readable '{split}' faces in {dataset} at '{root}' for {len(ages)} ages")
     f = t.loc[rows]
-    return dict(x=from_uint8(np.stack(px)),                                                         # (B, 3, S, S) in [-1, 1]
+    # (B, 3, S, S) in [-1, 1]
+    return dict(x=from_uint8(np.stack(px)),
                 age=torch.as_tensor(age_to_unit(f.age.to_numpy()), dtype=torch.float32),
                 age_years=torch.as_tensor(f.age.to_numpy(), dtype=torch.float32),
                 gender=torch.as_tensor(f.gender.fillna(-1).astype(int).to_numpy()),

@@ -47,7 +47,8 @@ LAYOUTS = {
 def _check_root(root, dataset) -> Path:
     if root is None: raise ValueError(f'{dataset}: no root given; expected {LAYOUTS[dataset]}')
     root = Path(root).expanduser()
-    if not root.exists(): raise FileNotFoundError(f"{dataset} root '{root}' does not exist; expected {LAYOUTS[dataset]}")
+    if not root.exists():
+        raise FileNotFoundError(f"{dataset} root '{root}' does not exist; expected {LAYOUTS[dataset]}")
     return root.resolve()
 
 # %% ../nbs/02_datasets.ipynb #70314e91
@@ -65,7 +66,8 @@ def parse_utkface_name(name:str) -> dict:
     num = lambda s: int(s) if s.isdigit() else None
     vals = [num(f) for f in lead[:3]] + [None] * (3 - len(lead[:3]))
     out = dict(zip(('age', 'gender', 'race'), vals))
-    if out['gender'] not in (0, 1): out['gender'] = None                   # not a UTKFace code: unknown (counted in the report)
+    # not a UTKFace code: unknown (counted in the report)
+    if out['gender'] not in (0, 1): out['gender'] = None
     if out['race'] is not None and not 0 <= out['race'] < len(RACES): out['race'] = None
     return out
 
@@ -104,7 +106,8 @@ def read_aaf(root) -> pd.DataFrame:
     for txt in sorted((root/'image sets').glob('*.txt')):
         for line in txt.read_text().split('\n'):
             parts = line.split()
-            if len(parts) == 2 and parts[1] in ('0', '1'): gender[Path(parts[0]).name] = 1 - int(parts[1])  # 0 female → 1
+            # 0 female → 1
+            if len(parts) == 2 and parts[1] in ('0', '1'): gender[Path(parts[0]).name] = 1 - int(parts[1])
     def row(p):
         m = re.fullmatch(r'(\d{5})A(\d{2})\.jpe?g', p.name, re.I)
         return dict(path=str(p), age=int(m[2]) if m else None, gender=gender.get(p.name))
@@ -123,7 +126,8 @@ def _gender_code(v, where:str='gender'):
     try: f = float(s)
     except ValueError: f = None
     if f in (0.0, 1.0): return int(f)      # whole floats: pandas reads a 0/1 column with a blank as 0.0/1.0
-    raise ValueError(f"{where}: gender {s!r} is not a gender code; expected 0 or 1 (0 male, 1 female), M/F, male/female, or blank for unknown")
+    raise ValueError(f"{where}: gender {s!r} is not a gender code; expected 0 or 1 (0 male, 1 female), M/F, "
+                     f"male/female, or blank for unknown")
 
 # %% ../nbs/02_datasets.ipynb #124f2022
 def _row_where(csv, i:int) -> str: return f"'{csv}' data row {i + 1} (1-based, header not counted)"
@@ -149,7 +153,8 @@ def read_morph2(root) -> pd.DataFrame:
                 path = by_name.get(Path(rel).name, cands[0])
             m = re.match(r'(\d+)_\d+([MF])', str(r['filename']), re.I)
             g = _gender_code(r.get('gender'), f'morph2 index {_row_where(csv, i)}')
-            rows.append(dict(path=str(path), age=r['age'], gender=g if g is not None else (_gender_code(m[2]) if m else None),
+            rows.append(dict(path=str(path), age=r['age'],
+                             gender=g if g is not None else (_gender_code(m[2]) if m else None),
                              person=m[1] if m else None, index_file=csv.name))
     return face_table(rows, 'morph2')
 
@@ -167,7 +172,8 @@ def read_imdb_wiki(root) -> pd.DataFrame:
     root = _check_root(root, 'imdb-wiki')
     mats = sorted(root.glob('*.mat')) or sorted(root.glob('*/*.mat'))
     mats = [m for m in mats if m.stem in ('wiki', 'imdb')]
-    if not mats: raise FileNotFoundError(f"imdb-wiki: no wiki.mat or imdb.mat in '{root}'; expected {LAYOUTS['imdb-wiki']}")
+    if not mats:
+        raise FileNotFoundError(f"imdb-wiki: no wiki.mat or imdb.mat in '{root}'; expected {LAYOUTS['imdb-wiki']}")
     rows = []
     for mat in mats:
         s = loadmat(mat)[mat.stem][0, 0]
@@ -179,7 +185,8 @@ def read_imdb_wiki(root) -> pd.DataFrame:
             rows.append(dict(path=str(mat.parent/flat_str(fp)), age=float(taken) - _matlab_year(dob),
                              gender=None if np.isnan(g[i]) else 1 - int(g[i]),  # 1 male → 0
                              bbox=tuple(box) if box.size == 4 else None,
-                             face_score=float(col('face_score')[i]), second_face_score=float(col('second_face_score')[i])))
+                             face_score=float(col('face_score')[i]),
+                             second_face_score=float(col('second_face_score')[i])))
     return face_table(rows, 'imdb-wiki')
 
 # %% ../nbs/02_datasets.ipynb #bf9e33d3
@@ -188,12 +195,17 @@ def read_csv_faces(csv) -> pd.DataFrame:
     csv = _check_root(csv, 'csv')
     if csv.is_dir():
         found = sorted(csv.glob('*.csv'))
-        if len(found) != 1: raise ValueError(f"csv: '{csv}' is a folder with {len(found)} CSV files; pass the CSV itself ({LAYOUTS['csv']})")
+        if len(found) != 1:
+            raise ValueError(f"csv: '{csv}' is a folder with {len(found)} CSV files; pass the CSV itself "
+                             f"({LAYOUTS['csv']})")
         csv = found[0]
     df = pd.read_csv(csv, dtype={'person': str, 'gender': str})
     for c in ('path', 'age'):
-        if c not in df.columns: raise ValueError(f"CSV '{csv}' has no '{c}' column (columns: {', '.join(map(str, df.columns))}); expected path,age[,gender][,person]")
-    gender = [_gender_code(v, f'CSV {_row_where(csv, i)}') for i, v in enumerate(df['gender'])] if 'gender' in df else None
+        if c not in df.columns:
+            raise ValueError(f"CSV '{csv}' has no '{c}' column (columns: {', '.join(map(str, df.columns))}); expected "
+                             f"path,age[,gender][,person]")
+    gender = [_gender_code(v, f'CSV {_row_where(csv, i)}') for i,
+              v in enumerate(df['gender'])] if 'gender' in df else None
     return face_table((dict(path=str((csv.parent/p).resolve()), age=a, gender=None if gender is None else gender[i],
                             person=df['person'][i] if 'person' in df else None)
                        for i, (p, a) in enumerate(zip(df['path'], df['age']))), 'csv')
@@ -202,7 +214,8 @@ def read_csv_faces(csv) -> pd.DataFrame:
 def read_synthetic(n:int=2000, seed:int=0) -> pd.DataFrame:
     "Face table of `n` synthetic faces with their generator factors."
     f = synthetic_factors(n, seed)
-    t = face_table((dict(path=f'synthetic:{seed}:{i}', age=a, gender=g) for i, (a, g) in enumerate(zip(f.age, f.gender))), 'synthetic')
+    t = face_table((dict(path=f'synthetic:{seed}:{i}', age=a, gender=g) for i,
+                    (a, g) in enumerate(zip(f.age, f.gender))), 'synthetic')
     return pd.concat([t, f.drop(columns=['age', 'gender'])], axis=1)
 
 # %% ../nbs/02_datasets.ipynb #48df693e

@@ -51,7 +51,8 @@ class IndependentScorers:
         "Identity embeddings (N, 128) of aligned face crops (N, S, S, 3) uint8 (the whole crop is the face)."
         out = []
         for im in images:
-            im = np.ascontiguousarray(im); h, w = im.shape[:2]
+            im = np.ascontiguousarray(im)
+            h, w = im.shape[:2]
             shape = self.landmarks(im, self.dlib.rectangle(0, 0, w - 1, h - 1))
             out.append(np.array(self.recognizer.compute_face_descriptor(im, shape)))
         return np.stack(out) if out else np.zeros((0, 128))
@@ -64,7 +65,8 @@ class IndependentScorers:
 # %% ../nbs/13_evaluate.ipynb #92bb3367
 def stratified_sample(faces:pd.DataFrame, rows, n:int=300, seed:int=0) -> np.ndarray:
     "`n` of `rows` (indices into `faces`) spread evenly over age decades."
-    rows = np.asarray(rows); rng = np.random.default_rng(seed)
+    rows = np.asarray(rows)
+    rng = np.random.default_rng(seed)
     dec = np.minimum(faces['age'].to_numpy()[rows] // 10, 8)
     groups = [rng.permutation(rows[dec == d]) for d in np.unique(dec)]
     pick, k = [], 0
@@ -78,13 +80,17 @@ def stratified_sample(faces:pd.DataFrame, rows, n:int=300, seed:int=0) -> np.nda
 def benchmark_metrics(targets, est_ages, distances, input_est_ages, input_true_ages) -> dict:
     "Age-control and identity numbers from estimated ages (N, T), identity distances (N, T) and the inputs' estimates and labelled ages."
     dist = np.asarray(distances, float)
-    ac = {k: v for k, v in response_stats(targets, est_ages).items() if k != 'spread'}   # the same statistics as on synthetic faces
+    # the same statistics as on synthetic faces
+    ac = {k: v for k, v in response_stats(targets, est_ages).items() if k != 'spread'}
     ac['estimator_mae_on_inputs'] = float(np.abs(np.asarray(input_est_ages) - np.asarray(input_true_ages)).mean())
-    moved = np.broadcast_to(np.abs(np.asarray(targets, float)[None] - np.asarray(input_true_ages, float)[:, None]) >= MOVED, dist.shape)
+    moved = np.broadcast_to(
+        np.abs(np.asarray(targets, float)[None] - np.asarray(input_true_ages, float)[:, None]) >= MOVED, dist.shape
+    )
     return dict(age_control=ac,
                 identity=dict(retention=float((dist < SAME_PERSON).mean()), mean_distance=float(dist.mean()),
                               retention_moved=float((dist[moved] < SAME_PERSON).mean()) if moved.any() else None,
-                              moved_edits=int(moved.sum()), retention_per_target=(dist < SAME_PERSON).mean(0).round(3).tolist()))
+                              moved_edits=int(moved.sum()),
+                              retention_per_target=(dist < SAME_PERSON).mean(0).round(3).tolist()))
 
 # %% ../nbs/13_evaluate.ipynb #f4922b3e
 def bootstrap_intervals(targets, est_ages, distances, true_ages, psnr=None, n_boot:int=1000, seed:int=0) -> dict:
@@ -100,20 +106,23 @@ def bootstrap_intervals(targets, est_ages, distances, true_ages, psnr=None, n_bo
     if psnr is not None:
         p = np.asarray(psnr, float)
         stats['psnr'] = [p[rng.integers(0, len(p), len(p))].mean() for _ in range(n_boot)]
-    q = lambda v: np.nanpercentile(v, [2.5, 97.5]).round(4).tolist() if np.isfinite(v).any() else None   # None: undefined in every draw
+    # None: undefined in every draw
+    q = lambda v: np.nanpercentile(v, [2.5, 97.5]).round(4).tolist() if np.isfinite(v).any() else None
     return {k: q(np.asarray(v, float)) for k, v in stats.items()}
 
 # %% ../nbs/13_evaluate.ipynb #57b05403
 def identity_chance(embeddings, genders, ages, who=None, max_faces:int=2000) -> dict:
     "False-accept rates of the identity threshold over pairs of input faces (N, 128) that are not the same `who` (photo group or person id); at most `max_faces` faces (seeded)."
-    keep = np.sort(np.random.default_rng(0).permutation(len(embeddings))[:max_faces])   # pairs grow as N²: 2,000 faces give 2 million
+    # pairs grow as N²: 2,000 faces give 2 million
+    keep = np.sort(np.random.default_rng(0).permutation(len(embeddings))[:max_faces])
     e, g, a = np.asarray(embeddings, float)[keep], np.asarray(genders)[keep], np.asarray(ages, float)[keep]
     i, j = np.triu_indices(len(e), 1)
     same = pdist(e) < SAME_PERSON                                                     # pairs in triu order
     other = np.ones(len(i), bool) if who is None else np.asarray(who)[keep][i] != np.asarray(who)[keep][j]
     similar = other & (g[i] == g[j]) & (g[i] >= 0) & (np.abs(a[i] - a[j]) <= 5)
     rate = lambda m: float(same[m].mean()) if m.any() else None
-    return dict(different_people=rate(other), pairs=int(other.sum()), same_gender_within_5_years=rate(similar), similar_pairs=int(similar.sum()))
+    return dict(different_people=rate(other), pairs=int(other.sum()), same_gender_within_5_years=rate(similar),
+                similar_pairs=int(similar.sum()))
 
 # %% ../nbs/13_evaluate.ipynb #80f781fe
 def run_record(run) -> dict:
@@ -122,9 +131,11 @@ def run_record(run) -> dict:
     ck = p/'checkpoints'/'last.pt' if p.is_dir() else p
     rec = torch.load(ck, map_location='cpu', weights_only=True) if ck.is_file() else {}
     fp = rec.get('data_fingerprint')
-    if fp is None and p.is_dir() and (p/'config.json').is_file(): fp = json.loads((p/'config.json').read_text()).get('data_fingerprint')
+    if fp is None and p.is_dir() and (p/'config.json').is_file():
+        fp = json.loads((p/'config.json').read_text()).get('data_fingerprint')
     arr = lambda k: None if rec.get(k) is None else rec[k].numpy()
-    return dict(fingerprint=fp, train_faces=arr('train_faces'), train_hashes=arr('train_hashes'), cache=rec.get('train_config', {}).get('data'))
+    return dict(fingerprint=fp, train_faces=arr('train_faces'), train_hashes=arr('train_hashes'),
+                cache=rec.get('train_config', {}).get('data'))
 
 # %% ../nbs/13_evaluate.ipynb #e17cebc3
 def copies_of_training(faces:pd.DataFrame, record:dict, same_splits:bool=False) -> np.ndarray:
@@ -139,35 +150,44 @@ def copies_of_training(faces:pd.DataFrame, record:dict, same_splits:bool=False) 
 def _prepare_command(report:dict, cache) -> str:
     "The `agevae prepare` command that rebuilds a cache with the settings its report records."
     from agevae.preprocess import PrepareConfig
-    s, default = report.get('settings') or {}, asdict(PrepareConfig())          # only what differs from prepare's own defaults
-    flags = [f"--{k.replace('_', '-')} {v}" for k, v in s.items() if k in default and k not in ('size', 'workers') and v != default[k]]
+    # only what differs from prepare's own defaults
+    s, default = report.get('settings') or {}, asdict(PrepareConfig())
+    flags = [f"--{k.replace('_', '-')} {v}" for k,
+             v in s.items() if k in default and k not in ('size', 'workers') and v != default[k]]
     root = f" --root {report['root']}" if report.get('root') else ''
-    return ' '.join([f"agevae prepare --dataset {report.get('dataset')}{root} --size {report.get('size')}", *flags, f'--out {cache}'])
+    return ' '.join([f"agevae prepare --dataset {report.get('dataset')}{root} --size {report.get('size')}", *flags,
+                     f'--out {cache}'])
 
 # %% ../nbs/13_evaluate.ipynb #1f33232b
 def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, record:dict=None, sample=None) -> dict:
     "How the faces of `split` (and of its `sample`) relate to the run's training faces (`record`: its `run_record`); refuses to score training faces or their copies unless allowed."
     if 'dup_group' not in data.faces:
-        raise ValueError(f"cache '{data.cache}' was prepared before duplicate groups existed, so copies of training faces cannot be found: "
-                         f"prepare it again ({_prepare_command(data.report, data.cache)}, with the --seed and --n it was made with)")
+        raise ValueError(f"cache '{data.cache}' was prepared before duplicate groups existed, so copies of training "
+                         f"faces cannot be found: "
+                         f"prepare it again ({_prepare_command(data.report, data.cache)}, with the --seed and --n it "
+                         f"was made with)")
     record = record or (run_record(run) if run is not None else {})
     fp, ids = record.get('fingerprint'), record.get('train_faces')
     here, rows = data.fingerprint, data.splits[split].cpu().numpy()
     overlap = None if ids is None else int(np.isin(data.face_ids(split), ids).sum())
     if fp and compare_fingerprints(fp, here) == 'same_splits': rel = 'same_splits'
     elif overlap is not None: rel = 'other_faces' if overlap == 0 else 'overlaps_training'
-    elif fp: rel = compare_fingerprints(fp, here)                           # a run without face ids: by the dataset's name
+    # a run without face ids: by the dataset's name
+    elif fp: rel = compare_fingerprints(fp, here)
     else: rel = 'unrecorded'
     copies = copies_of_training(data.faces, record, rel == 'same_splits')
     n_split = int(copies[rows].sum())
     if rel in ('overlaps_training', 'other_splits', 'unrecorded') and not allow_other_split:
         why = {'overlaps_training': f'was trained on {overlap} of these {len(rows)} "{split}" faces',
-               'other_splits': f'was trained on another split of this dataset: its training faces may be among these "{split}" faces',
-               'unrecorded': 'records no fingerprint of the cache it was trained on, so its training faces cannot be ruled out'}[rel]
+               'other_splits': f'was trained on another split of this dataset: its training faces may be among these '
+                               f'"{split}" faces',
+               'unrecorded': 'records no fingerprint of the cache it was trained on, so its training faces cannot be '
+                             'ruled out'}[rel]
         raise ValueError(f"the run '{run}' {why} (cache '{data.cache}'). Evaluate on the cache the run was trained on, "
                          "or pass --allow-other-split (allow_other_split=True) to score anyway.")
     if n_split and not allow_other_split:
-        raise ValueError(f"{n_split} of the {len(rows)} \"{split}\" faces of cache '{data.cache}' are copies of training faces of the run '{run}' "
+        raise ValueError(f"{n_split} of the {len(rows)} \"{split}\" faces of cache '{data.cache}' are copies of "
+                         f"training faces of the run '{run}' "
                          "(the same photo under another name, or re-encoded): prepare the cache with --dedupe group, "
                          "or pass --allow-other-split (allow_other_split=True) to score anyway.")
     return dict(split=split, relation=rel, trained_on=(fp or {}).get('dataset'), copies_of_training_in_split=n_split,
@@ -187,7 +207,9 @@ def run_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000, r
     if (kept := kept_shift_vector(run)) is not None: return kept
     cache = (record or (run_record(run) if run is not None else {})).get('cache')
     src = FaceData(cache) if cache and is_cache(cache) else data
-    if src is None: raise ValueError(f"the run '{run}' needs its training cache ('{cache}') to fit its age shift vector, and it is not there")
+    if src is None:
+        raise ValueError(f"the run '{run}' needs its training cache ('{cache}') to fit its age shift vector, and it "
+                         f"is not there")
     return fit_shift_vector(model, src, n, device)
 
 # %% ../nbs/13_evaluate.ipynb #255036ac
@@ -196,7 +218,8 @@ def shipped_model(name:str='utkface-64') -> Path:
     import agevae
     p = Path(agevae.__file__).resolve().parents[1]/'models'/name
     if not (p/'checkpoints'/'last.pt').is_file():
-        raise FileNotFoundError(f"no shipped model at '{p}' (it needs checkpoints/last.pt): pass --run RUN, a run folder of `agevae train`")
+        raise FileNotFoundError(f"no shipped model at '{p}' (it needs checkpoints/last.pt): pass --run RUN, a run "
+                                f"folder of `agevae train`")
     return p
 
 # %% ../nbs/13_evaluate.ipynb #cc33aee7
@@ -207,7 +230,8 @@ def edit_settings(run, edit:str=None, gain:float=None) -> dict:
     kind, g = edit or d.get('kind', 'decode'), gain if gain is not None else d.get('gain', 1.0)
     where = f" in '{rec}'" if (edit is None or gain is None) and d else ''
     if kind not in EDITS: raise ValueError(f'unknown edit {kind!r}{where}; expected one of {EDITS}')
-    if not isinstance(g, (int, float)) or isinstance(g, bool) or not np.isfinite(g): raise ValueError(f'gain must be a finite number{where}, got {g!r}')
+    if not isinstance(g, (int, float)) or isinstance(g, bool) or not np.isfinite(g):
+        raise ValueError(f'gain must be a finite number{where}, got {g!r}')
     return dict(kind=kind, gain=float(g))
 
 # %% ../nbs/13_evaluate.ipynb #65d02581
@@ -222,8 +246,10 @@ def disentanglement(codes, ages, genders) -> dict:
     m_age = mig(codes, bin_factor(ages)[:, None], names=['age'])['age']
     s_age = sap(codes, np.asarray(ages, float)[:, None], continuous=[True], names=['age'])['age']
     m_g = mig(codes[known], genders[known][:, None], names=['gender'])['gender'] if known.any() else None
-    s_g = sap(codes[known], genders[known][:, None].astype(float), continuous=[False], names=['gender'])['gender'] if known.any() else None
-    return dict(mig=dict(age=m_age, gender=m_g, mean=_mean(m_age, m_g)), sap=dict(age=s_age, gender=s_g, mean=_mean(s_age, s_g)))
+    s_g = sap(codes[known], genders[known][:, None].astype(float), continuous=[False],
+              names=['gender'])['gender'] if known.any() else None
+    return dict(mig=dict(age=m_age, gender=m_g, mean=_mean(m_age, m_g)),
+                sap=dict(age=s_age, gender=s_g, mean=_mean(s_age, s_g)))
 
 # %% ../nbs/13_evaluate.ipynb #0e34ef3c
 @torch.no_grad()
@@ -240,11 +266,13 @@ def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='
 
 # %% ../nbs/13_evaluate.ipynb #e10270bf
 @torch.no_grad()
-def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='decode', gain:float=1.0, device='cpu', progress:bool=True):
+def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='decode', gain:float=1.0, device='cpu',
+                progress:bool=True):
     "Inputs (N, S, S, 3), plain reconstructions (N, S, S, 3) and edits (N, T, S, S, 3), uint8, of the cache rows `sample`."
     ins, recs, outs = [], [], []
     for b in data.iter_rows(sample, 50, device, progress, 'edit'):
-        ins.append(to_uint8(b['x'])); recs.append(to_uint8(model(b)['x_hat']))
+        ins.append(to_uint8(b['x']))
+        recs.append(to_uint8(model(b)['x_hat']))
         edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector, edit, gain)   # (B, T, 3, S, S)
         outs.append(to_uint8(edits.flatten(0, 1)).reshape(len(b['x']), len(targets), data.size, data.size, 3))
     return np.concatenate(ins), np.concatenate(recs), np.concatenate(outs)
@@ -252,23 +280,30 @@ def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='de
 # %% ../nbs/13_evaluate.ipynb #871ecff2
 def input_images(data:FaceData, rows) -> np.ndarray:
     "The cache `rows` as the scorers read them: (N, S, S, 3) uint8, through the batches and conversion of `edit_sample`'s inputs."
-    return np.concatenate([to_uint8(b['x']) for b in data.iter_rows(rows, 50)]) if len(rows) else np.zeros((0, data.size, data.size, 3), np.uint8)
+    return (
+        np.concatenate([to_uint8(b['x']) for b in data.iter_rows(rows, 50)])
+        if len(rows)
+        else np.zeros((0, data.size, data.size, 3), np.uint8)
+    )
 
 # %% ../nbs/13_evaluate.ipynb #cce3a6c3
 def score_edits(scorers, ins, recs, outs, progress:bool=True) -> dict:
     "The scorers' readings: input ages (N,) and embeddings (N, 128), edited ages (N, T), identity distances of edits (N, T) and reconstructions (N,)."
     N, T = outs.shape[:2]
     with tqdm(total=N * (T + 2), desc='score', unit='face', disable=not progress) as bar:
-        def score(ims, ages=True):                                                     # (M, S, S, 3) → ages (M,), embeddings (M, 128)
+        # (M, S, S, 3) → ages (M,), embeddings (M, 128)
+        def score(ims, ages=True):
             a, e = [], []
             for s in range(0, len(ims), 64):
                 if ages: a.append(scorers.ages(ims[s:s + 64]))
-                e.append(scorers.embeddings(ims[s:s + 64])); bar.update(len(ims[s:s + 64]))
+                e.append(scorers.embeddings(ims[s:s + 64]))
+                bar.update(len(ims[s:s + 64]))
             return (np.concatenate(a) if ages else None), np.concatenate(e)
         in_age, in_emb = score(ins)
         rec_emb = score(recs, ages=False)[1]
         est, emb = score(outs.reshape(N * T, *outs.shape[2:]))
-    return dict(input_age=in_age, input_embedding=in_emb, estimated=est.reshape(N, T), recon_distance=np.linalg.norm(rec_emb - in_emb, axis=-1),
+    return dict(input_age=in_age, input_embedding=in_emb, estimated=est.reshape(N, T),
+                recon_distance=np.linalg.norm(rec_emb - in_emb, axis=-1),
                 distance=np.linalg.norm(emb.reshape(N, T, -1) - in_emb[:, None], axis=-1))
 
 # %% ../nbs/13_evaluate.ipynb #22e334d3
@@ -278,35 +313,45 @@ def _who(faces:pd.DataFrame) -> np.ndarray:
 
 # %% ../nbs/13_evaluate.ipynb #bb6acebc
 @torch.no_grad()
-def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu', progress:bool=True,
+def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu',
+             progress:bool=True,
              split:str='test', allow_other_split:bool=False, model=None, edit:str=None, gain:float=None) -> dict:
     "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`; writes metrics.json (+ arrays, figures) to `out`.\n    `edit`/`gain`: how ages are edited (`age_edit`); None: what the run's edit.json recommends, else plain decoding."
     from agevae.checkpoint import load_model
     t0 = time.time()
-    if split not in ('val', 'test'): raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {split!r}")
-    e = edit_settings(run, edit, gain); edit, gain = e['kind'], e['gain']
+    if split not in ('val', 'test'):
+        raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {split!r}")
+    e = edit_settings(run, edit, gain)
+    edit, gain = e['kind'], e['gain']
     if n < 1: raise ValueError(f'n must be at least 1 face, got {n}')
-    scorers = scorers or IndependentScorers()                                          # fail early if the scorers are missing
+    # fail early if the scorers are missing
+    scorers = scorers or IndependentScorers()
     model = model if model is not None else load_model(run, device)
     data = FaceData(cache, device='cpu')
-    if data.size != model.cfg.image_size: raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
+    if data.size != model.cfg.image_size:
+        raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
     rows = data.splits[split]
     if len(rows) == 0: raise ValueError(f"cache '{cache}' has no {split} split")
-    record = run_record(run) if run is not None else {}                               # the checkpoint's data record, read once
+    # the checkpoint's data record, read once
+    record = run_record(run) if run is not None else {}
     sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
     data_check = check_split(run, data, split, allow_other_split, record, sample)
-    recon = split_recon_metrics(model, data, rows, device=device, per_image=True)       # the autoencoder's own output, whole split
+    # the autoencoder's own output, whole split
+    recon = split_recon_metrics(model, data, rows, device=device, per_image=True)
     psnr_faces = recon.pop('psnr_per_image')
     codes, ages, genders = encode_codes(model, data, split, device=device)
     vector = run_shift_vector(model, run, data, device, record=record) if age_mode_of(model) == 'posthoc' else None
     ins, recs, outs = edit_sample(model, data, sample, targets, vector, edit, gain, device, progress)
     sc = score_edits(scorers, ins, recs, outs, progress)
     true_age = data.age_years[sample].numpy()
-    res = dict(recon=recon, **disentanglement(codes, ages, genders), **benchmark_metrics(targets, sc['estimated'], sc['distance'], sc['input_age'], true_age),
-               n_faces=len(sample), image_size=int(data.size), age_mode=age_mode_of(model), edit=dict(kind=edit, gain=gain), data_check=data_check,
+    res = dict(recon=recon, **disentanglement(codes, ages, genders),
+               **benchmark_metrics(targets, sc['estimated'], sc['distance'], sc['input_age'], true_age),
+               n_faces=len(sample), image_size=int(data.size), age_mode=age_mode_of(model),
+               edit=dict(kind=edit, gain=gain), data_check=data_check,
                run=str(run), data=str(cache), seconds=round(time.time() - t0, 1))
     res['identity']['reconstruction_retention'] = float((sc['recon_distance'] < SAME_PERSON).mean())
-    res['identity']['chance'] = identity_chance(sc['input_embedding'], data.gender[sample].numpy(), true_age, _who(data.faces.iloc[sample]))
+    res['identity']['chance'] = identity_chance(sc['input_embedding'], data.gender[sample].numpy(), true_age,
+                                                _who(data.faces.iloc[sample]))
     res['intervals'] = bootstrap_intervals(targets, sc['estimated'], sc['distance'], true_age, psnr_faces, seed=seed)
     if out is not None: _write(out, res, sample, true_age, sc, targets, ins, outs, run, data)
     return res
@@ -314,42 +359,60 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
 # %% ../nbs/13_evaluate.ipynb #eabf021f
 def _write(out, res, sample, true_age, sc, targets, ins, outs, run, data):
     from agevae.datasets import CREDITS
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out/'metrics.json', res)
-    atomic_write(out/'arrays.npz', lambda tmp: np.savez_compressed(tmp, rows=sample, true_age=true_age, input_estimated_age=sc['input_age'], estimated_age=sc['estimated'],
-                        identity_distance=sc['distance'], reconstruction_identity_distance=sc['recon_distance'], targets=np.array(targets)))
+    atomic_write(out/'arrays.npz',
+                 lambda tmp: np.savez_compressed(tmp, rows=sample, true_age=true_age,
+                                                 input_estimated_age=sc['input_age'], estimated_age=sc['estimated'],
+                        identity_distance=sc['distance'], reconstruction_identity_distance=sc['recon_distance'],
+                                                 targets=np.array(targets)))
     _figures(ins, outs, true_age, sc['input_age'], sc['estimated'], sc['distance'], targets, out, run or 'model',
              credit=CREDITS.get(data.report.get('dataset') or '', ''))
 
 # %% ../nbs/13_evaluate.ipynb #18b76711
 def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int=8, credit:str=''):
-    import matplotlib; import matplotlib.pyplot as plt, seaborn as sns
+    import matplotlib
+    import matplotlib.pyplot as plt, seaborn as sns
     out, N, T = Path(out), len(ins), len(targets)
-    pick = np.linspace(0, N - 1, min(rows, N)).round().astype(int)[np.argsort(true_age[np.linspace(0, N - 1, min(rows, N)).round().astype(int)])]
+    pick = np.linspace(0, N - 1,
+                       min(rows,
+                           N)).round().astype(int)[np.argsort(true_age[np.linspace(0, N - 1,
+                                                                                   min(rows, N)).round().astype(int)])]
     fig, axs = plt.subplots(len(pick), T + 1, figsize=((T + 1) * 1.05, len(pick) * 1.2), squeeze=False)
     for r, i in enumerate(pick):
         for c in range(T + 1):
-            ax = axs[r, c]; ax.axis('off')
+            ax = axs[r, c]
+            ax.axis('off')
             ax.imshow(ins[i] if c == 0 else outs[i, c - 1])
-            ax.set_title(f'in {true_age[i]:.0f} (est {in_age[i]:.0f})' if c == 0 else f'{targets[c - 1]} → {est[i, c - 1]:.0f}', fontsize=6)
-    fig.suptitle(f'{Path(run).name}: target → independently estimated age' + (f'\nfaces: {credit}' if credit else ''), fontsize=8)
-    fig.tight_layout(); save_figure(fig, out/'age_progression.png')
-    long = pd.DataFrame(dict(target=np.repeat(np.asarray(targets)[None], N, 0).ravel(), estimated=est.ravel(), distance=dist.ravel()))
+            ax.set_title(f'in {true_age[i]:.0f} (est '
+                         f'{in_age[i]:.0f})' if c == 0 else f'{targets[c - 1]} → {est[i, c - 1]:.0f}', fontsize=6)
+    fig.suptitle(f'{Path(run).name}: target → independently estimated age' + (f'\nfaces: {credit}' if credit else ''),
+                 fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, out/'age_progression.png')
+    long = pd.DataFrame(dict(target=np.repeat(np.asarray(targets)[None], N, 0).ravel(), estimated=est.ravel(),
+                             distance=dist.ravel()))
     fig, ax = plt.subplots(figsize=(4.2, 4))
     sns.lineplot(long, x='target', y='estimated', errorbar='sd', marker='o', ax=ax, label='mean ± sd')
-    lim = [0, max(80, float(est.max()) + 5)]; ax.plot(lim, lim, 'k--', lw=0.8, label='ideal'); ax.set(xlim=lim, ylim=lim)
-    ax.set(xlabel='target age', ylabel='estimated age (independent)', title=Path(run).name); ax.legend(fontsize=7)
+    lim = [0, max(80, float(est.max()) + 5)]
+    ax.plot(lim, lim, 'k--', lw=0.8, label='ideal')
+    ax.set(xlim=lim, ylim=lim)
+    ax.set(xlabel='target age', ylabel='estimated age (independent)', title=Path(run).name)
+    ax.legend(fontsize=7)
     save_figure(fig, out/'estimated_vs_target.png')
     fig, ax = plt.subplots(figsize=(5, 3))
     sns.histplot(long, x='distance', hue='target', element='step', fill=False, bins=30, ax=ax, palette='viridis')
-    ax.axvline(SAME_PERSON, color='k', ls='--', lw=0.8); ax.set(xlabel='identity distance to the input (< 0.6: same person)')
+    ax.axvline(SAME_PERSON, color='k', ls='--', lw=0.8)
+    ax.set(xlabel='identity distance to the input (< 0.6: same person)')
     save_figure(fig, out/'identity_distance.png')
 
 # %% ../nbs/13_evaluate.ipynb #28ce649e
 def _f(v, spec:str) -> str: return '–' if v is None else format(v, spec)
 
 # %% ../nbs/13_evaluate.ipynb #946c0f16
-OLD_AGE_VIA = {'condition': 'decoder', 'latent': 'latent', 'shift': 'posthoc'}   # metrics.json before age modes had one name: key `age_via`
+# metrics.json before age modes had one name: key `age_via`
+OLD_AGE_VIA = {'condition': 'decoder', 'latent': 'latent', 'shift': 'posthoc'}
 
 def age_mode_in(metrics:dict) -> str:
     "The age mode (`VAEConfig.age_mode`) a `metrics.json` dict was measured with; reads older runs' `age_via` too."
@@ -358,14 +421,18 @@ def age_mode_in(metrics:dict) -> str:
 # %% ../nbs/13_evaluate.ipynb #3ca57790
 def comparison_table(evals:dict) -> str:
     "Markdown table of {name: metrics.json path or dict}."
-    head = ('model', 'age mode', 'mean estimated age at 10 … 70', 'Spearman ρ', 'slope', 'target MAE', 'identity kept', 'id. distance',
+    head = ('model', 'age mode', 'mean estimated age at 10 … 70', 'Spearman ρ', 'slope', 'target MAE',
+            'identity kept', 'id. distance',
             'identity kept by the reconstruction', 'PSNR', 'SSIM', 'MIG age', 'MIG gender', 'estimator MAE on inputs')
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for name, m in evals.items():
         m = json.loads(Path(m).read_text()) if not isinstance(m, dict) else m
         a, i, r = m['age_control'], m['identity'], m['recon']
         lines.append('| ' + ' | '.join([name, age_mode_in(m), ', '.join(f'{v:.0f}' for v in a['mean_estimated_age']),
-                     _f(a['spearman'], '.2f'), _f(a.get('slope'), '.2f'), _f(a['target_mae'], '.1f'), _f(i['retention'], '.0%'),
-                     _f(i['mean_distance'], '.2f'), _f(i.get('reconstruction_retention'), '.0%'), _f(r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
-                     _f(m['mig']['age'], '.3f'), _f(m['mig']['gender'], '.3f'), _f(a['estimator_mae_on_inputs'], '.1f')]) + ' |')
+                     _f(a['spearman'], '.2f'), _f(a.get('slope'), '.2f'), _f(a['target_mae'], '.1f'),
+                                        _f(i['retention'], '.0%'),
+                     _f(i['mean_distance'], '.2f'), _f(i.get('reconstruction_retention'), '.0%'),
+                                        _f(r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
+                     _f(m['mig']['age'], '.3f'), _f(m['mig']['gender'], '.3f'),
+                                        _f(a['estimator_mae_on_inputs'], '.1f')]) + ' |')
     return '\n'.join(lines) + '\n'

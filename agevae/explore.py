@@ -31,7 +31,8 @@ def plot_age_histogram(faces):
     "Histogram of ages (1-year bins), one colour per split."
     import seaborn as sns, matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    sns.histplot(labelled(faces), x='age', hue='split', hue_order=[s for s in ('train', 'val', 'test') if (faces.split == s).any()],
+    sns.histplot(labelled(faces), x='age', hue='split',
+                 hue_order=[s for s in ('train', 'val', 'test') if (faces.split == s).any()],
                  multiple='stack', binwidth=1, ax=ax, linewidth=0)
     ax.set(xlabel='age (years)', ylabel='faces', title=f'Age distribution ({len(faces):,} faces)')
     return fig
@@ -40,14 +41,17 @@ def plot_age_histogram(faces):
 def plot_age_by(faces, by:str='gender'):
     "Age distribution by `by` ('gender' or 'race'): overlaid densities and counts per decade."
     import seaborn as sns, matplotlib.pyplot as plt
-    f = labelled(faces); col = f'{by}_label'
+    f = labelled(faces)
+    col = f'{by}_label'
     order = [l for l in (GENDERS if by == 'gender' else RACES) + ('unknown',) if (f[col] == l).any()]
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.4))
     n = f[col].value_counts()
-    f[col] = f[col].map(lambda l: f'{l} ({n[l]:,})'); order = [f'{l} ({n[l]:,})' for l in order]
+    f[col] = f[col].map(lambda l: f'{l} ({n[l]:,})')
+    order = [f'{l} ({n[l]:,})' for l in order]
     dense = [l for l in order if int(l.split('(')[1].rstrip(')').replace(',', '')) >= 20]   # no density from a handful
     sns.kdeplot(f[f[col].isin(dense)], x='age', hue=col, hue_order=dense, common_norm=False, clip=(0, 120), ax=axs[0])
-    axs[0].set(xlabel='age (years)', title=f'Age density by {by}' + (' (groups under 20 faces not drawn)' if len(dense) < len(order) else ''))
+    axs[0].set(xlabel='age (years)',
+               title=f'Age density by {by}' + (' (groups under 20 faces not drawn)' if len(dense) < len(order) else ''))
     sns.countplot(f, x='decade', hue=col, hue_order=order, ax=axs[1])
     axs[1].set(xlabel='age decade (80 = 80+)', ylabel='faces', title=f'Faces per decade and {by}')
     fig.tight_layout()
@@ -64,7 +68,9 @@ def plot_faces_by_decade(images, faces, per_row:int=8, seed:int=0, credit:str=''
         rows = f.index[f.decade == dec].to_numpy()
         pick = rng.choice(rows, min(per_row, len(rows)), replace=False)
         for c, ax in enumerate(axs[r]):
-            ax.set_xticks([]); ax.set_yticks([]); [s.set_visible(False) for s in ax.spines.values()]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            [s.set_visible(False) for s in ax.spines.values()]
             if c < len(pick): ax.imshow(np.asarray(images[int(faces['index'].iloc[pick[c]])]).transpose(1, 2, 0))
         axs[r, 0].set_ylabel(f'{dec}+' if dec == 80 else f'{dec}–{dec + 9}', rotation=0, ha='right', va='center')
     fig.suptitle('Faces by age decade' + (f'\n{credit}' if credit else ''), fontsize=9)
@@ -78,23 +84,31 @@ def plot_balancing_weights(faces, bin_width:float=10, decay:float=0.999, top:flo
     train = faces[faces.split == 'train'] if (faces.split == 'train').any() else faces
     ages = train['age'].to_numpy(float)
     bins = age_bin(ages, bin_width, top) * int(bin_width)
-    rows = [pd.DataFrame(dict(bin=bins, scheme=s, weight=age_bin_weights(ages, bin_width, s, decay, top=top))) for s in ('none', 'inverse', 'effective')]
+    rows = [
+        pd.DataFrame(dict(bin=bins, scheme=s, weight=age_bin_weights(ages, bin_width, s, decay, top=top)))
+        for s in ('none', 'inverse', 'effective')
+    ]
     w = pd.concat(rows).groupby(['scheme', 'bin']).weight.agg(['mean', 'sum']).reset_index()
     w['share'] = w['sum'] / w.groupby('scheme')['sum'].transform('sum')
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.4))
-    sns.barplot(w, x='bin', y='mean', hue='scheme', ax=axs[0]); axs[0].axhline(1, color='gray', lw=0.8)
-    axs[0].set(xlabel=f'age bin ({bin_width:g} years, {top:g} = {top:g}+)', ylabel='mean weight per face', title=f'Imbalance weights (effective number, decay {decay})')
+    sns.barplot(w, x='bin', y='mean', hue='scheme', ax=axs[0])
+    axs[0].axhline(1, color='gray', lw=0.8)
+    axs[0].set(xlabel=f'age bin ({bin_width:g} years, {top:g} = {top:g}+)', ylabel='mean weight per face',
+               title=f'Imbalance weights (effective number, decay {decay})')
     sns.barplot(w, x='bin', y='share', hue='scheme', ax=axs[1])
-    axs[1].set(xlabel=f'age bin ({bin_width:g} years, {top:g} = {top:g}+)', ylabel='share of total weight', title='What a weighted loss sees per bin')
+    axs[1].set(xlabel=f'age bin ({bin_width:g} years, {top:g} = {top:g}+)', ylabel='share of total weight',
+               title='What a weighted loss sees per bin')
     fig.tight_layout()
     return fig
 
 # %% ../nbs/06_explore.ipynb #f63e1526
 def make_figures(cache, out_dir) -> list:
     "Draw every exploration figure from the cache `cache` into `out_dir`; returns the PNG paths."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib
+    import matplotlib.pyplot as plt
     images, faces, report = read_cache(cache)
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     credit = CREDITS.get(report.get('dataset') or '', '')
     figs = {'age_histogram': plot_age_histogram(faces), 'age_by_gender': plot_age_by(faces, 'gender'),
             'faces_by_decade': plot_faces_by_decade(images, faces, credit=credit),

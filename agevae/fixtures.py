@@ -25,13 +25,15 @@ def face_pixels(i:int, age:int=30, size=(64, 64)) -> np.ndarray:
 # %% ../nbs/03_fixtures.ipynb #425bae71
 def save_image(path, pixels:np.ndarray, mode:str='RGB'):
     "Save `pixels` (H, W, 3) to `path` in `mode`: RGB, L (grayscale), CMYK, RGBA or I;16 (16-bit grayscale PNG)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     im = Image.fromarray(pixels)
     if mode == 'I;16':
         g = np.asarray(im.convert('L')).astype(np.uint16) * 257   # full 16-bit range
         im = Image.fromarray(g)                                     # mode I;16
     elif mode == 'RGBA':
-        a = np.full(pixels.shape[:2] + (1,), 255, np.uint8); a[:4] = 0   # a transparent top strip
+        a = np.full(pixels.shape[:2] + (1,), 255, np.uint8)
+        a[:4] = 0   # a transparent top strip
         im = Image.fromarray(np.concatenate([pixels, a], -1), 'RGBA')
     elif mode != 'RGB': im = im.convert(mode)
     fmt = 'JPEG' if path.suffix.lower() in ('.jpg', '.jpeg') else 'PNG'
@@ -55,9 +57,11 @@ def _png_bomb(path, side:int=20_000):
 def write_bad(path, kind:str):
     """Write a broken image file at `path`: a `truncated` JPEG, an `empty` (zero-byte) file, a `text` file, a
     20,000×20,000 PNG `bomb` (400 million pixels in 390 KB) or a `headless` QOI image (header, no pixel data)."""
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if kind == 'truncated':
-        buf = io.BytesIO(); Image.fromarray(face_pixels(0)).save(buf, 'JPEG')
+        buf = io.BytesIO()
+        Image.fromarray(face_pixels(0)).save(buf, 'JPEG')
         path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
     elif kind == 'empty': path.write_bytes(b'')
     elif kind == 'text': path.write_text('this is not an image\n')
@@ -69,7 +73,8 @@ def write_bad(path, kind:str):
 # %% ../nbs/03_fixtures.ipynb #93cebc62
 def make_utkface(root, n:int=12, bad:bool=True) -> Path:
     "A miniature UTKFace in `root/UTKFace`; returns that folder."
-    d = Path(root)/'UTKFace'; d.mkdir(parents=True, exist_ok=True)
+    d = Path(root)/'UTKFace'
+    d.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         age, g, r = 1 + (i * 7) % 90, i % 2, i % 5
         save_image(d/f'{age}_{g}_{r}_2017011{i % 10}1745251{i:02d}.jpg.chip.jpg', face_pixels(i, age, 200))
@@ -91,27 +96,32 @@ def make_fgnet(root, people:int=4, per_person:int=3) -> Path:
         for k in range(per_person):
             age = (p * 5 + k * 11) % 70
             size = (300 + 40 * k, 380 + 60 * p)
-            save_image(root/'images'/f'{p:03d}A{age:02d}.JPG', face_pixels(p * 10 + k, age, size), 'L' if k == 1 else 'RGB')
-        save_image(root/'images'/f'{p:03d}A{age:02d}a.JPG', face_pixels(p * 10 + 9, age, (320, 400)))  # 2nd photo at one age
+            save_image(root/'images'/f'{p:03d}A{age:02d}.JPG', face_pixels(p * 10 + k, age, size),
+                       'L' if k == 1 else 'RGB')
+        # 2nd photo at one age
+        save_image(root/'images'/f'{p:03d}A{age:02d}a.JPG', face_pixels(p * 10 + 9, age, (320, 400)))
     return root
 
 # %% ../nbs/03_fixtures.ipynb #44d274e7
 def make_aaf(root, n:int=10) -> Path:
     "A miniature All-Age-Faces in `root`; returns `root`."
-    root = Path(root); lines = {'train.txt': [], 'val.txt': []}
+    root = Path(root)
+    lines = {'train.txt': [], 'val.txt': []}
     for i in range(n):
         age, female = 2 + (i * 9) % 78, i % 2
         name = f'{i:05d}A{age:02d}.jpg'
         save_image(root/'aglined faces'/name, face_pixels(i, age, (309, 398)))
         lines['train.txt' if i < n * 0.7 else 'val.txt'].append(f'{name} {0 if female else 1}')
     for f, ls in lines.items():
-        (root/'image sets').mkdir(parents=True, exist_ok=True); (root/'image sets'/f).write_text('\n'.join(ls) + '\n')
+        (root/'image sets').mkdir(parents=True, exist_ok=True)
+        (root/'image sets'/f).write_text('\n'.join(ls) + '\n')
     return root
 
 # %% ../nbs/03_fixtures.ipynb #17a3f585
 def make_morph2(root, people:int=5, photos:int=2) -> Path:
     "A miniature MORPH-2 (Kaggle layout) in `root`; returns `root`."
-    root = Path(root); rows = {'Train': [], 'Test': []}
+    root = Path(root)
+    rows = {'Train': [], 'Test': []}
     for p in range(people):
         part = 'Train' if p < people - 1 else 'Test'
         for k in range(photos):
@@ -161,17 +171,23 @@ def make_imdb_wiki(root, kind:str='wiki') -> Path:
 # %% ../nbs/03_fixtures.ipynb #a87eeb22
 def make_csv(root, n:int=6) -> Path:
     "A generic-CSV dataset in `root`; returns the CSV's path."
-    root = Path(root); rows = []
+    root = Path(root)
+    rows = []
     for i in range(n):
-        rows.append(dict(path=str(save_image(root/'img'/f'ok{i}.jpg', face_pixels(i, 20 + 8 * i)).relative_to(root)), age=20 + 8 * i, gender='MF'[i % 2], person=f'p{i // 2}'))
+        rows.append(dict(path=str(save_image(root/'img'/f'ok{i}.jpg', face_pixels(i, 20 + 8 * i)).relative_to(root)),
+                         age=20 + 8 * i, gender='MF'[i % 2], person=f'p{i // 2}'))
     odd = dict(gray='L', png16='I;16', rgba='RGBA')
     for k, (name, mode) in enumerate(odd.items()):
-        rows.append(dict(path=f'img/{name}.png', age=30 + k, gender='F', person=f'q{k}')); save_image(root/'img'/f'{name}.png', face_pixels(50 + k), mode)
-    rows.append(dict(path='img/cmyk.jpg', age=41, gender='M', person='q4')); save_image(root/'img'/'cmyk.jpg', face_pixels(60), 'CMYK')
+        rows.append(dict(path=f'img/{name}.png', age=30 + k, gender='F', person=f'q{k}'))
+        save_image(root/'img'/f'{name}.png', face_pixels(50 + k), mode)
+    rows.append(dict(path='img/cmyk.jpg', age=41, gender='M', person='q4'))
+    save_image(root/'img'/'cmyk.jpg', face_pixels(60), 'CMYK')
     for kind in ('truncated', 'empty', 'text'):
-        rows.append(dict(path=f'img/{kind}.jpg', age=33, gender='M', person='r')); write_bad(root/'img'/f'{kind}.jpg', kind)
+        rows.append(dict(path=f'img/{kind}.jpg', age=33, gender='M', person='r'))
+        write_bad(root/'img'/f'{kind}.jpg', kind)
     rows.append(dict(path='img/ok0.jpg', age=-4, gender='M', person='s'))       # negative age
     rows.append(dict(path='img/ok1.jpg', age=None, gender='F', person='s'))     # missing age
     rows.append(dict(path='img/nowhere.jpg', age=25, gender='F', person='t'))   # file does not exist
-    csv = root/'faces.csv'; pd.DataFrame(rows).to_csv(csv, index=False)
+    csv = root/'faces.csv'
+    pd.DataFrame(rows).to_csv(csv, index=False)
     return csv

@@ -20,14 +20,18 @@ def recon_metrics(x, x_hat, batch_size:int=32, per_image:bool=False) -> dict:
     "MSE, L1, PSNR (dB) and SSIM between batches (B, C, H, W) in [-1, 1], each per image then averaged over images; `batch_size` images at a time (`per_image`: also each PSNR, `psnr_per_image`)."
     from torchmetrics.functional.image import structural_similarity_index_measure as ssim
     if len(x.shape) != 4 or tuple(x.shape) != tuple(x_hat.shape):
-        raise ValueError(f"recon_metrics needs two batches (B, C, H, W) of one shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}")
+        raise ValueError(f"recon_metrics needs two batches (B, C, H, W) of one shape, got {tuple(x.shape)} and "
+                         f"{tuple(x_hat.shape)}")
     n = len(x)
-    if n == 0 or batch_size < 1: raise ValueError(f"recon_metrics needs at least one image and batch_size >= 1, got {n} images, batch_size {batch_size}")
+    if n == 0 or batch_size < 1:
+        raise ValueError(f"recon_metrics needs at least one image and batch_size >= 1, got {n} images, batch_size "
+                         f"{batch_size}")
     tot, psnr = dict(mse=0.0, l1=0.0, psnr=0.0, ssim=0.0), []                  # sums over images; PSNR of each image
     for s in range(0, n, batch_size):
         a, b = _unit(x[s:s + batch_size]), _unit(x_hat[s:s + batch_size])
         for name, t in (('x', a), ('x_hat', b)):
-            if bad := int(torch.isnan(t).sum()): raise ValueError(f"recon_metrics: {name} has {bad} NaN values in images {s}..{s + len(t) - 1}")
+            if bad := int(torch.isnan(t).sum()):
+                raise ValueError(f"recon_metrics: {name} has {bad} NaN values in images {s}..{s + len(t) - 1}")
         mse = (a - b).pow(2).flatten(1).mean(1).double()                        # (chunk,)
         tot['mse'] += mse.sum().item()
         tot['l1'] += (a - b).abs().flatten(1).mean(1).double().sum().item()
@@ -57,11 +61,13 @@ def bin_factor(values, width:float=10) -> np.ndarray:
 def _inputs(codes, factors, names, valid):
     "Checked (N, D) float codes, (N, K) float factors, K names and an (N, K) mask of the rows where each factor is known."
     codes = np.asarray(codes, float)
-    if codes.ndim != 2 or codes.shape[1] == 0: raise ValueError(f"codes must be an (N, D) array with D >= 1, got shape {codes.shape}")
+    if codes.ndim != 2 or codes.shape[1] == 0:
+        raise ValueError(f"codes must be an (N, D) array with D >= 1, got shape {codes.shape}")
     factors = np.asarray(factors, float)
     if factors.ndim == 1: factors = factors[:, None]
     if factors.ndim != 2 or len(factors) != len(codes):
-        raise ValueError(f"factors must be (N,) or (N, K) with the N = {len(codes)} rows of codes, got shape {factors.shape}")
+        raise ValueError(f"factors must be (N,) or (N, K) with the N = {len(codes)} rows of codes, got shape "
+                         f"{factors.shape}")
     names = [f'factor_{k}' for k in range(factors.shape[1])] if names is None else list(names)
     if len(names) != factors.shape[1]: raise ValueError(f"{len(names)} names {names} for {factors.shape[1]} factors")
     valid = np.ones(factors.shape, bool) if valid is None else np.asarray(valid, bool)
@@ -70,7 +76,8 @@ def _inputs(codes, factors, names, valid):
         raise ValueError(f"valid must be (N,) or (N, K) = {factors.shape}, got shape {np.shape(valid)}")
     valid = np.broadcast_to(valid, factors.shape)
     if bad := int((~np.isfinite(codes)).sum()): raise ValueError(f"codes contain {bad} non-finite values (NaN or inf)")
-    if bad := int((~np.isfinite(factors) & valid).sum()): raise ValueError(f"factors contain {bad} non-finite values (NaN or inf) on valid rows")
+    if bad := int((~np.isfinite(factors) & valid).sum()):
+        raise ValueError(f"factors contain {bad} non-finite values (NaN or inf) on valid rows")
     return codes, factors, names, valid
 
 # %% ../nbs/12_metrics.ipynb #0ca96ea8
@@ -85,8 +92,11 @@ def mig(codes, factors, bins:int=20, names=None, valid=None) -> dict:
     codes, factors, names, valid = _inputs(codes, factors, names, valid)
     out = {}
     for k, name in enumerate(names):
-        rows = valid[:, k]; f = factors[rows, k]
-        if np.unique(f).size < 2: out[name] = None; continue                 # constant or no known rows: entropy 0
+        rows = valid[:, k]
+        f = factors[rows, k]
+        if np.unique(f).size < 2:
+            out[name] = None
+            continue                 # constant or no known rows: entropy 0
         d = discretize(codes[rows], bins)
         mi = np.sort([mutual_info_score(f, d[:, j]) for j in range(d.shape[1])])[::-1]
         out[name] = float((mi[0] - (mi[1] if len(mi) > 1 else 0)) / mutual_info_score(f, f))   # / entropy (nats)
@@ -108,7 +118,9 @@ def _sap_acc(z_tr, y_tr, z_te, y_te, seed:int=0) -> float:
 def _halves(y, stratify:bool, seed:int=0):
     "Train and test halves of the rows of `y`; stratified by class for a discrete factor, so a rare class is in the train half."
     rng = np.random.default_rng(seed)
-    if not stratify: idx = rng.permutation(len(y)); return idx[: len(y) // 2], idx[len(y) // 2:]
+    if not stratify:
+        idx = rng.permutation(len(y))
+        return idx[: len(y) // 2], idx[len(y) // 2:]
     parts = [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
     return (np.concatenate([p[: (len(p) + 1) // 2] for p in parts]) if parts else np.zeros(0, int),
             np.concatenate([p[(len(p) + 1) // 2:] for p in parts]) if parts else np.zeros(0, int))
@@ -119,12 +131,16 @@ def sap(codes, factors, continuous, names=None, seed:int=0, valid=None) -> dict:
     codes, factors, names, valid = _inputs(codes, factors, names, valid)
     continuous = np.asarray(continuous, bool).reshape(-1)
     if continuous.size == 1: continuous = np.repeat(continuous, len(names))
-    if continuous.size != len(names): raise ValueError(f"continuous has {continuous.size} entries for {len(names)} factors")
+    if continuous.size != len(names):
+        raise ValueError(f"continuous has {continuous.size} entries for {len(names)} factors")
     out = {}
     for k, name in enumerate(names):
-        rows = valid[:, k]; z, y = codes[rows], factors[rows, k]
+        rows = valid[:, k]
+        z, y = codes[rows], factors[rows, k]
         tr, te = _halves(y, not continuous[k], seed)
-        if np.unique(y[tr]).size < 2: out[name] = None; continue             # constant (on the train half) or no rows
+        if np.unique(y[tr]).size < 2:
+            out[name] = None
+            continue             # constant (on the train half) or no rows
         if continuous[k]: scores = [_sap_r2(z[tr, j], y[tr]) for j in range(z.shape[1])]
         else: scores = [_sap_acc(z[tr, j], y[tr], z[te, j], y[te], seed) for j in range(z.shape[1])]
         s = np.sort(scores)[::-1]

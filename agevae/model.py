@@ -26,26 +26,33 @@ __all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOIC
 AGE_MODES = ('posthoc', 'latent', 'decoder')
 IMAGE_SIZES = (64, 128, 256)
 RECON_LOSSES = ('mse', 'l1', 'both')
-GUIDE_EDITS = ('decode', 'residual')                 # what the guide's critic, or the discriminator, reads of a face at a target age
+# what the guide's critic, or the discriminator, reads of a face at a target age
+GUIDE_EDITS = ('decode', 'residual')
 
 # %% ../nbs/07_model.ipynb #47ee3816
-VAE_CHOICES = dict(age_mode=AGE_MODES, recon_loss=RECON_LOSSES, guide_edit=GUIDE_EDITS, disc_edit=GUIDE_EDITS)   # the string settings and what each accepts
+# the string settings and what each accepts
+VAE_CHOICES = dict(age_mode=AGE_MODES, recon_loss=RECON_LOSSES, guide_edit=GUIDE_EDITS, disc_edit=GUIDE_EDITS)
 
 def _check_config(c):
     "Raise a ValueError naming the first bad setting of the `VAEConfig` `c`."
     for k, allowed in VAE_CHOICES.items():
         if getattr(c, k) not in allowed: raise ValueError(f'unknown {k} {getattr(c, k)!r}; expected one of {allowed}')
-    if c.image_size not in IMAGE_SIZES: raise ValueError(f'image_size {c.image_size} not supported; expected one of {IMAGE_SIZES}')
+    if c.image_size not in IMAGE_SIZES:
+        raise ValueError(f'image_size {c.image_size} not supported; expected one of {IMAGE_SIZES}')
     if not (math.isfinite(c.beta) and c.beta >= 0): raise ValueError(f'beta must be a finite number >= 0, got {c.beta}')
     if c.latent_dim < 1: raise ValueError(f'latent_dim must be >= 1, got {c.latent_dim}')
-    if not (isinstance(c.disc_width, int) and c.disc_width >= 1): raise ValueError(f'disc_width must be an integer >= 1, got {c.disc_width!r}')
+    if not (isinstance(c.disc_width, int) and c.disc_width >= 1):
+        raise ValueError(f'disc_width must be an integer >= 1, got {c.disc_width!r}')
     for k in ('gender_cond', 'adv_race', 'sample_weights'):
         if not isinstance(getattr(c, k), bool): raise ValueError(f'{k} must be true or false, got {getattr(c, k)!r}')
-    if c.cycle_weight > 0 and c.age_mode != 'decoder': raise ValueError(f"cycle_weight needs age_mode 'decoder' (it edits through the condition), got {c.age_mode!r}")
+    if c.cycle_weight > 0 and c.age_mode != 'decoder':
+        raise ValueError(f"cycle_weight needs age_mode 'decoder' (it edits through the condition), got {c.age_mode!r}")
     if c.age_mode == 'latent' and not 1 <= c.age_units < c.latent_dim:
         raise ValueError(f'age_units must be in [1, latent_dim) for latent mode, got {c.age_units}')
-    for k in ('age_weight', 'adv_weight', 'guide_weight', 'disc_weight', 'cycle_weight', 'capacity_max', 'capacity_gamma'):
-        if not (math.isfinite(getattr(c, k)) and getattr(c, k) >= 0): raise ValueError(f'{k} must be a finite number >= 0, got {getattr(c, k)}')
+    for k in ('age_weight', 'adv_weight', 'guide_weight', 'disc_weight', 'cycle_weight', 'capacity_max',
+              'capacity_gamma'):
+        if not (math.isfinite(getattr(c, k)) and getattr(c, k) >= 0):
+            raise ValueError(f'{k} must be a finite number >= 0, got {getattr(c, k)}')
 
 # %% ../nbs/07_model.ipynb #44b0baa8
 @dataclass
@@ -64,16 +71,22 @@ class VAEConfig:
     capacity_gamma: float = 100.0        # weight of |KL − C| when the capacity schedule is on
     age_weight: float = 1.0              # latent mode: weight of the age regression (squared decades)
     adv_weight: float = 1.0              # decoder mode: weight of the adversary, which reads age from z
-    adv_race: bool = False               # decoder mode: the adversary also reads the race label (z ⊥ age | race): z may keep race
+    # decoder mode: the adversary also reads the race label (z ⊥ age | race): z may keep race
+    adv_race: bool = False
     guide_weight: float = 0.0            # decoder mode: weight of the frozen-critic age guidance (0: off)
-    guide_edit: str = 'decode'           # what the critic reads: 'decode' D(z, t), or 'residual' x + D(z, t) − D(z, own age)
-    disc_weight: float = 0.0             # decoder mode: weight of the age-conditional discriminator's verdict on the decoder (0: off)
+    # what the critic reads: 'decode' D(z, t), or 'residual' x + D(z, t) − D(z, own age)
+    guide_edit: str = 'decode'
+    # decoder mode: weight of the age-conditional discriminator's verdict on the decoder (0: off)
+    disc_weight: float = 0.0
     disc_edit: str = 'decode'            # what the discriminator reads at a target age, as guide_edit
     disc_width: int = 32                 # the discriminator's first width (doubling to 4×)
-    cycle_weight: float = 0.0            # decoder mode: weight of the latent cycle, |E(edit at t) − μ|², through a frozen encoder (0: off); the edit is per disc_edit
+    # decoder mode: weight of the latent cycle, |E(edit at t) − μ|², through a frozen encoder (0: off); the edit is per disc_edit
+    cycle_weight: float = 0.0
     sample_weights: bool = False         # weight reconstruction and age terms by the data's imbalance weights
 
-    def __post_init__(self): self.channels = tuple(self.channels); _check_config(self)
+    def __post_init__(self):
+        self.channels = tuple(self.channels)
+        _check_config(self)
 
 # %% ../nbs/07_model.ipynb #40b7fea8
 @patch(cls_method=True)
@@ -99,11 +112,13 @@ def gender_features(gender:torch.Tensor) -> torch.Tensor:
     return torch.stack([gender == 0, gender == 1], 1).float()
 
 # %% ../nbs/07_model.ipynb #fb00bb06
-N_RACES = 5                                                                 # UTKFace's groups: White, Black, Asian, Indian, Others
+# UTKFace's groups: White, Black, Asian, Indian, Others
+N_RACES = 5
 
 def race_features(race:torch.Tensor) -> torch.Tensor:
     "(B,) race 0–4 → (B, 5) indicators; all 0 for unknown (−1, or any other value)."
-    race = race.long(); known = (race >= 0) & (race < N_RACES)
+    race = race.long()
+    known = (race >= 0) & (race < N_RACES)
     return F.one_hot(torch.where(known, race + 1, 0), N_RACES + 1)[:, 1:].float()
 
 # %% ../nbs/07_model.ipynb #2178513b
@@ -132,11 +147,14 @@ class AgeDiscriminator(nn.Module):
         super().__init__()
         sn, n = nn.utils.parametrizations.spectral_norm, int(math.log2(image_size)) - 2   # halvings down to 4 × 4
         w = [3] + [width * min(2 ** i, 4) for i in range(n)]
-        self.features = nn.Sequential(*[m for i in range(n) for m in (sn(nn.Conv2d(w[i], w[i + 1], 4, 2, 1)), nn.LeakyReLU(0.2))])
+        self.features = nn.Sequential(*[m for i in range(n) for m in (sn(nn.Conv2d(w[i], w[i + 1], 4, 2, 1)),
+                                                                      nn.LeakyReLU(0.2))])
         self.out, self.embed = sn(nn.Linear(w[-1], 1)), sn(nn.Linear(cond_dim, w[-1]))
 
-    def logit(self, h, cond): return self.out(h).squeeze(1) + (self.embed(cond) * h).sum(1)   # (B, C), (B, cond_dim) → (B,)
-    def forward(self, x, cond): return self.logit(self.features(x).sum((2, 3)), cond)          # the features h: summed (B, C)
+    # (B, C), (B, cond_dim) → (B,)
+    def logit(self, h, cond): return self.out(h).squeeze(1) + (self.embed(cond) * h).sum(1)
+    # the features h: summed (B, C)
+    def forward(self, x, cond): return self.logit(self.features(x).sum((2, 3)), cond)
 
 # %% ../nbs/07_model.ipynb #95217fe8
 def kl_divergence(mu, logvar) -> torch.Tensor:
@@ -152,7 +170,9 @@ def latent_age_target(age_unit):
 # %% ../nbs/07_model.ipynb #abaea8fc
 class _GradReverse(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, scale): ctx.scale = scale; return x.view_as(x)
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
     @staticmethod
     def backward(ctx, g): return -ctx.scale * g, None
 
@@ -211,20 +231,26 @@ class AgeVAE(nn.Module):
         self.cond_dim = (N_AGE_FEATS + 2 * cfg.gender_cond) if cfg.age_mode == 'decoder' else 0
         emb = 64 if self.cond_dim else 0
         # encoder
-        self.stem = nn.Sequential(nn.PixelUnshuffle(2), nn.Conv2d(12, w[0], 3, padding=1))            # (B, w0, S/2, S/2)
-        self.down = nn.ModuleList(nn.ModuleList([ResBlock(w[i], w[i + 1]), nn.Conv2d(w[i + 1], w[i + 1], 4, 2, 1)]) for i in range(n))
+        # (B, w0, S/2, S/2)
+        self.stem = nn.Sequential(nn.PixelUnshuffle(2), nn.Conv2d(12, w[0], 3, padding=1))
+        self.down = nn.ModuleList(nn.ModuleList([ResBlock(w[i], w[i + 1]),
+                                                 nn.Conv2d(w[i + 1], w[i + 1], 4, 2, 1)]) for i in range(n))
         self.enc_out = nn.Sequential(_norm(w[-1]), nn.SiLU(), nn.Flatten())                            # (B, w[-1]·16)
         self.to_stats = nn.Linear(w[-1] * 16 + self.cond_dim, 2 * cfg.latent_dim)
         # decoder
         self.cond_mlp = nn.Sequential(nn.Linear(self.cond_dim, emb), nn.SiLU(), nn.Linear(emb, emb)) if emb else None
         self.from_z = nn.Linear(cfg.latent_dim + emb, w[-1] * 16)
-        self.up = nn.ModuleList(nn.ModuleList([nn.Conv2d(w[i + 1], w[i], 3, padding=1), ResBlock(w[i], w[i], emb)]) for i in reversed(range(n)))
-        self.dec_out = nn.Sequential(_norm(w[0]), nn.SiLU(), nn.Conv2d(w[0], 12, 3, padding=1), nn.PixelShuffle(2))  # (B, 3, S, S)
+        self.up = nn.ModuleList(nn.ModuleList([nn.Conv2d(w[i + 1], w[i], 3, padding=1),
+                                               ResBlock(w[i], w[i], emb)]) for i in reversed(range(n)))
+        # (B, 3, S, S)
+        self.dec_out = nn.Sequential(_norm(w[0]), nn.SiLU(), nn.Conv2d(w[0], 12, 3, padding=1), nn.PixelShuffle(2))
         # decoder mode's opponents: the adversary on z, the age-conditional discriminator on faces
         dec = cfg.age_mode == 'decoder'
-        self.adversary = nn.Sequential(nn.Linear(cfg.latent_dim + N_RACES * cfg.adv_race, 128), nn.SiLU(), nn.Linear(128, 128), nn.SiLU(), nn.Linear(128, 1)) \
+        self.adversary = nn.Sequential(nn.Linear(cfg.latent_dim + N_RACES * cfg.adv_race, 128), nn.SiLU(),
+                                       nn.Linear(128, 128), nn.SiLU(), nn.Linear(128, 1)) \
             if dec and cfg.adv_weight > 0 else None
-        self.disc = AgeDiscriminator(cfg.image_size, self.cond_dim, cfg.disc_width) if dec and cfg.disc_weight > 0 else None
+        self.disc = AgeDiscriminator(cfg.image_size, self.cond_dim,
+                                     cfg.disc_width) if dec and cfg.disc_weight > 0 else None
 
 # %% ../nbs/07_model.ipynb #a57fb9e3
 @patch
@@ -277,7 +303,8 @@ def latent_age_term(cfg:VAEConfig, batch:dict, out:dict, w:torch.Tensor) -> torc
 def adversary_term(model, batch:dict, out:dict, w:torch.Tensor) -> torch.Tensor:
     "The adversary's weighted squared error reading the age (in decades) from `mu` through gradient reversal."
     h = grad_reverse(out['mu'].float(), 1.0)                                # (B, D)
-    if model.cfg.adv_race:                                                  # what race tells of age is not held against z
+    # what race tells of age is not held against z
+    if model.cfg.adv_race:
         race = batch['race'] if 'race' in batch else torch.full_like(batch['gender'], -1)
         h = torch.cat([h, race_features(race).to(h)], 1)                    # (B, D + 5)
     pred = model.adversary(h).squeeze(1)
@@ -289,7 +316,8 @@ def guide_term(model, batch:dict, out:dict, critic) -> torch.Tensor:
     x = batch['x']
     t = torch.rand(len(x), device=x.device) * (85 / AGE_MAX) + 1 / AGE_MAX   # random target ages, 1–86 years
     x_t = model.decode(out['z'], model.condition(t, batch['gender']))
-    if model.cfg.guide_edit == 'residual': x_t = critic_view(x + x_t - out['x_hat'])   # the edit used at test time, at gain 1, seen shifted and noisy
+    # the edit used at test time, at gain 1, seen shifted and noisy
+    if model.cfg.guide_edit == 'residual': x_t = critic_view(x + x_t - out['x_hat'])
     return (critic(x_t).float() - age_to_decades(t)).pow(2).mean()
 
 # %% ../nbs/07_model.ipynb #6977cae0
@@ -299,7 +327,8 @@ def target_edit(model, batch:dict, out:dict) -> tuple:
     t = batch['age'][torch.randperm(len(x), device=x.device)]              # (B,) target ages, drawn as the data's are
     c_t = model.condition(t, batch['gender'])
     x_t = model.decode(out['z'], c_t)                                       # (B, 3, S, S)
-    if model.cfg.disc_edit == 'residual': x_t = (x + x_t - out['x_hat']).clamp(-1, 1)   # the edit used at test time, at gain 1
+    # the edit used at test time, at gain 1
+    if model.cfg.disc_edit == 'residual': x_t = (x + x_t - out['x_hat']).clamp(-1, 1)
     return t, c_t, x_t
 
 def gan_terms(model, batch:dict, out:dict, edit=None) -> dict:
@@ -307,8 +336,10 @@ def gan_terms(model, batch:dict, out:dict, edit=None) -> dict:
     x, D = batch['x'], model.disc
     t, c_t, x_t = edit or target_edit(model, batch, out)
     with frozen(D): gan = F.softplus(-D(x_t, c_t).float()).mean()
-    far = ((t - batch['age']).abs() * AGE_MAX >= 15).float()                # (B,) 1 where t is 15+ years from the face's own age
-    h = D.features(x).sum((2, 3))                                           # (B, C) the real faces' features, read once for both ages
+    # (B,) 1 where t is 15+ years from the face's own age
+    far = ((t - batch['age']).abs() * AGE_MAX >= 15).float()
+    # (B, C) the real faces' features, read once for both ages
+    h = D.features(x).sum((2, 3))
     disc = (F.softplus(-D.logit(h, out['cond']).float()).mean() + F.softplus(D(x_t.detach(), c_t).float()).mean()
             + (far * F.softplus(D.logit(h, c_t).float())).sum() / far.sum().clamp(min=1))
     return dict(gan=gan, disc=disc)
@@ -332,33 +363,44 @@ def loss(self:AgeVAE, batch:dict, out:dict, step:int=0, critic=None) -> dict:
     terms = vae_loss(cfg, batch, out, step)                                 # recon, kl, total
     total, w = terms.pop('total'), loss_weights(cfg, batch)
     if cfg.age_mode == 'latent':
-        terms['age'] = latent_age_term(cfg, batch, out, w); total = total + cfg.age_weight * terms['age']
+        terms['age'] = latent_age_term(cfg, batch, out, w)
+        total = total + cfg.age_weight * terms['age']
     if self.adversary is not None:
-        terms['adv'] = adversary_term(self, batch, out, w); total = total + cfg.adv_weight * terms['adv']
+        terms['adv'] = adversary_term(self, batch, out, w)
+        total = total + cfg.adv_weight * terms['adv']
     if critic is not None and cfg.age_mode == 'decoder' and cfg.guide_weight > 0:
-        terms['guide'] = guide_term(self, batch, out, critic); total = total + cfg.guide_weight * terms['guide']
-    edit = target_edit(self, batch, out) if cfg.age_mode == 'decoder' and (self.disc is not None or cfg.cycle_weight > 0) else None
-    if self.disc is not None:                                               # disc trains the discriminator alone: weight 1
-        terms.update(gan_terms(self, batch, out, edit)); total = total + cfg.disc_weight * terms['gan'] + terms['disc']
+        terms['guide'] = guide_term(self, batch, out, critic)
+        total = total + cfg.guide_weight * terms['guide']
+    edit = target_edit(self, batch,
+                       out) if cfg.age_mode == 'decoder' and (self.disc is not None or cfg.cycle_weight > 0) else None
+    # disc trains the discriminator alone: weight 1
+    if self.disc is not None:
+        terms.update(gan_terms(self, batch, out, edit))
+        total = total + cfg.disc_weight * terms['gan'] + terms['disc']
     if edit is not None and cfg.cycle_weight > 0:
-        terms['cycle'] = cycle_term(self, out, edit); total = total + cfg.cycle_weight * terms['cycle']
+        terms['cycle'] = cycle_term(self, out, edit)
+        total = total + cfg.cycle_weight * terms['cycle']
     terms['total'] = total
     return terms
 
 # %% ../nbs/07_model.ipynb #60dc501a
 def _check_baseline_config(cfg:VAEConfig):
     "Refuse settings the baseline cannot honour (rather than accept and ignore them)."
-    if cfg.age_mode != 'decoder': raise ValueError(f"the baseline is a conditional VAE: age_mode must be 'decoder', got {cfg.age_mode!r}")
-    if not cfg.gender_cond: raise ValueError('the baseline always conditions on gender: gender_cond must be True, got False')
+    if cfg.age_mode != 'decoder':
+        raise ValueError(f"the baseline is a conditional VAE: age_mode must be 'decoder', got {cfg.age_mode!r}")
+    if not cfg.gender_cond:
+        raise ValueError('the baseline always conditions on gender: gender_cond must be True, got False')
     for k, why in (('adv_weight', 'it has no adversary'), ('adv_race', 'it has no adversary'),
                    ('guide_weight', 'it is trained without age guidance'), ('disc_weight', 'it has no discriminator'),
                    ('cycle_weight', 'it has no latent cycle')):
-        if getattr(cfg, k): raise ValueError(f'the baseline cannot use {k}: {why}; {k} must be off (0), got {getattr(cfg, k)}')
+        if getattr(cfg, k):
+            raise ValueError(f'the baseline cannot use {k}: {why}; {k} must be off (0), got {getattr(cfg, k)}')
     d = VAEConfig()
     for k, why in (('channels', "its widths are fixed at (16, 32, 64, 128); channels are AgeVAE's"),
                    ('age_units', 'it is a latent-mode setting'), ('age_weight', 'it is a latent-mode setting')):
         if getattr(cfg, k) != getattr(d, k):
-            raise ValueError(f'the baseline cannot use {k} ({why}): leave it at the default {getattr(d, k)}, got {getattr(cfg, k)}')
+            raise ValueError(f'the baseline cannot use {k} ({why}): leave it at the default {getattr(d, k)}, got '
+                             f'{getattr(cfg, k)}')
 
 # %% ../nbs/07_model.ipynb #6b0da4f8
 class BaselineCVAE(nn.Module):
@@ -438,13 +480,18 @@ class AgeRegressor(nn.Module):
     def forward(self, x): return self.head(self.features(x)).squeeze(1) + 3.5   # centred near 35 years
 
 # %% ../nbs/07_model.ipynb #34289f0a
-def fit_age_regressor(draw, steps:int, lr:float=2e-3, seed:int=0, device='cpu', desc:str='age regressor', progress:bool=True) -> AgeRegressor:
+def fit_age_regressor(draw, steps:int, lr:float=2e-3, seed:int=0, device='cpu', desc:str='age regressor',
+                      progress:bool=True) -> AgeRegressor:
     "Train an `AgeRegressor` on `draw(step)` → (faces (B, 3, S, S), ages in decades (B,)); returns it frozen, in eval mode."
     torch.manual_seed(seed)
-    reg = AgeRegressor().to(device); opt = torch.optim.AdamW(reg.parameters(), lr, weight_decay=1e-4)
+    reg = AgeRegressor().to(device)
+    opt = torch.optim.AdamW(reg.parameters(), lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     for s in tqdm(range(steps), desc=desc, disable=not progress, mininterval=2):
         x, y = draw(s)
         loss = F.smooth_l1_loss(reg(x), y)
-        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
     return reg.eval().requires_grad_(False)

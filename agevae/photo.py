@@ -25,13 +25,16 @@ __all__ = ['FACE_MASK', 'FACES', 'PORTRAIT', 'KEPT_FORMATS', 'FOLDER_SKIPS', 'fa
            'photo_stems']
 
 # %% ../nbs/19_photo.ipynb #3f33dcf0
-FACE_MASK = dict(centre=(0.5, 0.5), radii=(0.5, 0.5), power=4.0, solid=0.8)   # chip fractions; power 2 would be an ellipse; solid: the radius kept whole
+# chip fractions; power 2 would be an ellipse; solid: the radius kept whole
+FACE_MASK = dict(centre=(0.5, 0.5), radii=(0.5, 0.5), power=4.0, solid=0.8)
 
 def face_mask(q, centre=None, radii=None, power:float=None, solid:float=None) -> np.ndarray:
     "Weights in [0, 1] at chip points `q` (..., 2) given as fractions of the chip's side: 1 near the centre, 0 at the (super)ellipse's edge and beyond."
-    m = dict(FACE_MASK, **{k: v for k, v in dict(centre=centre, radii=radii, power=power, solid=solid).items() if v is not None})
+    m = dict(FACE_MASK,
+             **{k: v for k, v in dict(centre=centre, radii=radii, power=power, solid=solid).items() if v is not None})
     (cx, cy), (rx, ry), p, solid = m['centre'], m['radii'], m['power'], m['solid']
-    if not (0 < rx <= 0.5 and 0 < ry <= 0.5 and 0 <= solid < 1 and p >= 1): raise ValueError(f'the mask must stay inside the chip: {m}')
+    if not (0 < rx <= 0.5 and 0 < ry <= 0.5 and 0 <= solid < 1 and p >= 1):
+        raise ValueError(f'the mask must stay inside the chip: {m}')
     q = np.asarray(q, float)
     r = (np.abs((q[..., 0] - cx) / rx) ** p + np.abs((q[..., 1] - cy) / ry) ** p) ** (1 / p)   # 1 on the edge
     t = np.clip((1 - r) / (1 - solid), 0, 1)
@@ -40,7 +43,9 @@ def face_mask(q, centre=None, radii=None, power:float=None, solid:float=None) ->
 # %% ../nbs/19_photo.ipynb #fe18c60d
 def chip_region(matrix, size:int, shape) -> tuple:
     "(x0, y0, x1, y1): the photo pixels (of `shape` (H, W, ...)) that the `size` px chip of `matrix` (2, 3) covers."
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]]) @ np.asarray(matrix)[:, :2].T + np.asarray(matrix)[:, 2]
+    corners = (
+        np.array([[0, 0], [size, 0], [0, size], [size, size]]) @ np.asarray(matrix)[:, :2].T + np.asarray(matrix)[:, 2]
+    )
     x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int), (shape[1], shape[0]))
     return int(x0), int(y0), int(x1), int(y1)
@@ -56,8 +61,10 @@ def sample_chip(images, matrix, region) -> tuple:
     "Chip images (T, C, S, S) sampled bicubically under the photo pixels of `region`: ((T, h, w, C) float32, the chip points (h, w, 2))."
     images = torch.as_tensor(np.asarray(images), dtype=torch.float32)
     q = chip_points(matrix, images.shape[-1], region)                                    # (h, w, 2)
-    grid = torch.from_numpy(2 * q - 1).float()[None].expand(len(images), -1, -1, -1)     # grid_sample's [-1, 1] (T, h, w, 2)
-    return F.grid_sample(images, grid, mode='bicubic', padding_mode='border', align_corners=False).permute(0, 2, 3, 1).numpy(), q
+    # grid_sample's [-1, 1] (T, h, w, 2)
+    grid = torch.from_numpy(2 * q - 1).float()[None].expand(len(images), -1, -1, -1)
+    return F.grid_sample(images, grid, mode='bicubic', padding_mode='border', align_corners=False).permute(0, 2, 3,
+                                                                                                           1).numpy(), q
 
 # %% ../nbs/19_photo.ipynb #5fd5255b
 def photo_mask(matrix, size:int, shape) -> np.ndarray:
@@ -74,12 +81,14 @@ def paste_change(photo, changes, matrices) -> np.ndarray:
     T, S = np.shape(changes[0])[0], np.shape(changes[0])[-1]
     out = np.array(np.broadcast_to(photo, (T, *np.shape(photo)[-3:])), np.uint8)         # (T, H, W, C), a copy
     regions = [chip_region(m, S, out.shape[1:]) for m in matrices]
-    live = [i for i, (x0, y0, x1, y1) in enumerate(regions) if x1 > x0 and y1 > y0]     # chips that reach into the photo
+    # chips that reach into the photo
+    live = [i for i, (x0, y0, x1, y1) in enumerate(regions) if x1 > x0 and y1 > y0]
     if not live: return out
     X0, Y0 = min(regions[i][0] for i in live), min(regions[i][1] for i in live)
     X1, Y1 = max(regions[i][2] for i in live), max(regions[i][3] for i in live)
     total, weight = np.zeros((T, Y1 - Y0, X1 - X0, 3), np.float32), np.zeros((Y1 - Y0, X1 - X0, 1), np.float32)
-    peak = np.zeros_like(weight)                                                         # the strongest mask at each pixel
+    # the strongest mask at each pixel
+    peak = np.zeros_like(weight)
     for i in live:
         x0, y0, x1, y1 = regions[i]
         up, q = sample_chip(changes[i], matrices[i], regions[i])                         # (T, h, w, 3), (h, w, 2)
@@ -87,21 +96,26 @@ def paste_change(photo, changes, matrices) -> np.ndarray:
         total[:, y0 - Y0:y1 - Y0, x0 - X0:x1 - X0] += np.where(w > 0, w * up, 0)
         weight[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0] += w
         np.maximum(peak[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0], w, out=peak[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0])
-    add = 127.5 * peak * total / np.where(weight > 0, weight, 1)                         # the changes' weighted mean, under the strongest mask
+    # the changes' weighted mean, under the strongest mask
+    add = 127.5 * peak * total / np.where(weight > 0, weight, 1)
     region = out[:, Y0:Y1, X0:X1, :3]
     out[:, Y0:Y1, X0:X1, :3] = np.where(weight > 0, np.clip(np.rint(region + add), 0, 255), region).astype(np.uint8)
     return out
 
 # %% ../nbs/19_photo.ipynb #4ea019da
 FACES = ('largest', 'all')          # agevae shift --faces
-PORTRAIT = Path(agevae.__file__).resolve().parents[1]/'assets'/'astronaut.png'   # a checkout's public-domain portrait (Eileen Collins, NASA)
+# a checkout's public-domain portrait (Eileen Collins, NASA)
+PORTRAIT = Path(agevae.__file__).resolve().parents[1]/'assets'/'astronaut.png'
 
 def find_faces(img:np.ndarray, size:int, faces:str='largest', path='the photo') -> list:
     "The faces in `img` (H, W, 3) uint8 to edit ('largest' or 'all'), largest first: dicts of `chip` (S, S, 3) uint8 and `matrix` (2, 3)."
     if faces not in FACES: raise ValueError(f'faces must be one of {FACES}, got {faces!r}')
     points = face_landmarks(img, every=True)
-    if not points: raise PhotoError(path, 'face_not_found', "dlib's frontal face detector found none; try a clearer, frontal photo")
-    return [dict(chip=align_to_template(img, p, size)[0], matrix=chip_matrix(p, size)) for p in points[:None if faces == 'all' else 1]]
+    if not points:
+        raise PhotoError(path, 'face_not_found',
+                         "dlib's frontal face detector found none; try a clearer, frontal photo")
+    return [dict(chip=align_to_template(img, p, size)[0],
+                 matrix=chip_matrix(p, size)) for p in points[:None if faces == 'all' else 1]]
 
 # %% ../nbs/19_photo.ipynb #16b19ff4
 @dataclass
@@ -132,17 +146,20 @@ class PhotoAger:
 @patch
 def who(self:PhotoAger, chip:np.ndarray, age:float=None, gender:int=None) -> dict:
     "The face's own age and gender: as given, else read by the independent estimator from the chip (S, S, 3) uint8."
-    if age is not None and not 0 <= age <= 120: raise ValueError(f"the person's age must be between 0 and 120 years, got {age}")
+    if age is not None and not 0 <= age <= 120:
+        raise ValueError(f"the person's age must be between 0 and 120 years, got {age}")
     est = [k for k, v in (('age', age), ('gender', gender)) if v is None]
     if est and self.scorers is None:
         from agevae.evaluate import IndependentScorers
         self.scorers = IndependentScorers()
     a, g = self.scorers.who(chip) if est else (age, gender)
-    return dict(age=round(float(a if age is None else age), 1), gender=int(g if gender is None else gender), estimated=est)
+    return dict(age=round(float(a if age is None else age), 1), gender=int(g if gender is None else gender),
+                estimated=est)
 
 # %% ../nbs/19_photo.ipynb #b9bc4321
 @patch
-def __call__(self:PhotoAger, img:np.ndarray, ages, faces:str='largest', age:float=None, gender:int=None, path='the photo', onto=None) -> dict:
+def __call__(self:PhotoAger, img:np.ndarray, ages, faces:str='largest', age:float=None, gender:int=None,
+             path='the photo', onto=None) -> dict:
     "Each face of `img` (H, W, 3) uint8 aged to `ages`: `photos` (T, H, W, C), `chips` (F, T + 1, S, S, 3) uint8 (input first), `faces`."
     found = find_faces(img, self.size, faces, path)
     dev = next(self.model.parameters()).device
@@ -152,20 +169,24 @@ def __call__(self:PhotoAger, img:np.ndarray, ages, faces:str='largest', age:floa
         x = from_uint8(f['chip'][None]).to(dev)                                          # (1, 3, S, S)
         edits = age_edit(self.model, x, torch.tensor([w['age']], device=dev), torch.tensor([w['gender']], device=dev),
                          list(ages), self.vector, self.edit, self.gain)[0]               # (T, 3, S, S)
-        changes.append((edits - x).cpu().numpy())                                        # the change, not the decoded face
+        # the change, not the decoded face
+        changes.append((edits - x).cpu().numpy())
         chips.append(np.concatenate([f['chip'][None], to_uint8(edits)]))
         who.append(dict(w, matrix=f['matrix'].tolist()))
-    photos = paste_change(img if onto is None else onto, changes, [f['matrix'] for f in found])   # onto: e.g. the photo's RGBA
+    # onto: e.g. the photo's RGBA
+    photos = paste_change(img if onto is None else onto, changes, [f['matrix'] for f in found])
     return dict(photos=photos, chips=np.stack(chips), faces=who)
 
 # %% ../nbs/19_photo.ipynb #93691e1e
-KEPT_FORMATS = {'JPEG': ('.jpg', dict(quality=95, subsampling=0)), 'PNG': ('.png', {}), 'WEBP': ('.webp', dict(lossless=True))}
+KEPT_FORMATS = {'JPEG': ('.jpg', dict(quality=95, subsampling=0)), 'PNG': ('.png', {}),
+                'WEBP': ('.webp', dict(lossless=True))}
 
 def photo_format(path) -> tuple:
     "(PIL format to write, its suffix, save options) for an output of the photo at `path`: its own format where kept, else PNG."
     with Image.open(path) as im:
         fmt = 'JPEG' if im.format == 'MPO' else im.format if im.format in KEPT_FORMATS else 'PNG'
-        icc = im.info.get('icc_profile') if im.mode in ('RGB', 'RGBA', 'P') else None    # a CMYK or grey profile would not fit RGB pixels
+        # a CMYK or grey profile would not fit RGB pixels
+        icc = im.info.get('icc_profile') if im.mode in ('RGB', 'RGBA', 'P') else None
     return fmt, KEPT_FORMATS[fmt][0], dict(KEPT_FORMATS[fmt][1], **({'icc_profile': icc} if icc else {}))
 
 def own_pixels(path, rgb:np.ndarray) -> np.ndarray:
@@ -182,7 +203,8 @@ def save_photo(px:np.ndarray, path, fmt:str='PNG', **options) -> Path:
 def photo_strip(photo:np.ndarray, photos:np.ndarray, height:int=320) -> np.ndarray:
     "The input and its aged versions side by side, at most `height` px high: (h, (T + 1)·w + gaps, 3) uint8."
     ims = [Image.fromarray(p) for p in [photo, *photos]]
-    h = min(height, photo.shape[0]); w = max(1, round(photo.shape[1] * h / photo.shape[0]))
+    h = min(height, photo.shape[0])
+    w = max(1, round(photo.shape[1] * h / photo.shape[0]))
     ims = [im.resize((w, h), Image.LANCZOS) for im in ims]
     out = np.full((h, len(ims) * (w + 4) - 4, 3), 255, np.uint8)
     for i, im in enumerate(ims): out[:, i * (w + 4):i * (w + 4) + w] = np.asarray(im)
@@ -201,8 +223,8 @@ def writable_folder(out) -> Path:
 # %% ../nbs/19_photo.ipynb #fa18adfc
 def run_settings(ager:PhotoAger, ages, faces:str, age:float=None, gender:int=None) -> dict:
     "What an output set depends on, recorded with it: a rerun with the same settings skips it."
-    return dict(run=os.path.relpath(Path(ager.run).resolve()) if ager.run else '', edit=ager.edit, gain=float(ager.gain),
-                ages=[float(a) for a in ages], faces=faces, age=age, gender=gender)
+    return dict(run=os.path.relpath(Path(ager.run).resolve()) if ager.run else '', edit=ager.edit,
+                gain=float(ager.gain), ages=[float(a) for a in ages], faces=faces, age=age, gender=gender)
 
 def record_name(stem:str) -> str: return f'{stem}_record.json'
 
@@ -221,16 +243,19 @@ def is_done(out, stem:str, settings:dict, source:dict=None) -> bool:
 
 # %% ../nbs/19_photo.ipynb #e7f625f9
 @patch
-def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=None, gender:int=None, stem:str=None, source:dict=None) -> dict:
+def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=None, gender:int=None, stem:str=None,
+                source:dict=None) -> dict:
     "Age the photo at `path` into the folder `out`: STEM_ageT per age in its own format, STEM_chips.png, STEM_strip.jpg, STEM_faces.jpg, then the record."
     path, start, stem = Path(path), time.perf_counter(), stem or Path(path).stem
     img = load_photo(path)                                                   # a PhotoError naming the file
     fmt, suffix, options = photo_format(path)
     names = [f'{stem}_age{t:g}{suffix}' for t in ages]
-    if len(set(names)) < len(names): raise ValueError(f'the ages {", ".join(map(str, ages))} give the same file name twice: give distinct ages')
+    if len(set(names)) < len(names):
+        raise ValueError(f'the ages {", ".join(map(str, ages))} give the same file name twice: give distinct ages')
     r = self(img, ages, faces, age, gender, path, onto=own_pixels(path, img))
     out = writable_folder(out)
-    (out/record_name(stem)).unlink(missing_ok=True)                          # a set being rewritten is not complete until its new record
+    # a set being rewritten is not complete until its new record
+    (out/record_name(stem)).unlink(missing_ok=True)
     files = [save_photo(px, out/n, fmt, **options).name for n, px in zip(names, r['photos'])]
     chips = r['chips'].reshape(-1, *r['chips'].shape[2:])                    # (F·(T + 1), S, S, 3)
     files.append(save_grid(from_uint8(chips), out/f'{stem}_chips.png', nrow=len(ages) + 1).name)
@@ -238,20 +263,26 @@ def shift_photo(self:PhotoAger, path, ages, out, faces:str='largest', age:float=
     files.append(save_photo(photo_strip(img, aged), out/f'{stem}_strip.jpg', 'JPEG', quality=90).name)
     boxes = np.array([chip_region(f['matrix'], self.size, img.shape) for f in r['faces']])           # (F, 4)
     x0, y0, x1, y1 = *boxes[:, :2].min(0), *boxes[:, 2:].max(0)                                     # around every face
-    files.append(save_photo(photo_strip(img[y0:y1, x0:x1], aged[:, y0:y1, x0:x1]), out/f'{stem}_faces.jpg', 'JPEG', quality=90).name)
-    rec = dict(kind='shift', input=str(path), source=source or source_of(path), format=fmt, size=[img.shape[1], img.shape[0]],
-               settings=run_settings(self, ages, faces, age, gender), faces=r['faces'], files=files, seconds=round(time.perf_counter() - start, 3))
+    files.append(save_photo(photo_strip(img[y0:y1, x0:x1], aged[:, y0:y1, x0:x1]), out/f'{stem}_faces.jpg', 'JPEG',
+                            quality=90).name)
+    rec = dict(kind='shift', input=str(path), source=source or source_of(path), format=fmt,
+               size=[img.shape[1], img.shape[0]],
+               settings=run_settings(self, ages, faces, age, gender), faces=r['faces'], files=files,
+               seconds=round(time.perf_counter() - start, 3))
     atomic_write_json(out/record_name(stem), rec)                            # last: the set is complete
     return rec
 
 # %% ../nbs/19_photo.ipynb #72acf461
-FOLDER_SKIPS = dict(folder='a folder, not a photo', face_not_found="dlib's frontal face detector found no face",   # beside SKIP_REASONS
-                    hidden='a hidden file (its name starts with a dot)', not_a_file='not a regular file (a broken link, a pipe, ...)',
+# beside SKIP_REASONS
+FOLDER_SKIPS = dict(folder='a folder, not a photo', face_not_found="dlib's frontal face detector found no face",
+                    hidden='a hidden file (its name starts with a dot)',
+                    not_a_file='not a regular file (a broken link, a pipe, ...)',
                     failed='an error while ageing or writing it: see failures')
 
 def photo_stems(names) -> dict:
     "{file name: output stem}: the name without its suffix; the whole name (dots as _) where two photos share a stem, ignoring case; unique."
-    photo = lambda n: Path(n).suffix.lower() in Image.registered_extensions()  # sidecars (IMG_1.AAE) do not rename IMG_1.JPG
+    # sidecars (IMG_1.AAE) do not rename IMG_1.JPG
+    photo = lambda n: Path(n).suffix.lower() in Image.registered_extensions()
     shared = Counter(Path(n).stem.lower() for n in names if photo(n))
     out, seen = {}, set()
     for n in names:
@@ -260,7 +291,8 @@ def photo_stems(names) -> dict:
         while s.lower() in seen:
             k += 1
             s = f'{base}-{k}'
-        seen.add(s.lower()); out[n] = s
+        seen.add(s.lower())
+        out[n] = s
     return out
 
 # %% ../nbs/19_photo.ipynb #77c5c482
@@ -268,13 +300,18 @@ def _same_file(p, q) -> bool:
     try: return os.path.samefile(p, q)
     except OSError: return False                                             # missing, a broken link, a link loop
 
+# %% ../nbs/19_photo.ipynb #cc76b50f
 @patch
-def shift_folder(self:PhotoAger, folder, ages, out, faces:str='largest', age:float=None, gender:int=None, progress:bool=True) -> dict:
+def shift_folder(self:PhotoAger, folder, ages, out, faces:str='largest', age:float=None, gender:int=None,
+                 progress:bool=True) -> dict:
     "Age every photo in `folder` into `out` (`shift_photo`), skipping finished ones; the report, also written to out/report.json."
     from agevae.preprocess import SKIP_REASONS
     folder, start = Path(folder), time.perf_counter()
-    if not folder.is_dir(): raise ValueError(f"'{folder}' is not a folder of photos" + (' (use --image for one photo)' if folder.is_file() else ''))
-    if _same_file(folder, out): raise ValueError(f"the output folder '{out}' is the folder of photos itself: give --out another folder")
+    if not folder.is_dir():
+        raise ValueError(f"'{folder}' is not a folder of "
+                         f"photos" + (' (use --image for one photo)' if folder.is_file() else ''))
+    if _same_file(folder, out):
+        raise ValueError(f"the output folder '{out}' is the folder of photos itself: give --out another folder")
     out = writable_folder(out)
     entries = sorted(p for p in folder.iterdir() if not _same_file(p, out))
     stems, settings = photo_stems([p.name for p in entries]), run_settings(self, ages, faces, age, gender)
@@ -282,19 +319,30 @@ def shift_folder(self:PhotoAger, folder, ages, out, faces:str='largest', age:flo
     try:
         for p in tqdm(entries, desc='ageing photos', unit='photo', disable=not progress):
             why = 'hidden' if p.name.startswith('.') else 'not_a_file' if not (p.is_file() or p.is_dir()) else None
-            if why: skipped.setdefault(why, []).append(p.name); continue
+            if why:
+                skipped.setdefault(why, []).append(p.name)
+                continue
             try:
                 src = source_of(p) if p.is_file() else None                          # the photo's bytes, read once
-                if src and is_done(out, stems[p.name], settings, src): already.append(p.name); continue
-                self.shift_photo(p, ages, out, faces, age, gender, stems[p.name], src); aged.append(p.name)
+                if src and is_done(out, stems[p.name], settings, src):
+                    already.append(p.name)
+                    continue
+                self.shift_photo(p, ages, out, faces, age, gender, stems[p.name], src)
+                aged.append(p.name)
             except PhotoError as e: skipped.setdefault(e.reason, []).append(p.name)
-            except Exception as e:                                           # a write error, a decoder's bug: counted, with its message
-                skipped.setdefault('failed', []).append(p.name); failures[p.name] = f'{type(e).__name__}: {e}'
+            # a write error, a decoder's bug: counted, with its message
+            except Exception as e:
+                skipped.setdefault('failed', []).append(p.name)
+                failures[p.name] = f'{type(e).__name__}: {e}'
         finished = True
-    finally:                                                                  # also when stopped (Ctrl-C): what was done so far
+    # also when stopped (Ctrl-C): what was done so far
+    finally:
         text = {**SKIP_REASONS, **FOLDER_SKIPS}
-        rep = dict(folder=str(folder), out=str(out), settings=settings, entries=len(entries), finished=finished, aged=len(aged),
-                   already_done=len(already), skipped={k: len(v) for k, v in skipped.items()}, skip_reasons={k: text.get(k, k) for k in skipped},
-                   skipped_files=skipped, failures=failures, aged_files=aged, seconds=round(time.perf_counter() - start, 1))
+        rep = dict(folder=str(folder), out=str(out), settings=settings, entries=len(entries), finished=finished,
+                   aged=len(aged),
+                   already_done=len(already), skipped={k: len(v) for k, v in skipped.items()},
+                   skip_reasons={k: text.get(k, k) for k in skipped},
+                   skipped_files=skipped, failures=failures, aged_files=aged,
+                   seconds=round(time.perf_counter() - start, 1))
         atomic_write_json(out/'report.json', rep)
     return rep

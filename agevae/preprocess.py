@@ -37,10 +37,12 @@ class PrepareConfig:
     age_max: float = 120
     min_face_score: float = 1.0    # IMDB-WIKI: faces scoring lower are skipped as low_face_score
     margin: float = 0.4            # face-box / landmark crops grow by this fraction of the box side on each side
-    crop: str = 'auto'             # auto: face box or landmarks where the table has them, else centre square; or center | box;
+    # auto: face box or landmarks where the table has them, else centre square; or center | box;
+    crop: str = 'auto'
                                    # align: dlib's 5 landmarks onto FACE_TEMPLATE, UTKFace's own framing (needs the 'eval' extra)
     workers: int = 0               # decoding processes; 0: one per CPU core
-    dedupe: str = 'group'          # group: copies of one photo share a split; drop: keep one per group (first file name); off: leave splits
+    # group: copies of one photo share a split; drop: keep one per group (first file name); off: leave splits
+    dedupe: str = 'group'
 
     def __post_init__(self):
         if not 8 <= self.size <= 1024: raise ValueError(f'size must be between 8 and 1024 pixels, got {self.size}')
@@ -67,7 +69,8 @@ def to_rgb(im:Image.Image) -> Image.Image:
 def square_box(w:int, h:int, box=None, margin:float=0.4):
     "Square crop box (left, top, right, bottom) for a `w`×`h` image: around `box` grown by `margin`, else the centre square."
     if box is None:
-        s = min(w, h); l, t = (w - s) // 2, (h - s) // 2
+        s = min(w, h)
+        l, t = (w - s) // 2, (h - s) // 2
         return (l, t, l + s, t + s)
     x1, y1, x2, y2 = map(float, box)
     if not (x2 > x1 and y2 > y1): raise ValueError(f'empty face box {box}')
@@ -100,7 +103,8 @@ def similarity_transform(src, dst) -> np.ndarray:
 # %% ../nbs/04_preprocess.ipynb #12c3b782
 def chip_matrix(landmarks, size:int, template=FACE_TEMPLATE) -> np.ndarray:
     "The similarity (2, 3) taking a `size` px chip's coordinates to the photo's, pixel edges at integers, for `landmarks` (5, 2) on `template`."
-    return similarity_transform(np.asarray(template, float) * size, np.asarray(landmarks, float) + 0.5)   # pixel centres at +0.5
+    # pixel centres at +0.5
+    return similarity_transform(np.asarray(template, float) * size, np.asarray(landmarks, float) + 0.5)
 
 # %% ../nbs/04_preprocess.ipynb #be10cfb0
 def align_to_template(img:np.ndarray, landmarks, size:int, template=FACE_TEMPLATE):
@@ -108,17 +112,22 @@ def align_to_template(img:np.ndarray, landmarks, size:int, template=FACE_TEMPLAT
     m = chip_matrix(landmarks, size, template)                                    # output → input
     side = size * np.sqrt(abs(np.linalg.det(m[:, :2])))                           # input pixels across the crop
     corners = np.array([[0, 0], [size, 0], [0, size], [size, size]]) @ m[:, :2].T + m[:, 2]
-    (x0, y0), (x1, y1) = np.floor(corners.min(0)).astype(int) - 3, np.ceil(corners.max(0)).astype(int) + 3   # + the filter's reach
+    # + the filter's reach
+    (x0, y0), (x1, y1) = np.floor(corners.min(0)).astype(int) - 3, np.ceil(corners.max(0)).astype(int) + 3
     h, w = img.shape[:2]
-    region = img[np.ix_(np.clip(np.arange(y0, y1), 0, h - 1), np.clip(np.arange(x0, x1), 0, w - 1))]   # the part the crop covers, edges repeated
+    # the part the crop covers, edges repeated
+    region = img[np.ix_(np.clip(np.arange(y0, y1), 0, h - 1), np.clip(np.arange(x0, x1), 0, w - 1))]
     m[:, 2] -= (x0, y0)
-    k = int(np.clip(round(side / size), 1, 8))            # warp at k × size, then downsample with LANCZOS as the other crops are
+    # warp at k × size, then downsample with LANCZOS as the other crops are
+    k = int(np.clip(round(side / size), 1, 8))
     m[:, :2] /= k
-    im = Image.fromarray(np.ascontiguousarray(region)).transform((k * size, k * size), Image.AFFINE, tuple(m.ravel()), Image.BICUBIC)
+    im = Image.fromarray(np.ascontiguousarray(region)).transform((k * size, k * size), Image.AFFINE, tuple(m.ravel()),
+                                                                 Image.BICUBIC)
     return np.asarray(im.resize((size, size), Image.LANCZOS) if k > 1 else im), float(side)
 
 # %% ../nbs/04_preprocess.ipynb #ceebe7ed
-_FACE_MODELS = {}                  # dlib and its models, loaded once per process (prepare's forked workers inherit them)
+# dlib and its models, loaded once per process (prepare's forked workers inherit them)
+_FACE_MODELS = {}
 
 # %% ../nbs/04_preprocess.ipynb #a2e18c25
 def face_models_dir(needed_by:str='face alignment (crop=\'align\')') -> Path:
@@ -134,7 +143,8 @@ def _face_models():
     if not _FACE_MODELS:
         model = face_models_dir()/'shape_predictor_5_face_landmarks.dat'
         import dlib
-        _FACE_MODELS.update(dlib=dlib, detector=dlib.get_frontal_face_detector(), predictor=dlib.shape_predictor(str(model)))
+        _FACE_MODELS.update(dlib=dlib, detector=dlib.get_frontal_face_detector(),
+                            predictor=dlib.shape_predictor(str(model)))
     return _FACE_MODELS['dlib'], _FACE_MODELS['detector'], _FACE_MODELS['predictor']
 
 # %% ../nbs/04_preprocess.ipynb #619f6ef6
@@ -148,10 +158,14 @@ def _overlap(r, box) -> float:
 def detect_faces(img:np.ndarray, max_side:int=1000) -> list:
     "dlib's rectangles of the faces in `img` (H, W, 3) uint8, in its pixels, largest first."
     dlib, detector, _ = _face_models()
-    img = np.ascontiguousarray(img); h, w = img.shape[:2]
-    s = min(1.0, max_side / max(h, w))                    # detect on at most max_side pixels (a 12 MP photo: 1000 × 750)
-    small = img if s == 1 else np.asarray(Image.fromarray(img).resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR))
-    dets = list(detector(small, 0) or detector(small, 1)) # upsampled once only where nothing is found: faces down to ~40 px
+    img = np.ascontiguousarray(img)
+    h, w = img.shape[:2]
+    # detect on at most max_side pixels (a 12 MP photo: 1000 × 750)
+    s = min(1.0, max_side / max(h, w))
+    small = img if s == 1 else np.asarray(Image.fromarray(img).resize((max(1, round(w * s)), max(1, round(h * s))),
+                                                                      Image.BILINEAR))
+    # upsampled once only where nothing is found: faces down to ~40 px
+    dets = list(detector(small, 0) or detector(small, 1))
     dets = [dlib.rectangle(*(int(round(v / s)) for v in (r.left(), r.top(), r.right(), r.bottom()))) for r in dets]
     return sorted(dets, key=lambda r: -r.area())
 
@@ -188,7 +202,8 @@ SKIP_REASONS = dict(
     no_face='IMDB-WIKI face_score is -inf', second_face='IMDB-WIKI: a second face in the photo',
     low_face_score='IMDB-WIKI face_score below min_face_score',
     missing_file='file does not exist', empty_file='zero-byte file', not_an_image='not a readable image format',
-    too_many_pixels=f'more than MAX_PIXELS ({MAX_PIXELS:,}) pixels: a decompression bomb or far larger than a face photo',
+    too_many_pixels=f'more than MAX_PIXELS ({MAX_PIXELS:,}) pixels: a decompression bomb or far larger than a face '
+                    f'photo',
     truncated='image data ends early', unreadable='image could not be decoded (any other decoder error)',
     bad_box='face box empty or outside the image', too_small='crop smaller than min_side',
     face_not_found="crop='align': dlib's face detector found no face",
@@ -213,13 +228,15 @@ def _decode(path, max_pixels:int=MAX_PIXELS, draft=None):
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:   # PIL's own limit, 2 × its default
         n = re.search(r'\((\d+) pixels\)', str(e))
         return None, 'too_many_pixels', f'{int(n[1]):,} pixels' if n else ''
-    except Exception as e:       # decoders raise OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, ...
+    # decoders raise OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, ...
+    except Exception as e:
         msg = ' '.join(str(e).split())                     # one line, for load_photo's message
         ends_early = isinstance(e, EOFError) or 'truncated' in msg.lower() or 'broken data stream' in msg.lower()
         return None, 'truncated' if ends_early else 'unreadable', f'{type(e).__name__}: {msg}'
 
 # %% ../nbs/04_preprocess.ipynb #e3389487
-def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32, max_pixels:int=MAX_PIXELS, align:bool=False):
+def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32, max_pixels:int=MAX_PIXELS,
+              align:bool=False):
     "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file; `align`: framed on the landmarks of the face in `box` (or the largest), see `align_photo`."
     im, reason, _ = _decode(path, max_pixels, draft=(2 * size, 2 * size) if box is None and not align else None)
     if reason: return None, reason
@@ -235,13 +252,15 @@ def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32, ma
 # %% ../nbs/04_preprocess.ipynb #3b9a38b7
 _PHOTO_PROBLEMS = dict(missing_file='no such file', empty_file='the file is empty (0 bytes)',
                        not_an_image='not an image in any format PIL can read',
-                       truncated='the image data ends early (truncated file)', unreadable='the image could not be decoded')
+                       truncated='the image data ends early (truncated file)',
+                       unreadable='the image could not be decoded')
 
 # %% ../nbs/04_preprocess.ipynb #fb169a5b
 class PhotoError(ValueError):
     "A photo that cannot be used: a one-line message naming the file, and the problem's code in `reason` (`SKIP_REASONS`' or 'folder')."
     def __init__(self, path, reason:str, what:str):
-        super().__init__(f"cannot load photo '{path}': {what}" if reason != 'face_not_found' else f"no face found in '{path}': {what}")
+        super().__init__(f"cannot load photo '{path}': "
+                         f"{what}" if reason != 'face_not_found' else f"no face found in '{path}': {what}")
         self.path, self.reason = Path(path), reason
 
 # %% ../nbs/04_preprocess.ipynb #82c78b21
@@ -250,7 +269,8 @@ def load_photo(path, max_pixels:int=MAX_PIXELS) -> np.ndarray:
     if Path(path).is_dir(): raise PhotoError(path, 'folder', 'it is a folder, not a photo')
     im, reason, detail = _decode(path, max_pixels)
     if reason is None: return np.array(im)
-    what = (f'more than the limit of {max_pixels:,} pixels (agevae.preprocess.MAX_PIXELS)' if reason == 'too_many_pixels'
+    what = (f'more than the limit of {max_pixels:,} pixels '
+            f'(agevae.preprocess.MAX_PIXELS)' if reason == 'too_many_pixels'
             else _PHOTO_PROBLEMS[reason])
     raise PhotoError(path, reason, what + (f' ({detail})' if detail else ''))
 
@@ -264,13 +284,15 @@ def filter_reasons(table:pd.DataFrame, cfg:PrepareConfig) -> pd.Series:
     if 'face_score' in table:
         fs = table['face_score'].astype(float)
         why[why.isna() & np.isneginf(fs)] = 'no_face'
-        if 'second_face_score' in table: why[why.isna() & table['second_face_score'].astype(float).notna()] = 'second_face'
+        if 'second_face_score' in table:
+            why[why.isna() & table['second_face_score'].astype(float).notna()] = 'second_face'
         why[why.isna() & (fs < cfg.min_face_score)] = 'low_face_score'
     return why
 
 # %% ../nbs/04_preprocess.ipynb #c8140ad5
 CACHE_FILES = ('images.npy', 'faces.csv', 'report.json')
-DUPLICATES_VERSION = 2     # a cache from before duplicate groups, or from an older grouping rule, is rebuilt, not reused
+# a cache from before duplicate groups, or from an older grouping rule, is rebuilt, not reused
+DUPLICATES_VERSION = 2
 
 # %% ../nbs/04_preprocess.ipynb #bbdd05ba
 def _spec(row:dict, cfg:PrepareConfig):
@@ -279,30 +301,43 @@ def _spec(row:dict, cfg:PrepareConfig):
     box = None
     if cfg.crop in ('auto', 'box', 'align'):                            # align: the box picks the face to align
         if isinstance(row.get('bbox'), (tuple, list)): box = tuple(row['bbox'])
-        elif row.get('landmarks') is not None and not (isinstance(row.get('landmarks'), float)): box = landmarks_box(row['landmarks'])
+        elif row.get('landmarks') is not None and not (isinstance(row.get('landmarks'), float)):
+            box = landmarks_box(row['landmarks'])
     return ('file', row['path'], box)
 
 # %% ../nbs/04_preprocess.ipynb #058105d6
 def _work(args):
     "One spec → (row, pixels, reason, (hash, signature) of the whole photo): what each decoding process returns."
     i, spec, cfg = args
-    if spec[0] == 'synthetic':                                              # the signature's render at a fixed size: the same at any --size
+    # the signature's render at a fixed size: the same at any --size
+    if spec[0] == 'synthetic':
         px = render_face(spec[1], cfg.size)
-        return i, px, None, image_signature(Image.fromarray(px if cfg.size == SIGNATURE_DRAFT else render_face(spec[1], SIGNATURE_DRAFT)))
+        return (
+            i,
+            px,
+            None,
+            image_signature(
+                Image.fromarray(px if cfg.size == SIGNATURE_DRAFT else render_face(spec[1], SIGNATURE_DRAFT))
+            ),
+        )
     px, reason = load_face(spec[1], cfg.size, spec[2], cfg.margin, cfg.min_side, align=cfg.crop == 'align')
     if px is None: return i, None, reason, None
     try: return i, px, None, photo_signature(spec[1])
-    except Exception: return i, None, 'unreadable', None                   # decoded once, not twice: count it, never crash the pool
+    # decoded once, not twice: count it, never crash the pool
+    except Exception: return i, None, 'unreadable', None
 
 # %% ../nbs/04_preprocess.ipynb #9556f658
 def _cache_key(table, cfg, specs) -> str:
     h = hashlib.sha256(json.dumps({k: v for k, v in asdict(cfg).items() if k != 'workers'}, sort_keys=True).encode())
     if cfg.crop == 'align': h.update(FACE_TEMPLATE.tobytes())             # a new template is a new framing
     h.update(f'duplicates-v{DUPLICATES_VERSION}|{SIGNATURE_SIDE}|{SIGNATURE_DRAFT}|{NEAR_RMS}|{NEAR_CORR}'.encode())
-    h.update(pd.util.hash_pandas_object(table[['path', 'age', 'gender', 'race', 'person', 'split']].astype(str), index=False).values.tobytes())
+    h.update(pd.util.hash_pandas_object(table[['path', 'age', 'gender', 'race', 'person', 'split']].astype(str),
+                                        index=False).values.tobytes())
     for s in specs:
         if s[0] == 'file':
-            try: st = os.stat(s[1]); h.update(f'{s[1]}|{st.st_size}|{st.st_mtime_ns}|{s[2]}'.encode())
+            try:
+                st = os.stat(s[1])
+                h.update(f'{s[1]}|{st.st_size}|{st.st_mtime_ns}|{s[2]}'.encode())
             except OSError: h.update(f'{s[1]}|missing'.encode())
     return h.hexdigest()
 
@@ -315,7 +350,10 @@ def is_cache(path) -> bool:
 def _table_to_csv(t:pd.DataFrame) -> str:
     t = t.copy()
     for c in ('bbox', 'landmarks'):
-        if c in t: t[c] = t[c].map(lambda v: json.dumps(np.asarray(v, float).tolist()) if isinstance(v, (tuple, list, np.ndarray)) else '')
+        if c in t:
+            t[c] = t[c].map(
+                lambda v: json.dumps(np.asarray(v, float).tolist()) if isinstance(v, (tuple, list, np.ndarray)) else ''
+            )
     return t.to_csv(index=False)
 
 # %% ../nbs/04_preprocess.ipynb #19beb2ca
@@ -325,9 +363,11 @@ def _examples(names, k=5): return [Path(str(n)).name for n in list(names)[:k]]
 def _check_out(out:Path):
     "Refuse an `out` that exists and is neither empty nor a cache; remove the leftovers of interrupted runs."
     if out.exists() and not is_cache(out) and any(out.iterdir()):
-        raise FileExistsError(f"refusing to write the cache to '{out}': it exists, is not empty and is not an agevae cache (no {', '.join(CACHE_FILES)})")
+        raise FileExistsError(f"refusing to write the cache to '{out}': it exists, is not empty and is not an agevae "
+                              f"cache (no {', '.join(CACHE_FILES)})")
     for p in stale_partials(out):
-        shutil.rmtree(p, ignore_errors=True); print(f'removed {p.name}, left by an interrupted run', file=sys.stderr)
+        shutil.rmtree(p, ignore_errors=True)
+        print(f'removed {p.name}, left by an interrupted run', file=sys.stderr)
 
 # %% ../nbs/04_preprocess.ipynb #93444840
 def _reusable(out:Path, key:str):
@@ -342,7 +382,10 @@ def _reusable(out:Path, key:str):
 # %% ../nbs/04_preprocess.ipynb #9e7a86df
 def _consume(results, images, ok, why, cand, sigs, bar):
     for i, px, reason, sig in results:
-        if px is not None: images[i] = px.transpose(2, 0, 1); ok[i] = True; sigs[i] = sig
+        if px is not None:
+            images[i] = px.transpose(2, 0, 1)
+            ok[i] = True
+            sigs[i] = sig
         else: why.iloc[cand[i]] = reason
         bar.update(1)
 
@@ -356,21 +399,24 @@ def _decode_into(images, ok, why, cand, specs, cfg:PrepareConfig, dataset:str=No
     if workers > 1 and len(cand) > 64:
         import multiprocessing as mp
         ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
-        with ctx.Pool(workers) as pool: _consume(pool.imap_unordered(_work, jobs, chunksize=32), images, ok, why, cand, sigs, bar)
+        with ctx.Pool(workers) as pool:
+            _consume(pool.imap_unordered(_work, jobs, chunksize=32), images, ok, why, cand, sigs, bar)
     else: _consume(map(_work, jobs), images, ok, why, cand, sigs, bar)
     bar.close()
     return workers, sigs
 
 # %% ../nbs/04_preprocess.ipynb #32601c6f
 SIGNATURE_SIDE = 16     # duplicate signatures: the whole photo as SIGNATURE_SIDE × SIGNATURE_SIDE greyscale ...
-SIGNATURE_DRAFT = 64    # ... of a decode at JPEG draft scale for at least this many pixels a side (the same at any --size)
+# ... of a decode at JPEG draft scale for at least this many pixels a side (the same at any --size)
+SIGNATURE_DRAFT = 64
 NEAR_RMS = 4 / 255      # near copies: signatures within this RMS (in [0, 1] grey levels) ...
 NEAR_CORR = 0.96        # ... or correlated at least this much (re-coloured copies; calibrated below)
 
 # %% ../nbs/04_preprocess.ipynb #3ed539b6
 def image_signature(im:Image.Image) -> tuple:
     "(hash, signature) of a decoded photo: 16 hex digits of its pixels' SHA-1 and its (SIGNATURE_SIDE, SIGNATURE_SIDE) uint8 greyscale."
-    im = to_rgb(im); px = np.asarray(im)
+    im = to_rgb(im)
+    px = np.asarray(im)
     digest = hashlib.sha1(np.array(px.shape).tobytes() + px.tobytes()).hexdigest()[:16]
     return digest, np.asarray(im.convert('L').resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.BOX))
 
@@ -421,12 +467,15 @@ def settle_splits(table:pd.DataFrame, groups, strong=None) -> np.ndarray:
     bad = sorted(set(table['split'].astype(str)) - set(SPLITS))
     if bad: raise ValueError(f'split labels must be {SPLITS}, got {bad}')
     strong = groups if strong is None else strong
-    person = table['person'].astype('string') if 'person' in table else pd.Series(pd.NA, index=table.index, dtype='string')
+    person = table['person'].astype('string') if 'person' in table else pd.Series(pd.NA, index=table.index,
+                                                                                  dtype='string')
     known = person.notna().to_numpy()
     same_person = pd.Series(rows[known]).groupby(person[known].to_numpy()).transform('min').to_numpy()
     rank = table['split'].map({s: i for i, s in enumerate(SPLITS)}).to_numpy()
-    rank = _first_split(rank, (np.r_[rows, rows[known]], np.r_[np.asarray(strong), same_person]), n)   # people with their strong copies
-    rank = _first_split(rank, (rows, np.asarray(groups)), n)                                           # then every group, photo by photo
+    # people with their strong copies
+    rank = _first_split(rank, (np.r_[rows, rows[known]], np.r_[np.asarray(strong), same_person]), n)
+    # then every group, photo by photo
+    rank = _first_split(rank, (rows, np.asarray(groups)), n)
     return np.array(SPLITS, dtype=object)[rank]
 
 # %% ../nbs/04_preprocess.ipynb #20f77006
@@ -438,16 +487,21 @@ def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str) -> tuple:
     split = faces['split'].to_numpy(object) if mode == 'off' else settle_splits(faces, groups)
     keep = np.ones(len(faces), bool)
     names = faces['path'].astype(str).map(lambda p: Path(p).name).to_numpy()
-    if mode == 'drop': keep[pd.DataFrame(dict(g=groups, name=names)).sort_values(['g', 'name']).duplicated('g').sort_index().to_numpy()] = False
+    if mode == 'drop':
+        keep[
+            pd.DataFrame(dict(g=groups, name=names)).sort_values(['g', 'name']).duplicated('g').sort_index().to_numpy()
+        ] = False
     ages = faces['age'].to_numpy(float)
     conflict = pd.Series(ages).groupby(groups).transform('nunique').to_numpy() > 1
     was = faces['split'].to_numpy(object)
     moved = pd.Series(was + '→' + split)[(was != split) & keep].value_counts()          # faces kept in another split
-    examples = [dict(files=names[groups == g].tolist(), ages=ages[groups == g].tolist(), split=str(split[groups == g][0]))
+    examples = [dict(files=names[groups == g].tolist(), ages=ages[groups == g].tolist(),
+                     split=str(split[groups == g][0]))
                 for g in pd.unique(groups[conflict])[:5]]
     return split, keep, dict(mode=mode, groups=int(pd.Series(groups[size > 1]).nunique()), rows=int((size > 1).sum()),
         exact_groups=int(pd.Series(hashes[exact]).nunique()), exact_rows=int(exact.sum()),
-        largest=int(size.max()) if len(size) else 0, label_conflicts=int(pd.Series(groups[conflict]).nunique()), moved={k: int(v) for k, v in moved.items()},
+        largest=int(size.max()) if len(size) else 0, label_conflicts=int(pd.Series(groups[conflict]).nunique()),
+                             moved={k: int(v) for k, v in moved.items()},
         dropped=int((~keep).sum()), conflict_examples=examples)
 
 # %% ../nbs/04_preprocess.ipynb #0d815bce
@@ -456,12 +510,17 @@ def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
     dec = np.flatnonzero(ok)
     faces = table.iloc[cand[dec]].reset_index(drop=True)
     hashes = np.array([sigs[i][0] for i in dec], dtype=object)
-    signatures = np.stack([sigs[i][1] for i in dec]) if len(dec) else np.zeros((0, SIGNATURE_SIDE, SIGNATURE_SIDE), np.uint8)
-    synthetic = faces['path'].astype(str).str.startswith('synthetic:').all()     # renders of distinct factors: exact copies only
-    corr = None if faces['person'].notna().any() else NEAR_CORR             # person ids: correlation links are mostly different people alike
+    signatures = np.stack([sigs[i][1] for i in dec]) if len(dec) else np.zeros((0, SIGNATURE_SIDE, SIGNATURE_SIDE),
+                                                                               np.uint8)
+    # renders of distinct factors: exact copies only
+    synthetic = faces['path'].astype(str).str.startswith('synthetic:').all()
+    # person ids: correlation links are mostly different people alike
+    corr = None if faces['person'].notna().any() else NEAR_CORR
     groups = duplicate_groups(hashes, None if synthetic else signatures, corr)
     split, keep, report = _dedupe(faces, hashes, groups, mode)
-    near = f'{SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255' + (f' or correlation ≥ {corr}' if corr else ' (person ids: no correlation links)')
+    near = f'{SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255' + (
+        f' or correlation ≥ {corr}' if corr else ' (person ids: no correlation links)'
+    )
     report['rule'] = 'exact pixel hash' + (' (synthetic renders: no near copies)' if synthetic else f', or {near}')
     was = faces['split'].to_numpy(object)
     ok[dec[~keep]] = False
@@ -470,10 +529,13 @@ def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
     faces = faces.assign(split=split, photo_hash=hashes, dup_group=new_row[groups])[keep].reset_index(drop=True)
     faces.insert(0, 'index', np.arange(len(faces)))
     if mode == 'drop': faces['dup_group'] = faces['index']                     # one face per group is left
-    for s in ('val', 'test'):                                               # a held-out split that shrinks a lot is worth a look
+    # a held-out split that shrinks a lot is worth a look
+    for s in ('val', 'test'):
         before, after = int((was == s).sum()), int((faces['split'] == s).sum())
         if before and after < 0.8 * before:
-            report.setdefault('warnings', []).append(f'the {s} split shrank from {before:,} to {after:,} faces: copies of one photo '
+            report.setdefault('warnings',
+                              []).append(f'the {s} split shrank from {before:,} to {after:,} faces: copies of one '
+                                         f'photo '
                                                      'are many, or their links chain (see duplicates.groups and rows)')
             print(f"prepare: warning: {report['warnings'][-1]}", file=sys.stderr)
     return faces, report, signatures[keep]
@@ -484,11 +546,15 @@ def _report(table, faces, why, cfg, dataset, root, key, seconds, workers, duplic
     unknown = {c: dict(count=int(faces[c].isna().sum()), examples=_examples(faces.loc[faces[c].isna(), 'path']))
                for c in ('gender', 'race') if faces[c].isna().any() and faces[c].notna().any()}
     from agevae import __version__
-    return dict(dataset=dataset, root=str(root) if root is not None else None, size=cfg.size, total=len(table), kept=len(faces),
-                skipped={r: int(n) for r, n in skipped.value_counts().sort_index().items()},
-                examples={r: _examples(table.loc[skipped.index[skipped == r], 'path']) for r in sorted(skipped.unique())},
-                unknown=unknown, duplicates=duplicates, splits={s: int((faces['split'] == s).sum()) for s in ('train', 'val', 'test') if (faces['split'] == s).any()},
-                age=dict(min=float(faces.age.min()), max=float(faces.age.max()), mean=float(faces.age.mean())) if len(faces) else None,
+    return dict(dataset=dataset, root=str(root) if root is not None else None, size=cfg.size, total=len(table),
+                kept=len(faces), skipped={r: int(n) for r, n in skipped.value_counts().sort_index().items()},
+                examples={r: _examples(table.loc[skipped.index[skipped == r],
+                                                 'path']) for r in sorted(skipped.unique())},
+                unknown=unknown, duplicates=duplicates,
+                splits={s: int((faces['split'] == s).sum()) for s in ('train', 'val',
+                                                                      'test') if (faces['split'] == s).any()},
+                age=dict(min=float(faces.age.min()), max=float(faces.age.max()),
+                         mean=float(faces.age.mean())) if len(faces) else None,
                 seconds=round(seconds, 2), workers=workers, settings=asdict(cfg), key=key, agevae_version=__version__)
 
 # %% ../nbs/04_preprocess.ipynb #84b05a71
@@ -508,24 +574,30 @@ def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, r
     if cfg.crop == 'align': _face_models()              # fail early without dlib; loaded once, before the workers fork
     tmp = partial_dir(out)
     try:
-        images = np.lib.format.open_memmap(tmp/'images.npy', mode='w+', dtype=np.uint8, shape=(len(cand), 3, cfg.size, cfg.size))
+        images = np.lib.format.open_memmap(tmp/'images.npy', mode='w+', dtype=np.uint8,
+                                           shape=(len(cand), 3, cfg.size, cfg.size))
         ok = np.zeros(len(cand), bool)
         workers, sigs = _decode_into(images, ok, why, cand, specs, cfg, dataset, progress)
         faces, dups, signatures = _copies(table, cand, ok, why, sigs, cfg.dedupe)   # may drop copies: ok turns False
         kept = cand[ok]
         if not ok.all():                                  # compact: keep only decoded rows, in table order
-            full = images; images = np.lib.format.open_memmap(tmp/'images.kept.npy', mode='w+', dtype=np.uint8, shape=(len(kept), 3, cfg.size, cfg.size))
+            full = images
+            images = np.lib.format.open_memmap(tmp/'images.kept.npy', mode='w+', dtype=np.uint8,
+                                               shape=(len(kept), 3, cfg.size, cfg.size))
             src = np.flatnonzero(ok)
             for s in range(0, len(src), 4096): images[s:s + 4096] = full[src[s:s + 4096]]
-            del full; os.replace(tmp/'images.kept.npy', tmp/'images.npy')
-        images.flush(); del images
+            del full
+            os.replace(tmp/'images.kept.npy', tmp/'images.npy')
+        images.flush()
+        del images
         np.save(tmp/'signatures.npy', signatures)
         atomic_write_text(tmp/'faces.csv', _table_to_csv(faces))
         report = _report(table, faces, why, cfg, dataset, root, key, time.time() - t0, workers, dups)
         atomic_write_json(tmp/'report.json', report)
         replace_dir(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return report
 
 # %% ../nbs/04_preprocess.ipynb #2106d8ff
@@ -533,18 +605,22 @@ def read_cache(path):
     "(images (N, 3, S, S) uint8 memmap, face table, report) of a cache folder."
     path = Path(path)
     if not is_cache(path):
-        raise FileNotFoundError(f"'{path}' is not an agevae cache (needs {', '.join(CACHE_FILES)}); build one with `agevae prepare`")
+        raise FileNotFoundError(f"'{path}' is not an agevae cache (needs {', '.join(CACHE_FILES)}); build one with "
+                                f"`agevae prepare`")
     images = np.load(path/'images.npy', mmap_mode='r')
-    faces = pd.read_csv(path/'faces.csv', dtype={'person': 'string', 'path': str, 'photo_hash': str}, keep_default_na=True)
+    faces = pd.read_csv(path/'faces.csv', dtype={'person': 'string', 'path': str, 'photo_hash': str},
+                        keep_default_na=True)
     for c in ('gender', 'race'): faces[c] = faces[c].astype('Int64')
     for c in ('bbox', 'landmarks'):
         if c in faces: faces[c] = faces[c].map(lambda s: tuple(json.loads(s)) if isinstance(s, str) and s else None)
     report = json.loads((path/'report.json').read_text())
-    if len(faces) != len(images): raise ValueError(f"cache '{path}' is inconsistent: {len(images)} images but {len(faces)} table rows")
+    if len(faces) != len(images):
+        raise ValueError(f"cache '{path}' is inconsistent: {len(images)} images but {len(faces)} table rows")
     return images, faces, report
 
 # %% ../nbs/04_preprocess.ipynb #758bb5e2
-def prepare_dataset(dataset:str, root, out, size:int=64, workers:int=0, n:int=2000, seed:int=0, progress:bool=True, **kw) -> dict:
+def prepare_dataset(dataset:str, root, out, size:int=64, workers:int=0, n:int=2000, seed:int=0, progress:bool=True,
+                    **kw) -> dict:
     "Read `dataset` at `root` (or draw `n` synthetic faces), split it with `seed` and cache it in `out`."
     table = load_faces(dataset, root, seed=seed, n=n)
     return prepare(table, out, PrepareConfig(size=size, workers=workers, **kw), dataset, root, progress)

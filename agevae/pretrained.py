@@ -21,14 +21,17 @@ PRETRAINED = ('pretrained:', 'hub:')     # agevae train --model pretrained:FOLDE
 def pretrained_source(model:str) -> dict:
     "{'folder': absolute path} or {'hub': id} from `--model`; a one-line ValueError for an empty id or a folder that holds no model."
     kind, _, where = model.partition(':')
-    if kind + ':' not in PRETRAINED or not where: raise ValueError(f"--model {model!r}: expected pretrained:FOLDER or hub:ORG/NAME")
+    if kind + ':' not in PRETRAINED or not where:
+        raise ValueError(f"--model {model!r}: expected pretrained:FOLDER or hub:ORG/NAME")
     if kind == 'hub': return {'hub': where}
     p = Path(where).expanduser().resolve()
     if not (p/'config.json').is_file():
-        raise ValueError(f"--model {model!r}: no model in '{p}' (a folder saved by AutoencoderKL.save_pretrained holds config.json and the weights)")
+        raise ValueError(f"--model {model!r}: no model in '{p}' (a folder saved by AutoencoderKL.save_pretrained "
+                         f"holds config.json and the weights)")
     try: kind = json.loads((p/'config.json').read_text()).get('_class_name')
     except (ValueError, AttributeError): kind = None
-    if kind != 'AutoencoderKL': raise ValueError(f"--model {model!r}: '{p}' holds {kind or 'no diffusers model'}, not an AutoencoderKL")
+    if kind != 'AutoencoderKL':
+        raise ValueError(f"--model {model!r}: '{p}' holds {kind or 'no diffusers model'}, not an AutoencoderKL")
     return {'folder': str(p)}
 
 # %% ../nbs/20_pretrained.ipynb #b59d0a65
@@ -37,14 +40,21 @@ def load_autoencoder(source:dict):
     try:
         from diffusers import AutoencoderKL
         from diffusers.utils import logging
-    except ImportError: raise ModuleNotFoundError("a pre-trained VAE needs diffusers (agevae's 'pretrained' extra: pip install 'agevae[pretrained]')") from None
-    logging.set_verbosity_error()                                             # its loading advice is not ours to print; failures still raise
+    except ImportError:
+        raise ModuleNotFoundError("a pre-trained VAE needs diffusers (agevae's 'pretrained' extra: pip install "
+                                  "'agevae[pretrained]')") from None
+    # its loading advice is not ours to print; failures still raise
+    logging.set_verbosity_error()
     where = source.get('folder') or source['hub']
-    if 'folder' in source and not Path(where).is_dir(): raise ValueError(f"the weights folder '{where}' this run refers to is gone")
+    if 'folder' in source and not Path(where).is_dir():
+        raise ValueError(f"the weights folder '{where}' this run refers to is gone")
     try: ae, info = AutoencoderKL.from_pretrained(where, output_loading_info=True)
-    except Exception as e: raise ValueError(f"could not load an AutoencoderKL from {where!r}: {' '.join(str(e).split())[:300]}") from None
+    except Exception as e:
+        raise ValueError(f"could not load an AutoencoderKL from {where!r}: {' '.join(str(e).split())[:300]}") from None
     missing = [k for k in ('missing_keys', 'mismatched_keys', 'unexpected_keys') if info.get(k)]
-    if missing: raise ValueError(f"{where!r} is not a complete AutoencoderKL ({', '.join(f'{len(info[k])} {k}' for k in missing)}): its weights would be partly random")
+    if missing:
+        raise ValueError(f"{where!r} is not a complete AutoencoderKL "
+                         f"({', '.join(f'{len(info[k])} {k}' for k in missing)}): its weights would be partly random")
     return ae.eval()
 
 # %% ../nbs/20_pretrained.ipynb #f6e43db8
@@ -64,7 +74,8 @@ class PretrainedVAE(nn.Module):
         super().__init__()
         self.ae, self.cfg = ae, cfg
         c, f = ae.config, 2 ** (len(ae.config.block_out_channels) - 1)            # f: how much the encoder downsamples
-        if cfg.input_size < f or cfg.input_size % f: raise ValueError(f'--pretrained-size must be a multiple of {f} for this autoencoder, got {cfg.input_size}')
+        if cfg.input_size < f or cfg.input_size % f:
+            raise ValueError(f'--pretrained-size must be a multiple of {f} for this autoencoder, got {cfg.input_size}')
         self.latent_shape = (c.latent_channels, cfg.input_size // f, cfg.input_size // f)
     def condition(self, age=None, gender=None): return None
     @torch.no_grad()
@@ -74,7 +85,8 @@ class PretrainedVAE(nn.Module):
         for part in x.split(self.cfg.chunk):
             up = F.interpolate(part.float(), size=self.cfg.input_size, mode='bicubic', align_corners=False).clamp(-1, 1)
             d = self.ae.encode(up).latent_dist
-            mus.append(d.mean.flatten(1)); lvs.append(d.logvar.flatten(1))
+            mus.append(d.mean.flatten(1))
+            lvs.append(d.logvar.flatten(1))
         return torch.cat(mus), torch.cat(lvs)
     @torch.no_grad()
     def decode(self, z, cond=None) -> torch.Tensor:
@@ -103,12 +115,16 @@ def fit_pretrained(model:str, data, out, input_size:int=256, n:int=5000, device=
     tmp, out = partial_dir(out), Path(out)
     np.save(tmp/'shift_vector.npy', vector)
     (tmp/'checkpoints').mkdir()
-    torch.save(dict(format=CKPT_FORMAT, step=0, model_name='pretrained', model_config=asdict(cfg), train_config=dict(data=str(data.cache), model=model),
+    torch.save(dict(format=CKPT_FORMAT, step=0, model_name='pretrained', model_config=asdict(cfg),
+                    train_config=dict(data=str(data.cache), model=model),
                     data_fingerprint=fingerprint, train_faces=faces, train_hashes=hashes), tmp/'checkpoints'/'last.pt')
-    summary = dict(model='pretrained', source=source, input_size=input_size, image_size=data.size, latent_dim=int(vector.size),
-                   shift_faces=min(n, len(data.splits['train'])), steps=0)
-    atomic_write_json(tmp/'config.json', dict(model_name='pretrained', model=asdict(cfg), train=dict(data=str(data.cache), model=model, device=str(device)),
-                                              data_fingerprint=fingerprint))   # the sections every run's config.json has
+    summary = dict(model='pretrained', source=source, input_size=input_size, image_size=data.size,
+                   latent_dim=int(vector.size), shift_faces=min(n, len(data.splits['train'])), steps=0)
+    atomic_write_json(tmp/'config.json',
+                      dict(model_name='pretrained', model=asdict(cfg),
+                           train=dict(data=str(data.cache), model=model, device=str(device)),
+                                              # the sections every run's config.json has
+                                              data_fingerprint=fingerprint))
     atomic_write_json(tmp/'summary.json', summary)
     replace_dir(tmp, out)
     return summary

@@ -14,7 +14,8 @@ def plot_losses(runs, logy:bool=True):
     import pandas as pd, seaborn as sns, matplotlib.pyplot as plt
     runs = runs if isinstance(runs, dict) else {Path(runs).name: runs}
     df = pd.concat([pd.read_csv(Path(r)/'metrics.csv').assign(run=n) for n, r in runs.items()])
-    terms = [c for c in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc', 'cycle') if c in df and df[c].notna().any()]
+    terms = [c for c in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc',
+                         'cycle') if c in df and df[c].notna().any()]
     long = df.melt(id_vars=['step', 'run'], value_vars=terms, var_name='term')
     g = sns.relplot(long, x='step', y='value', hue='run', col='term', col_wrap=min(3, len(terms)), kind='line',
                     facet_kws=dict(sharey=False), height=2.6, aspect=1.3)
@@ -26,7 +27,8 @@ def plot_losses(runs, logy:bool=True):
 # %% ../nbs/14_report.ipynb #343e2d5b
 def run_figures(run, out_dir, prefix:str=None) -> list:
     "Copy a run's final age sweep and reconstructions to `out_dir` and draw its loss curves there; returns the paths."
-    run, out = Path(run), Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    run, out = Path(run), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     prefix = prefix or run.name
     paths = []
     for kind in ('age_sweep', 'recon'):

@@ -22,7 +22,8 @@ def age_shift_vector(codes, ages, method:str='regression', young=(15, 30), old=(
     codes, ages = np.asarray(codes, float), np.asarray(ages, float)
     if method == 'mean_diff':
         y, o = (ages >= young[0]) & (ages < young[1]), (ages >= old[0]) & (ages < old[1])
-        if y.sum() < 2 or o.sum() < 2: raise ValueError(f'too few faces in the age groups {young} ({y.sum()}) and {old} ({o.sum()})')
+        if y.sum() < 2 or o.sum() < 2:
+            raise ValueError(f'too few faces in the age groups {young} ({y.sum()}) and {old} ({o.sum()})')
         return (codes[o].mean(0) - codes[y].mean(0)) / (ages[o].mean() - ages[y].mean())
     if method == 'regression':
         w = Ridge(alpha=1.0).fit(codes, ages).coef_
@@ -32,7 +33,8 @@ def age_shift_vector(codes, ages, method:str='regression', young=(15, 30), old=(
 # %% ../nbs/08_shift.ipynb #27753bda
 def apply_shift(codes, vector, delta_years):
     "Codes moved by `delta_years` (scalar or (N,)) along `vector`."
-    codes = torch.as_tensor(codes); v = torch.as_tensor(vector, dtype=codes.dtype, device=codes.device)
+    codes = torch.as_tensor(codes)
+    v = torch.as_tensor(vector, dtype=codes.dtype, device=codes.device)
     d = torch.as_tensor(delta_years, dtype=codes.dtype, device=codes.device).reshape(-1, 1)
     return codes + d * v
 
@@ -42,18 +44,24 @@ def encode_codes(model, data, split:str='train', n:int=None, batch_size:int=256,
     "Encoder means (N, D), ages in years (N,) and genders (N,) of `split` (a random `n` of its faces, fixed by `seed`)."
     model.eval()
     rows = data.sample_rows(split, n, seed)
-    mus = [model.encode(b['x'], model.condition(b['age'], b['gender']))[0].float().cpu() for b in data.iter_rows(rows, batch_size, device)]
+    mus = [
+        model.encode(b['x'], model.condition(b['age'], b['gender']))[0].float().cpu()
+        for b in data.iter_rows(rows, batch_size, device)
+    ]
     return torch.cat(mus).numpy(), data.age_years[rows].cpu().numpy(), data.gender[rows].cpu().numpy()
 
 # %% ../nbs/08_shift.ipynb #41ad9384
 def age_mode_of(model) -> str:
     "The age mode `model` edits ages through: 'decoder' (its condition), 'latent' (its age units) or 'posthoc' (a shift vector)."
-    return model.cfg.age_mode                                               # the baseline's config always says 'decoder'
+    # the baseline's config always says 'decoder'
+    return model.cfg.age_mode
 
 # %% ../nbs/08_shift.ipynb #89d56e41
 def fit_shift_vector(model, data, n:int=5000, device='cpu') -> np.ndarray:
     "The regression age direction (D,) of up to `n` codes of `data`'s training split."
-    if len(data.splits['train']) < 2: raise ValueError(f"the cache '{data.cache}' has {len(data.splits['train'])} training faces: too few to fit an age shift vector")
+    if len(data.splits['train']) < 2:
+        raise ValueError(f"the cache '{data.cache}' has {len(data.splits['train'])} training faces: too few to fit an "
+                         f"age shift vector")
     codes, ages, _ = encode_codes(model, data, 'train', n=n, device=device)
     return age_shift_vector(codes, ages, 'regression')
 
@@ -63,10 +71,12 @@ def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.
     "Codes `mu` (B, D) of faces aged `age_years` (B,) decoded at `target_years` (B,) through the model's own age control: (B, 3, S, S)."
     how = age_mode_of(model)
     if how == 'posthoc':
-        if vector is None: raise ValueError('a posthoc model changes age through a shift vector: pass vector=age_shift_vector(...)')
+        if vector is None:
+            raise ValueError('a posthoc model changes age through a shift vector: pass vector=age_shift_vector(...)')
         return model.decode(apply_shift(mu, vector, target_years - age_years).float())
     if how == 'latent':
-        z = mu.clone(); z[:, :model.cfg.age_units] = latent_age_target(target_years / AGE_MAX)[:, None]
+        z = mu.clone()
+        z[:, :model.cfg.age_units] = latent_age_target(target_years / AGE_MAX)[:, None]
         return model.decode(z)
     return model.decode(mu, model.condition(target_years / AGE_MAX, gender))
 
@@ -82,7 +92,8 @@ def age_edit(model, x, age_years, gender, targets, vector=None, edit:str='decode
     mu, _ = model.encode(x, model.condition(age_years / AGE_MAX, gender))
     at = lambda t: decode_at(model, mu, age_years, gender, t, vector)
     own = at(age_years) if edit != 'decode' else None                                 # D(z, own age)
-    if edit == 'extrapolate':                                                         # x + D(z, a + gain·(t − a)) − D(z, a)
+    # x + D(z, a + gain·(t − a)) − D(z, a)
+    if edit == 'extrapolate':
         outs = [(x + at((age_years + gain * (t - age_years)).clamp(0, AGE_MAX)) - own).clamp(-1, 1) for t in targets]
     else:
         outs = [at(torch.full_like(age_years, float(t))) for t in targets]             # D(z, target), each (B, 3, S, S)
@@ -100,6 +111,7 @@ def traversal(model, x, age_years, gender, units, values=np.linspace(-2.5, 2.5, 
     mu, _ = model.encode(x[None] if x.dim() == 3 else x[:1], cond)
     rows = []
     for u in units:
-        z = mu.repeat(len(values), 1); z[:, u] = torch.as_tensor(values, dtype=z.dtype)
+        z = mu.repeat(len(values), 1)
+        z[:, u] = torch.as_tensor(values, dtype=z.dtype)
         rows.append(model.decode(z, cond.repeat(len(values), 1) if cond is not None else None))
     return torch.stack(rows)

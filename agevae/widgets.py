@@ -48,8 +48,10 @@ def face_source(data=None, cache=None, size:int=64, n_synthetic:int=64, seed:int
     if isinstance(data, FaceData):
         return FaceSource(data.images.cpu().numpy(), data.age_years.cpu().numpy(), data.gender.cpu().numpy(),
                           data.splits['test'].cpu().numpy(), f"the cache '{data.cache}'")
-    images, faces, _ = read_cache(data)                                          # memory-mapped: one face read at a time
-    return FaceSource(images, faces['age'], faces['gender'].fillna(-1), np.flatnonzero(faces['split'].to_numpy() == 'test'), f"the cache '{data}'")
+    # memory-mapped: one face read at a time
+    images, faces, _ = read_cache(data)
+    return FaceSource(images, faces['age'], faces['gender'].fillna(-1),
+                      np.flatnonzero(faces['split'].to_numpy() == 'test'), f"the cache '{data}'")
 
 # %% ../nbs/16_widgets.ipynb #a1f60012
 def training_cache(run, record:dict=None) -> Path|None:
@@ -63,12 +65,17 @@ def training_cache(run, record:dict=None) -> Path|None:
 # %% ../nbs/16_widgets.ipynb #a1f60016
 def png_bytes(im:np.ndarray) -> bytes:
     "PNG bytes of an image (H, W, 3) uint8 (fast compression: a slider frame is encoded once)."
-    buf = io.BytesIO(); Image.fromarray(im).save(buf, format='png', compress_level=1); return buf.getvalue()
+    buf = io.BytesIO()
+    Image.fromarray(im).save(buf, format='png', compress_level=1)
+    return buf.getvalue()
 
 def jpeg_bytes(im:np.ndarray, max_side:int=720) -> bytes:
     "JPEG bytes of an image (H, W, 3) uint8 shrunk to at most `max_side` px: a whole photo on screen."
-    pic = Image.fromarray(im); pic.thumbnail((max_side, max_side), Image.LANCZOS)
-    buf = io.BytesIO(); pic.save(buf, format='jpeg', quality=90); return buf.getvalue()
+    pic = Image.fromarray(im)
+    pic.thumbnail((max_side, max_side), Image.LANCZOS)
+    buf = io.BytesIO()
+    pic.save(buf, format='jpeg', quality=90)
+    return buf.getvalue()
 
 # %% ../nbs/16_widgets.ipynb #50770fc0
 def image_row(images, gap:int=2) -> np.ndarray:
@@ -101,27 +108,33 @@ def _scorer(scorer):
 class AgeExplorer(W.VBox):
     "An age slider for one face: input | reconstruction | face edited to the slider's age; each age decoded once."
     def __init__(self, run=None,           # run folder or checkpoint; None: the shipped model (`models/utkface-64`)
-                 data=None,                # faces: a cache folder, a FaceData or 'synthetic'; None: the run's training cache if here, else synthetic
+                 # faces: a cache folder, a FaceData or 'synthetic'; None: the run's training cache if here, else synthetic
+                 data=None,
                  index:int=None,           # first face (a row of the faces); None: a random held-out face
                  model=None,               # a model object to use instead of loading `run`
                  vector=None,              # posthoc: the age shift vector (D,); None: fitted on the training cache
-                 edit:str=None,            # 'decode' or 'residual'; None: what the run's edit.json recommends, else 'decode'
+                 # 'decode' or 'residual'; None: what the run's edit.json recommends, else 'decode'
+                 edit:str=None,
                  gain:float=None,          # residual edit's gain; None: the run's edit.json, else 1
-                 scorer='auto',            # independent age estimator: 'auto' (where installed), None, or an IndependentScorers
+                 # independent age estimator: 'auto' (where installed), None, or an IndependentScorers
+                 scorer='auto',
                  seed:int=0,               # random faces (and synthetic ones)
                  device='cpu',
                  zoom:int=3,               # display scale of the faces
                  threads:int=1):           # PyTorch threads for a slider step (None: as they are)
         from agevae.evaluate import edit_settings, shipped_model, run_record
         from agevae.checkpoint import load_model
-        if model is None: run = run if run is not None else shipped_model()        # the shipped model, else an error naming --run
+        # the shipped model, else an error naming --run
+        if model is None: run = run if run is not None else shipped_model()
         self.run, self.device, self.threads = run, torch.device(device), threads
         self.model = (model if model is not None else load_model(run, device)).eval()
-        self.size, self.how = self.model.cfg.image_size, age_mode_of(self.model)   # how: 'decoder', 'latent' or 'posthoc'
+        # how: 'decoder', 'latent' or 'posthoc'
+        self.size, self.how = self.model.cfg.image_size, age_mode_of(self.model)
         self.record = run_record(run) if run is not None else {}              # the checkpoint's data record, read once
         cache = training_cache(run, self.record)
         self.faces = face_source(data, cache, self.size, seed=seed)
-        e = edit_settings(run, edit, gain); self.gain = e['gain']
+        e = edit_settings(run, edit, gain)
+        self.gain = e['gain']
         self.vector, self.why_no_age = vector, None
         if self.how == 'posthoc' and vector is None: self.vector, self.why_no_age = self._fit_vector(cache, data)
         self.scorer, self.rng, self._quiet = _scorer(scorer), np.random.default_rng(seed), False
@@ -151,8 +164,10 @@ def _fit_vector(self:AgeExplorer, cache, data):
     src = cache or _cache_or_none(data)
     if src is None:
         rec = self.record.get('cache')
-        return None, ('This posthoc model has no age input: it changes age by moving z along an age direction fitted on its '
-                      f"training faces, and its training cache ({f'{rec!r}' if rec else 'not recorded'}) is not on this machine. "
+        return None, ('This posthoc model has no age input: it changes age by moving z along an age direction fitted '
+                      'on its '
+                      f"training faces, and its training cache ({f'{rec!r}' if rec else 'not recorded'}) is not on "
+                      f"this machine. "
                       'Pass data=CACHE (a cache of faces of the same kind) or vector=age_shift_vector(...).')
     try: return run_shift_vector(self.model, None, src if isinstance(src, FaceData) else FaceData(src), n=2000), None
     except ValueError as e: return None, f'This posthoc model has no age direction: {e}'
@@ -161,57 +176,80 @@ def _fit_vector(self:AgeExplorer, cache, data):
 @patch
 def _build(self:AgeExplorer, edit:str, zoom:int):
     "The controls and the three faces."
-    self.zoom = zoom; S = self.size * zoom
+    self.zoom = zoom
+    S = self.size * zoom
     face = lambda: W.Image(format='png', width=S, height=S)
     self.input_image, self.recon_image, self.image = face(), face(), face()
     self.image.add_class('agevae-edited')
-    self.age_slider = W.IntSlider(40, 0, 90, description='target age', continuous_update=True, layout=W.Layout(width='440px'))
+    self.age_slider = W.IntSlider(40, 0, 90, description='target age', continuous_update=True,
+                                  layout=W.Layout(width='440px'))
     toggles = lambda options, value, description: W.ToggleButtons(options=options, value=value, description=description,
-                                                                  style=dict(button_width='80px'), layout=W.Layout(width='auto'))
+                                                                  style=dict(button_width='80px'),
+                                                                  layout=W.Layout(width='auto'))
     self.mode = toggles(['age', 'Δ years'], 'age', '')
     uses_gender = self.how == 'decoder' and self.model.cfg.gender_cond          # the baseline's config always has it
     self.gender = toggles([('male', 0), ('female', 1), ('unknown', -1)], -1, 'gender')
     self.gender.layout.display = None if uses_gender else 'none'
-    if edit not in ('decode', 'residual'): raise ValueError(f"the widget shows the decode and residual edits, not {edit!r}: pass edit='residual' (or 'decode')")
+    if edit not in ('decode', 'residual'):
+        raise ValueError(f"the widget shows the decode and residual edits, not {edit!r}: pass edit='residual' (or "
+                         f"'decode')")
     self.edit = toggles(['decode', 'residual'], edit, 'edit')
-    self.view = toggles(['chip', 'photo'], 'chip', 'show'); self.view.disabled = True          # photo: an uploaded photo, aged whole
-    self.photo_image = W.Image(format='jpeg'); self.photo_image.add_class('agevae-photo')
-    self.photo_box = W.VBox([W.Label('the whole photo, aged (as agevae shift ages it)'), self.photo_image], layout=W.Layout(display='none'))
-    self.index = W.BoundedIntText(0, min=0, max=len(self.faces) - 1, description='face #', layout=W.Layout(width='170px'))
+    # photo: an uploaded photo, aged whole
+    self.view = toggles(['chip', 'photo'], 'chip', 'show')
+    self.view.disabled = True
+    self.photo_image = W.Image(format='jpeg')
+    self.photo_image.add_class('agevae-photo')
+    self.photo_box = W.VBox([W.Label('the whole photo, aged (as agevae shift ages it)'), self.photo_image],
+                            layout=W.Layout(display='none'))
+    self.index = W.BoundedIntText(0, min=0, max=len(self.faces) - 1, description='face #',
+                                  layout=W.Layout(width='170px'))
     self.random = W.Button(description='random face', icon='random')
     self.upload = W.FileUpload(accept='image/*', multiple=False, description='photo')
-    self.save_path, self.save_button = W.Text('age_explorer.png', description='save as'), W.Button(description='save', icon='save')
+    self.save_path, self.save_button = W.Text('age_explorer.png', description='save as'), W.Button(description='save',
+                                                                                                   icon='save')
     self.input_caption, self.reading, self.message = W.Label(), W.Label(), W.HTML()
     panel = lambda caption, im: W.VBox([caption, im])
-    faces = W.HBox([panel(self.input_caption, self.input_image), panel(W.Label('reconstruction'), self.recon_image), panel(W.Label('edited'), self.image)])
+    faces = W.HBox([panel(self.input_caption, self.input_image), panel(W.Label('reconstruction'), self.recon_image),
+                    panel(W.Label('edited'), self.image)])
     faces.add_class('agevae-faces')
-    super(AgeExplorer, self).__init__([W.HBox([self.index, self.random, self.upload]), W.HBox([self.age_slider, self.mode]),
-                                       W.HBox([self.gender, self.edit, self.view]), faces, self.photo_box, self.reading, self.message, W.HBox([self.save_path, self.save_button])])
+    super(AgeExplorer,
+          self).__init__([W.HBox([self.index, self.random, self.upload]), W.HBox([self.age_slider, self.mode]),
+                                       W.HBox([self.gender, self.edit, self.view]), faces, self.photo_box,
+                          self.reading, self.message, W.HBox([self.save_path, self.save_button])])
     self.add_class('agevae-explorer')
-    self.age_slider.observe(self._show, 'value'); self.mode.observe(self._switch_mode, 'value')
-    self.gender.observe(lambda c: self._encode(), 'value'); self.edit.observe(lambda c: self._encode(), 'value'); self.view.observe(self._show, 'value')
+    self.age_slider.observe(self._show, 'value')
+    self.mode.observe(self._switch_mode, 'value')
+    self.gender.observe(lambda c: self._encode(), 'value')
+    self.edit.observe(lambda c: self._encode(), 'value')
+    self.view.observe(self._show, 'value')
     self.index.observe(lambda c: self._quiet or self.select(c['new']), 'value')
     self.random.on_click(lambda b: self.select(int(self.rng.choice(self.faces.rows))))
-    self.upload.observe(lambda c: self._on_upload(c), 'value'); self.save_button.on_click(lambda b: self._save_clicked())
+    self.upload.observe(lambda c: self._on_upload(c), 'value')
+    self.save_button.on_click(lambda b: self._save_clicked())
 
 # %% ../nbs/16_widgets.ipynb #a1f60024
 @patch
 def select(self:AgeExplorer, i:int):
     "Show face `i` of the face source."
     im, age, gender = self.faces.face(int(i), self.size)
-    self._quiet = True; self.index.value = int(i); self._quiet = False
+    self._quiet = True
+    self.index.value = int(i)
+    self._quiet = False
     self._set_face(im, age, gender, f'face {int(i)} of {self.faces.name}')
 
 # %% ../nbs/16_widgets.ipynb #c7bb9d3f
 @patch
 def _set_face(self:AgeExplorer, im:np.ndarray, age:float, gender:int, what:str, note:str='', photo:dict=None):
     "Make `im` (S, S, 3) uint8 of `age` years and `gender` the input face, and show it; `photo`: the whole photo it came from (`img`, `matrix`)."
-    self.pixels, self.face_age, self.what, self.photo = np.array(im, np.uint8), float(age), what, photo     # a writable copy
+    # a writable copy
+    self.pixels, self.face_age, self.what, self.photo = np.array(im, np.uint8), float(age), what, photo
     self.x = from_uint8(self.pixels[None]).to(self.device)    # (1, 3, S, S) in [-1, 1]
     self.input_image.value = png_bytes(self.pixels)
-    self._quiet = True; self.gender.value = int(gender) if gender in (0, 1) else -1
+    self._quiet = True
+    self.gender.value = int(gender) if gender in (0, 1) else -1
     if photo is None: self.view.value = 'chip'
-    self.view.disabled = photo is None; self._quiet = False
+    self.view.disabled = photo is None
+    self._quiet = False
     self._say(self.why_no_age or note, error=bool(self.why_no_age))
     self._encode()
 
@@ -220,7 +258,8 @@ def _set_face(self:AgeExplorer, im:np.ndarray, age:float, gender:int, what:str, 
 def _encode(self:AgeExplorer):
     "Encode the face (at its age and the gender toggle's value), decode its reconstruction, empty the frame cache, show."
     if self._quiet: return
-    m, a, g = self.model, torch.tensor([self.face_age], device=self.device), torch.tensor([self.gender.value], device=self.device)
+    m, a, g = self.model, torch.tensor([self.face_age], device=self.device), torch.tensor([self.gender.value],
+                                                                                          device=self.device)
     with inference(self.threads):
         cond = m.condition(a / AGE_MAX, g)
         self.mu = m.encode(self.x, cond)[0]                                                      # (1, D)
@@ -228,7 +267,8 @@ def _encode(self:AgeExplorer):
         self.own = decode_at(m, self.mu, a, g, a, self.vector) if self.how == 'latent' else recon  # D(z, own age)
         self.recon = _uint8(recon)
     self.recon_image.value = png_bytes(self.recon)
-    self.input_caption.value = f'input · {self.face_age:.0f} y · ' + {0: 'male', 1: 'female'}.get(self.gender.value, 'gender unknown')
+    self.input_caption.value = f'input · {self.face_age:.0f} y · ' + {0: 'male', 1: 'female'}.get(self.gender.value,
+                                                                                                  'gender unknown')
     self.frames, self.readings, self.photo_frames = {}, {}, {}
     self._show()
 
@@ -250,7 +290,8 @@ def frame(self:AgeExplorer, target:float) -> np.ndarray:
             d = decode_at(self.model, self.mu, a, torch.tensor([self.gender.value], device=self.device), t, self.vector)
             if self.edit.value == 'residual': d = (self.x + self.gain * (d - self.own)).clamp(-1, 1)
             im = _uint8(d)                                                          # on the same one thread
-        self.frames[key] = (im, png_bytes(im), (d - self.x).cpu().numpy())     # the change (1, 3, S, S), for the whole photo
+        # the change (1, 3, S, S), for the whole photo
+        self.frames[key] = (im, png_bytes(im), (d - self.x).cpu().numpy())
     return self.frames[key][0]
 
 # %% ../nbs/16_widgets.ipynb #8bb8ed6f
@@ -268,8 +309,12 @@ def _show(self:AgeExplorer, change=None):
     "Put the frame of the slider's age in the edited `Image` (its `value` replaced in place) and the estimator's reading below."
     if self._quiet: return
     self.age_slider.disabled = self.mode.disabled = bool(self.why_no_age)
-    if self.why_no_age: self.current = self.recon; self.image.value = png_bytes(self.recon); return
-    self.frame(self.target); key = round(self.target, 1)
+    if self.why_no_age:
+        self.current = self.recon
+        self.image.value = png_bytes(self.recon)
+        return
+    self.frame(self.target)
+    key = round(self.target, 1)
     self.current, png = self.frames[key][:2]
     if self.image.value != png: self.image.value = png
     whole = self.view.value == 'photo' and self.photo is not None
@@ -285,18 +330,27 @@ def _show(self:AgeExplorer, change=None):
 @patch
 def _say(self:AgeExplorer, text:str, error:bool=False):
     "A message under the faces (red for a problem)."
-    self.message.value = f'<span style="color:{"#b00020" if error else "inherit"}">{html.escape(text, quote=False)}</span>' if text else ''
+    self.message.value = (
+        f'<span style="color:{"#b00020" if error else "inherit"}">{html.escape(text, quote=False)}</span>'
+        if text
+        else ''
+    )
 
 # %% ../nbs/16_widgets.ipynb #a1f60029
 @patch
 def _switch_mode(self:AgeExplorer, change):
     "Switch the slider between a target age (0 … 90) and Δ years (−60 … +60), keeping the target it shows."
     t = self.face_age + self.age_slider.value if change['old'] != 'age' else self.age_slider.value
-    lo, hi, v, label = (0, 90, round(t), 'target age') if change['new'] == 'age' else (-60, 60, round(t - self.face_age), 'Δ years')
-    s = self.age_slider; self._quiet = True
+    lo, hi, v, label = (
+        (0, 90, round(t), 'target age') if change['new'] == 'age' else (-60, 60, round(t - self.face_age), 'Δ years')
+    )
+    s = self.age_slider
+    self._quiet = True
     s.min, s.max = min(s.min, lo), max(s.max, hi)                                # widen, set, narrow: never min > max
-    s.value = int(np.clip(v, lo, hi)); s.min, s.max, s.description = lo, hi, label
-    self._quiet = False; self._show()
+    s.value = int(np.clip(v, lo, hi))
+    s.min, s.max, s.description = lo, hi, label
+    self._quiet = False
+    self._show()
 
 # %% ../nbs/16_widgets.ipynb #a1f60037
 @patch
@@ -305,15 +359,24 @@ def use_photo(self:AgeExplorer, name:str, content:bytes) -> bool:
     from agevae.photo import find_faces
     from agevae.preprocess import load_photo
     with tempfile.TemporaryDirectory() as d:
-        p = Path(d)/('upload' + Path(name).suffix[:10]); p.write_bytes(bytes(content))   # a fixed name: any uploaded name is safe
-        try: img = load_photo(p); face = find_faces(img, self.size, path=p)[0]
-        except ImportError: self._say("uploading a photo needs dlib to find the face: pip install 'agevae[eval]'", error=True); return False
-        except (ValueError, OSError) as e: self._say(str(e).replace(str(p), name), error=True); return False
+        # a fixed name: any uploaded name is safe
+        p = Path(d)/('upload' + Path(name).suffix[:10])
+        p.write_bytes(bytes(content))
+        try:
+            img = load_photo(p)
+            face = find_faces(img, self.size, path=p)[0]
+        except ImportError:
+            self._say("uploading a photo needs dlib to find the face: pip install 'agevae[eval]'", error=True)
+            return False
+        except (ValueError, OSError) as e:
+            self._say(str(e).replace(str(p), name), error=True)
+            return False
     im = face['chip']
     if self.scorer is not None:
         (age, gender), note = self.scorer.who(im), 'age from the independent estimator'
     else: age, gender, note = 30.0, -1, 'age unknown, taken as 30 (install agevae[eval] to estimate it)'
-    self._set_face(im, age, gender, f"photo '{name}'", f"photo '{name}': face found and aligned; {note}", dict(img=img, matrix=face['matrix']))
+    self._set_face(im, age, gender, f"photo '{name}'", f"photo '{name}': face found and aligned; {note}",
+                   dict(img=img, matrix=face['matrix']))
     return True
 
 # %% ../nbs/16_widgets.ipynb #2cbf4586
@@ -322,7 +385,8 @@ def _on_upload(self:AgeExplorer, change):
     if not change['new']: return
     f = change['new'][0]
     self.use_photo(f['name'], f['content'])
-    self.upload.value = ()                                              # so that uploading the same file again is seen as a change
+    # so that uploading the same file again is seen as a change
+    self.upload.value = ()
 
 # %% ../nbs/16_widgets.ipynb #a1f60039
 @patch
@@ -344,7 +408,8 @@ def save(self:AgeExplorer, path=None) -> Path:
     path = Path(path if path is not None else self.save_path.value)
     im = self.photo_frame(self.target) if self.view.value == 'photo' and self.photo is not None else self.row()
     atomic_write(path, lambda tmp: Image.fromarray(im).save(tmp))                 # the format from the name's suffix
-    self._say(f"saved '{path}'"); return path
+    self._say(f"saved '{path}'")
+    return path
 
 # %% ../nbs/16_widgets.ipynb #61162b66
 @patch
