@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy.stats import spearmanr
-from .core import AGE_MAX
+from .core import AGE_MAX, TARGET_AGES
 from .model import fit_age_regressor
 from .shift import age_edit
 from .synthetic import synthetic_faces
@@ -43,7 +43,7 @@ def response_stats(targets, estimated) -> dict:
 
 # %% ../nbs/11_age_response.ipynb #f23c9779
 @torch.no_grad()
-def age_response(model, data, estimator, targets=(10, 20, 30, 40, 50, 60, 70), n:int=200, split:str='test',
+def age_response(model, data, estimator, targets=TARGET_AGES, n:int=200, split:str='test',
                  device='cpu', seed:int=0, vector=None, edit:str='decode', gain:float=1.0) -> dict:
     "Estimated age of `n` held-out faces (a random sample of `split`, fixed by `seed`) decoded at each target age (see above)."
     model.eval()

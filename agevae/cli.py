@@ -7,12 +7,12 @@ from __future__ import annotations
 import argparse, inspect, re, sys, typing
 from dataclasses import fields
 from pathlib import Path
-from .core import GENDERS
+from .core import AGE_MODES, EDITS, FACES, GENDERS, MODELS, MODEL_ALIASES, resolve_device, signal_exit_code
 from .datasets import DATASETS, LAYOUTS
 from .preprocess import CROPS, DEDUPE
 
 # %% auto #0
-__all__ = ['EDIT_KINDS', 'summary', 'parse_ages', 'parser', 'main']
+__all__ = ['summary', 'parse_ages', 'parser', 'main']
 
 # %% ../nbs/17_cli.ipynb #af778ae8
 class _LazyParser(argparse.ArgumentParser):
@@ -150,9 +150,6 @@ def _flag_fields(cls, skip=_NOT_FLAGS) -> dict:
             out[f.name] = _ints
     return out
 
-# %% ../nbs/17_cli.ipynb #9ed07a55
-_SWEEP_AGE_MODES = ('posthoc', 'latent', 'decoder')     # `agevae sweep --age-mode`, parsed without importing torch
-
 # %% ../nbs/17_cli.ipynb #0483b7ce
 _METAVARS = {int: 'N', float: 'X', _ints: 'N,N,...'}
 
@@ -202,15 +199,13 @@ def _train_configs(a):
 
 # %% ../nbs/17_cli.ipynb #b2ad4d11
 def _train(a):
-    import signal
     # a pre-trained VAE: a run without gradient steps
     if (a.model or '').startswith(('pretrained:', 'hub:')):
         from agevae.pretrained import fit_pretrained
-        from agevae.train import _device
         if a.resume or a.config:
             raise ValueError(f"--model {a.model}: a pre-trained VAE is fitted, not trained: --resume and --config do "
                              f"not apply")
-        s = fit_pretrained(a.model, a.data, a.out, input_size=a.pretrained_size, device=_device(a.device or 'auto', 0))
+        s = fit_pretrained(a.model, a.data, a.out, input_size=a.pretrained_size, device=resolve_device(a.device or 'auto'))
         print(f"fitted {a.model} at {a.pretrained_size} px: age shift vector over {s['latent_dim']:,} latent units "
               f"from {s['shift_faces']:,} training faces")
         print(f'run: {a.out}')
@@ -221,7 +216,7 @@ def _train(a):
     except NonFiniteLoss as e:
         print(f'agevae train: stopped: {e}', file=sys.stderr)
         sys.exit(1)
-    if s['interrupted']: sys.exit(128 + int(getattr(signal, s['interrupted'])))
+    if s['interrupted']: sys.exit(signal_exit_code(s['interrupted']))
     f = s.get('final') or {}
     print(
         f"trained {name}/{mcfg.age_mode} {s['steps']} steps: "
@@ -251,10 +246,10 @@ def _positive(v:str) -> int:
     return n
 
 def _model_name(v:str) -> str:
-    "`--model`: agevae, baseline, seed, or pretrained:FOLDER / hub:ORG/NAME."
-    if v in ('agevae', 'baseline', 'seed') or v.startswith(('pretrained:', 'hub:')): return v
-    raise argparse.ArgumentTypeError(f"invalid choice: {v!r} (choose from agevae, baseline, seed, pretrained:FOLDER, "
-                                     f"hub:ORG/NAME)")
+    "`--model`: a model family (or an old name of one), or pretrained:FOLDER / hub:ORG/NAME."
+    if v in MODELS or v in MODEL_ALIASES or v.startswith(('pretrained:', 'hub:')): return v
+    names = ', '.join([*MODELS, *MODEL_ALIASES, 'pretrained:FOLDER', 'hub:ORG/NAME'])
+    raise argparse.ArgumentTypeError(f"invalid choice: {v!r} (choose from {names})")
 
 def _train_parser(sub):
     t = sub.add_parser('train', help='train a model on a cache', build=_train_settings,
@@ -289,10 +284,8 @@ def _figures_parser(sub):
     return f
 
 # %% ../nbs/17_cli.ipynb #ead3dbaf
-EDIT_KINDS = ('decode', 'residual', 'extrapolate')   # agevae.shift.EDITS, named here so that --help needs no torch
-
 def _edit_flags(p):
-    p.add_argument('--edit', choices=EDIT_KINDS,
+    p.add_argument('--edit', choices=EDITS,
                    help="decode: D(z, target); residual: x + gain·(D(z, target) − D(z, own age)); extrapolate: x + "
                         "D(z, a + gain·(t − a)) − D(z, a) (default: the run's edit.json, else decode)")
     p.add_argument('--gain', type=float,
@@ -383,7 +376,7 @@ def _shift(a):
         except KeyboardInterrupt:
             print(f"agevae shift: stopped; what was aged is kept (report {out/'report.json'}): run the same command "
                   f"again to continue", file=sys.stderr)
-            sys.exit(130)                                                      # 128 + SIGINT
+            sys.exit(signal_exit_code('SIGINT'))
         fails = ''.join(f'\n  {n}: {m}' for n, m in r['failures'].items())
         skips = ', '.join(f'{n} {k}' for k, n in r['skipped'].items())
         print(f"aged {r['aged']} of {r['entries']} in '{a.images}' ({r['already_done']} already done; skipped "
@@ -408,7 +401,7 @@ def _shift_parser(sub):
                         'NAME_faces.jpg, NAME_record.json')
     h.add_argument('--run', help='run folder or checkpoint (default: the shipped models/utkface-64)')
     h.add_argument('--ages', default='20,40,60', help='target ages in years')
-    h.add_argument('--faces', choices=('largest', 'all'), default='largest',
+    h.add_argument('--faces', choices=FACES, default='largest',
                    help='age the largest face, or every face found')
     _edit_flags(h)
     h.add_argument('--age', type=float, help="the person's age (default: estimated; with --faces all, every face's)")
@@ -418,7 +411,7 @@ def _shift_parser(sub):
 
 # %% ../nbs/17_cli.ipynb #cd601ccb
 def _sweep(a):
-    import signal, matplotlib
+    import matplotlib
     matplotlib.use('Agg')
     from agevae.sweep import run_sweep, parse_betas, summary_table, SweepStopped, SlurmSettings
     given = [
@@ -440,7 +433,7 @@ def _sweep(a):
                        edit=a.edit, gain=a.gain, slurm=slurm)
     except SweepStopped as e:
         print(f'agevae sweep: {e}; run the same command again to continue', file=sys.stderr)
-        sys.exit(128 + int(getattr(signal, e.signal)))
+        sys.exit(signal_exit_code(e.signal))
     print(
         summary_table(s)
         + f"summary: {Path(a.out) / 'summary.csv'}"
@@ -469,7 +462,7 @@ def _sweep_parser(sub):
                    help='sweep folder: beta=<β>/ per run (executed notebook, run/, eval/metrics.json), summary.csv, '
                         'figures/')
     w.add_argument('--config', help="JSON with 'model' and 'train' sections for every run (e.g. configs/cpu-utk.json)")
-    w.add_argument('--age-mode', choices=_SWEEP_AGE_MODES)
+    w.add_argument('--age-mode', choices=AGE_MODES)
     w.add_argument('--workers', type=int, help='runs at once, one process each (default: one per GPU, else 1)')
     w.add_argument('--param', action='append', default=[], metavar='KEY=VALUE',
                    help='a model or train setting for every run, e.g. train.steps=300 or latent_dim=16 (repeatable)')
@@ -597,4 +590,4 @@ def main(argv=None):
         sys.exit(2)
     except KeyboardInterrupt:
         print(f'agevae {a.command}: stopped (Ctrl-C)', file=sys.stderr)
-        sys.exit(130)   # 128 + SIGINT
+        sys.exit(signal_exit_code('SIGINT'))

@@ -4,14 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #ea12be47
 from __future__ import annotations
-import json, os, shutil, tempfile
+import json, os, shutil, signal, tempfile
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'age_to_unit', 'unit_to_age', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
-           'save_figure', 'to_uint8', 'from_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials',
-           'replace_dir']
+__all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'AGE_MODES', 'MODELS', 'MODEL_ALIASES', 'EDITS', 'FACES', 'TARGET_AGES', 'age_to_unit',
+           'unit_to_age', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'save_figure', 'to_uint8',
+           'from_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials', 'replace_dir', 'resolve_device',
+           'signal_exit_code', 'stop_signals']
 
 # %% ../nbs/00_core.ipynb #7a6999b8
 AGE_MAX = 120.0  # years that map to 1.0
@@ -27,6 +29,14 @@ def unit_to_age(u):
 # %% ../nbs/00_core.ipynb #a0d110b2
 GENDERS = ('male', 'female')                              # code 0, 1
 RACES = ('White', 'Black', 'Asian', 'Indian', 'Others')   # UTKFace codes 0-4
+
+# %% ../nbs/00_core.ipynb #3f8b5544
+AGE_MODES = ('posthoc', 'latent', 'decoder')        # how a model carries age (07_model)
+MODELS = ('agevae', 'baseline')                     # the model families `agevae train --model` builds
+MODEL_ALIASES = {'seed': 'baseline'}                # old names, still read from old runs and commands
+EDITS = ('decode', 'residual', 'extrapolate')       # how an age is edited at test time (08_shift)
+FACES = ('largest', 'all')                          # which faces of a photo `agevae shift` ages (19_photo)
+TARGET_AGES = (10, 20, 30, 40, 50, 60, 70)          # the benchmark's target ages in years (13_evaluate)
 
 # %% ../nbs/00_core.ipynb #2309ee7e
 def atomic_write(path, write) -> Path:
@@ -125,3 +135,31 @@ def replace_dir(tmp, out):
         os.replace(out, old)
     os.replace(tmp, out)
     if old is not None: shutil.rmtree(old, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #d3e8237a
+def resolve_device(name='auto', local_rank:int=0):
+    "The torch device `name` names; 'auto' is GPU `local_rank` where CUDA is present, else the CPU."
+    import torch
+    if str(name) == 'auto': return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
+    return torch.device(name)
+
+def signal_exit_code(name:str) -> int:
+    "The exit status of a process stopped by signal `name` ('SIGTERM' → 143), as a shell reports it."
+    return 128 + int(signal.Signals[name])
+
+# %% ../nbs/00_core.ipynb #2dc28bf4
+@contextmanager
+def stop_signals(signals=('SIGTERM', 'SIGINT'), on_signal=None):
+    "Catch `signals` while the block runs: yields a dict whose 'signal' names the first one received."
+    stop, old = {'signal': None}, {}
+    def caught(sig, frame):
+        stop['signal'] = stop['signal'] or signal.Signals(sig).name
+        if on_signal: on_signal(stop['signal'])
+    for name in signals:
+        if not hasattr(signal, name): continue
+        # not the main thread: nothing to catch
+        try: old[name] = signal.signal(getattr(signal, name), caught)
+        except ValueError: pass
+    try: yield stop
+    finally:
+        for name, h in old.items(): signal.signal(getattr(signal, name), h)

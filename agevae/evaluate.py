@@ -14,7 +14,7 @@ from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 from .age_response import response_stats
 from tqdm.auto import tqdm
-from .core import AGE_MAX, GENDERS, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
+from .core import AGE_MAX, GENDERS, TARGET_AGES, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
 from .data import FaceData, compare_fingerprints, face_ids, hash_ids
 from .preprocess import is_cache, face_models_dir
 from .metrics import recon_metrics, mig, sap, bin_factor
@@ -29,7 +29,7 @@ __all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'OLD_AGE_VIA', 'IndependentScorers
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
-TARGETS = (10, 20, 30, 40, 50, 60, 70)
+TARGETS = TARGET_AGES  # every face is decoded at these (core)
 MOVED = 10            # an edit moves the age when its target lies at least this many years from the face's labelled age
 
 # %% ../nbs/13_evaluate.ipynb #5929b1c9

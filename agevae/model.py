@@ -12,18 +12,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .core import AGE_MAX
+from .core import AGE_MAX, AGE_MODES, MODELS, MODEL_ALIASES
 
 # %% auto #0
-__all__ = ['AGE_MODES', 'IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOICES', 'N_AGE_FEATS', 'N_RACES', 'MODELS',
-           'MODEL_ALIASES', 'SeedCVAE', 'VAEConfig', 'age_features', 'gender_features', 'race_features', 'ResBlock',
-           'AgeDiscriminator', 'kl_divergence', 'age_to_decades', 'latent_age_target', 'grad_reverse', 'frozen',
-           'beta_at', 'loss_weights', 'vae_loss', 'critic_view', 'AgeVAE', 'latent_age_term', 'adversary_term',
-           'guide_term', 'target_edit', 'gan_terms', 'encoder_modules', 'cycle_term', 'BaselineCVAE', 'canonical_model',
-           'build_model', 'AgeRegressor', 'fit_age_regressor']
+__all__ = ['IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOICES', 'N_AGE_FEATS', 'N_RACES', 'VAEConfig', 'age_features',
+           'gender_features', 'race_features', 'ResBlock', 'AgeDiscriminator', 'kl_divergence', 'age_to_decades',
+           'latent_age_target', 'grad_reverse', 'frozen', 'beta_at', 'loss_weights', 'vae_loss', 'critic_view',
+           'AgeVAE', 'latent_age_term', 'adversary_term', 'guide_term', 'target_edit', 'gan_terms', 'encoder_modules',
+           'cycle_term', 'BaselineCVAE', 'canonical_model', 'build_model', 'AgeRegressor', 'fit_age_regressor']
 
 # %% ../nbs/07_model.ipynb #7efcc1ca
-AGE_MODES = ('posthoc', 'latent', 'decoder')
 IMAGE_SIZES = (64, 128, 256)
 RECON_LOSSES = ('mse', 'l1', 'both')
 # what the guide's critic, or the discriminator, reads of a face at a target age
@@ -452,10 +450,6 @@ def loss(self:BaselineCVAE, batch:dict, out:dict, step:int=0, critic=None) -> di
     return vae_loss(self.cfg, batch, out, step)
 
 # %% ../nbs/07_model.ipynb #5dbd7e34
-MODELS = ('agevae', 'baseline')
-MODEL_ALIASES = {'seed': 'baseline'}                # the baseline's old name, still accepted
-SeedCVAE = BaselineCVAE                               # likewise
-
 def canonical_model(name:str) -> str:
     "A model's name, the alias 'seed' read as 'baseline'; an unknown name is an error."
     name = MODEL_ALIASES.get(name, name)

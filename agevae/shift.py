@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.linear_model import Ridge
-from .core import AGE_MAX
+from .core import AGE_MAX, EDITS
 from .model import latent_age_target
 
 # %% auto #0
-__all__ = ['SHIFT_METHODS', 'EDITS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'age_mode_of', 'fit_shift_vector',
-           'decode_at', 'age_edit', 'traversal']
+__all__ = ['SHIFT_METHODS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'age_mode_of', 'fit_shift_vector', 'decode_at',
+           'age_edit', 'traversal']
 
 # %% ../nbs/08_shift.ipynb #53cb929d
 SHIFT_METHODS = ('mean_diff', 'regression')
@@ -81,8 +81,6 @@ def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.
     return model.decode(mu, model.condition(target_years / AGE_MAX, gender))
 
 # %% ../nbs/08_shift.ipynb #0b5ac816
-EDITS = ('decode', 'residual', 'extrapolate')
-
 @torch.no_grad()
 def age_edit(model, x, age_years, gender, targets, vector=None, edit:str='decode', gain:float=1.0) -> torch.Tensor:
     "Faces `x` (B, 3, S, S) of ages `age_years` (B,) edited to each target age in years: (B, T, 3, S, S); see `edit` below."

@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import atomic_write_json, atomic_write_text, partial_dir, replace_dir, save_figure
+from .core import atomic_write_json, atomic_write_text, partial_dir, replace_dir, resolve_device, save_figure
+from .core import signal_exit_code, stop_signals
 
 # %% auto #0
 __all__ = ['RUN_PARAMETERS', 'RUN_CELLS', 'KERNEL_PID', 'STATUSES', 'FIRST_COLUMNS', 'SLURM_COMMANDS', 'SLURM_KILLED',
@@ -184,9 +185,7 @@ def mark_kernel(out):
 def evaluate_run(out, data, n:int=300, device:str='auto', edit:str=None, gain:float=None) -> dict:
     "Score `out/run` on the validation split of `data` into `out/eval` (which appears only when complete)."
     from agevae.evaluate import evaluate
-    if device == 'auto':
-        import torch
-        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    device = str(resolve_device(device))
     out = Path(out)
     tmp = partial_dir(out/'eval')
     try: m = evaluate(out/'run', data, n=n, out=tmp, split='val', device=device, progress=False, edit=edit, gain=gain)
@@ -217,29 +216,23 @@ def write_status(d, **changes) -> dict:
     return st
 
 # %% ../nbs/15_sweep.ipynb #bb0cae64
-class _StopForwarder:
-    """In a run's process: on SIGTERM/SIGINT, or when the sweep's process is gone, send SIGTERM to the notebook's kernel (once).
-    In a Slurm job step, Slurm signals the kernel itself (it is one of the step's processes), so only its time-limit warning,
-    SIGUSR2, which the kernel ignores, is passed on as SIGTERM: a second SIGTERM after the run stopped would kill the kernel."""
-    def __init__(self, d):
-        self.pidfile, self.parent, self.signal, self.sent = Path(d)/KERNEL_PID, os.getppid(), None, False
-        self.slurm = 'SLURM_STEP_ID' in os.environ
-        self.old = {s: signal.signal(s, self._on) for s in (signal.SIGTERM, signal.SIGINT,
-                                                            getattr(signal, 'SIGUSR2', signal.SIGTERM))}
-        self.done = threading.Event()
-        threading.Thread(target=self._watch, daemon=True).start()
-    def _on(self, sig, frame): self.signal = self.signal or signal.Signals(sig).name
-    def _watch(self):
-        while not self.done.wait(0.2):
-            # the sweep's process died
-            if os.getppid() != self.parent and not self.slurm: self.signal = self.signal or 'SIGTERM'
-            if self.signal and not self.sent and self.pidfile.exists() and (not self.slurm or self.signal == 'SIGUSR2'):
-                try: os.kill(int(self.pidfile.read_text()), signal.SIGTERM)
-                except (ProcessLookupError, ValueError): pass
-                self.sent = True
-    def close(self):
-        self.done.set()
-        for s, h in self.old.items(): signal.signal(s, h)
+@contextmanager
+def _forward_stops(d):
+    "In a run's process: catch stops, and pass SIGTERM to the notebook's kernel once (see below); yields the stop dict."
+    pidfile, parent, slurm, done = Path(d)/KERNEL_PID, os.getppid(), 'SLURM_STEP_ID' in os.environ, threading.Event()
+    with stop_signals(('SIGTERM', 'SIGINT', 'SIGUSR2')) as stop:
+        def watch():
+            sent = False
+            while not done.wait(0.2):
+                # the sweep's process died
+                if os.getppid() != parent and not slurm: stop['signal'] = stop['signal'] or 'SIGTERM'
+                if stop['signal'] and not sent and pidfile.exists() and (not slurm or stop['signal'] == 'SIGUSR2'):
+                    try: os.kill(int(pidfile.read_text()), signal.SIGTERM)
+                    except (ProcessLookupError, ValueError): pass
+                    sent = True
+        threading.Thread(target=watch, daemon=True).start()
+        try: yield stop
+        finally: done.set()
 
 # %% ../nbs/15_sweep.ipynb #4d288ae2
 @contextmanager
@@ -270,19 +263,20 @@ def run_job(job_dir) -> int:
     with _locked(d/'.lock', f"run folder '{d}'", wait=True):
         write_status(d, status='running', pid=os.getpid())
         (d/KERNEL_PID).unlink(missing_ok=True)
-        stop, t0, error = _StopForwarder(d), time.time(), None
-        try:
-            pm.execute_notebook(job['template'], str(d/'run.ipynb'), parameters=job['parameters'],
-                                kernel_name='python3', cwd=str(d), progress_bar=False)
-        except BaseException as e: error = _error_text(e)
-        finally: stop.close()
+        t0, error = time.time(), None
+        with _forward_stops(d) as stop:
+            try:
+                pm.execute_notebook(job['template'], str(d/'run.ipynb'), parameters=job['parameters'],
+                                    kernel_name='python3', cwd=str(d), progress_bar=False)
+            except BaseException as e: error = _error_text(e)
+        how = stop['signal']
         if error is None and not (d/'eval'/'metrics.json').exists():
             error = 'the notebook ended without writing eval/metrics.json'
-        status = 'done' if error is None else 'interrupted' if stop.signal not in (None, 'SIGUSR2') else 'failed'
-        if error and stop.signal == 'SIGUSR2':
+        status = 'done' if error is None else 'interrupted' if how not in (None, 'SIGUSR2') else 'failed'
+        if error and how == 'SIGUSR2':
             error = f"Slurm: the job's time limit is near (SIGUSR2), the run was stopped ({error})"
         write_status(d, status=status, finished=_now(), wall_s=round(time.time() - t0, 1), error=error)
-    return 0 if status == 'done' else 128 + signal.Signals[stop.signal].value if status == 'interrupted' else 1
+    return 0 if status == 'done' else signal_exit_code(how) if status == 'interrupted' else 1
 
 # %% ../nbs/15_sweep.ipynb #07de5b1f
 def _error_text(e) -> str:
@@ -552,24 +546,11 @@ def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, wor
     if stopped: raise SweepStopped(stopped)
     return summary
 
-# %% ../nbs/15_sweep.ipynb #1c2a79b5
-@contextmanager
-def _stop_signals():
-    "Catch SIGTERM and SIGINT while the sweep runs: yields a dict whose 'signal' names the first one received."
-    stop, old = {'signal': None}, {}
-    def on_signal(sig, frame): stop['signal'] = stop['signal'] or signal.Signals(sig).name
-    for s in (signal.SIGTERM, signal.SIGINT):
-        try: old[s] = signal.signal(s, on_signal)
-        except ValueError: pass                                              # not the main thread
-    try: yield stop
-    finally:
-        for s, h in old.items(): signal.signal(s, h)
-
 # %% ../nbs/15_sweep.ipynb #56472b38
 def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s):
     "Run `todo` on `workers` local slots; on SIGTERM/SIGINT stop them all. Returns the signal's name, or None."
     queue, running, deadline = list(todo), {}, None
-    with _stop_signals() as stop:
+    with stop_signals() as stop:
         try:
             while queue or running:
                 if stop['signal'] and deadline is None:
@@ -718,7 +699,7 @@ def _cancel(jobs, first:bool):
 
 def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show, grace_s, poll_s:float=3):
     "Run `todo` as a Slurm job array and follow it to the end; on SIGTERM/SIGINT stop it. Returns the signal's name, or None."
-    with _stop_signals() as stop:                                             # from before the submission on
+    with stop_signals() as stop:                                             # from before the submission on
         running, deadline, killed = _submit(todo, out, template, settings, device, slurm, show), None, False
         sweep_summary(out)
         try:

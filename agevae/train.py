@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
-from .core import atomic_write, atomic_write_json, AGE_MAX, partial_dir, replace_dir, save_grid
+from .core import atomic_write, atomic_write_json, AGE_MAX, TARGET_AGES, partial_dir, replace_dir, save_grid
+from .core import resolve_device, stop_signals
 from .data import FaceData, augment, compare_fingerprints
 from .shift import age_edit, age_mode_of, fit_shift_vector
 from .model import VAEConfig, AgeRegressor, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model
@@ -19,8 +20,8 @@ from .model import age_to_decades
 from .checkpoint import _plain, save_checkpoint, load_checkpoint, check_resume, load_model, export_model
 
 # %% auto #0
-__all__ = ['TRAIN_CHOICES', 'seed_baseline_configs', 'SWEEP_AGES', 'TrainConfig', 'baseline_configs', 'BatchPlan', 'TrainStep',
-           'NonFiniteLoss', 'slurm_dist_env', 'plain_loop', 'grid_rows', 'sample_grids', 'train_critic', 'train']
+__all__ = ['TRAIN_CHOICES', 'TrainConfig', 'baseline_configs', 'BatchPlan', 'TrainStep', 'NonFiniteLoss', 'slurm_dist_env',
+           'plain_loop', 'grid_rows', 'sample_grids', 'train_critic', 'Clock', 'train']
 
 # %% ../nbs/09_train.ipynb #23f32bfd
 TRAIN_CHOICES = dict(model=MODELS, optimizer=('adam', 'adamw'), schedule=('cosine', 'constant'), amp=('fp32', 'bf16'),
@@ -76,8 +77,6 @@ def baseline_configs(image_size:int=64, **train_kw):
             TrainConfig(**{**dict(model='baseline', lr=8e-4, optimizer='adam', batch_size=128, schedule='constant',
                                   warmup_steps=0, grad_clip=0.0, augment=False), **train_kw}))
 
-seed_baseline_configs = baseline_configs                 # the old name
-
 # %% ../nbs/09_train.ipynb #db70f266
 def _gen(device, *keys) -> torch.Generator:
     "A generator on `device` seeded by the tuple `keys`."
@@ -128,10 +127,6 @@ def _dist():
         torch.distributed.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     return int(os.environ.get('RANK', '0')), world, int(os.environ.get('LOCAL_RANK', '0'))
 
-def _device(name, local_rank):
-    if name == 'auto': return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
-    return torch.device(name)
-
 def _lr_lambda(cfg, total, time_fraction=None):
     "LR factor at a step: linear warm-up, then constant or cosine over the steps (or over the time budget, via `time_fraction()`)."
     def f(step):
@@ -176,9 +171,6 @@ def plain_loop(model, data:FaceData, cfg:TrainConfig, critic=None) -> list:
         history.append({k: v.item() for k, v in terms.items()})
     return history
 
-# %% ../nbs/09_train.ipynb #ade739ab
-SWEEP_AGES = (10, 20, 30, 40, 50, 60, 70)
-
 # %% ../nbs/09_train.ipynb #1054fc45
 def grid_rows(data:FaceData, n:int=8, seed:int=0) -> torch.Tensor:
     "`n` validation rows (training rows if there is no validation split), a seeded random draw sorted by age: the table is sorted by file name."
@@ -187,16 +179,16 @@ def grid_rows(data:FaceData, n:int=8, seed:int=0) -> torch.Tensor:
 
 # %% ../nbs/09_train.ipynb #e2c41d20
 @torch.no_grad()
-def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, device='cpu', seed:int=0):
-    "Write `recon_{tag}.png` and `age_sweep_{tag}.png` for `n` validation faces, drawn at random once per `seed` (sorted by age)."
-    was = model.training
+def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, seed:int=0):
+    "Write `recon_{tag}.png` and `age_sweep_{tag}.png` of `n` validation faces drawn once per `seed`, sorted by age."
+    was, device = model.training, next(model.parameters()).device
     model.eval()
     b = {k: v.to(device) for k, v in data.batch(grid_rows(data, n, seed)).items()}
     out = model(b)
     save_grid(torch.cat([b['x'], out['x_hat']]), Path(out_dir)/f'recon_{tag}.png', nrow=len(b['x']))
     # posthoc: its own training codes' age direction
     vector = fit_shift_vector(model, data, 2000, device) if age_mode_of(model) == 'posthoc' else None
-    sweep = age_edit(model, b['x'], b['age_years'], b['gender'], SWEEP_AGES, vector)   # (n, T, 3, S, S), plain decoding
+    sweep = age_edit(model, b['x'], b['age_years'], b['gender'], TARGET_AGES, vector)   # (n, T, 3, S, S), plain decoding
     rows = torch.cat([b['x'][:, None], out['x_hat'][:, None], sweep], 1)
     save_grid(rows.flatten(0, 1), Path(out_dir)/f'age_sweep_{tag}.png', nrow=rows.shape[1])
     model.train(was)
@@ -220,12 +212,24 @@ def train_critic(data:FaceData, steps:int=400, batch_size:int=128, lr:float=2e-3
     return critic, float(torch.cat(errs).mean())
 
 # %% ../nbs/09_train.ipynb #9def0d40
-class _Clock:
-    "Training wall time: `before` (earlier attempts) + this attempt since `start()`; `now` is the time at the current step."
-    def __init__(self, minutes:float):
-        self.budget, self.before, self.t0, self.now = minutes * 60, 0.0, time.monotonic(), 0.0
-    def start(self): self.t0 = time.monotonic()
-    def spent(self) -> float: return self.before + time.monotonic() - self.t0
+class Clock:
+    "A run's wall time against a budget of `minutes` (0: none), over every attempt, read from `time_fn`."
+    def __init__(self, minutes:float=0.0, time_fn=time.monotonic):
+        self.budget, self.time_fn, self.before, self.now = minutes * 60, time_fn, 0.0, 0.0
+        self.t0 = time_fn()
+
+    def start(self, before:float=0.0):
+        "Start this attempt's count after `before` seconds of earlier attempts."
+        self.before, self.t0 = before, self.time_fn()
+
+    def spent(self) -> float: return self.before + self.time_fn() - self.t0
+
+    def tick(self, world:int=1) -> bool:
+        "Read the time for this step (the largest over `world` processes); whether the budget is spent."
+        if not self.budget: return False
+        self.now = _max_rank(self.spent()) if world > 1 else self.spent()
+        return self.now >= self.budget
+
     def fraction(self) -> float: return self.now / self.budget
 
 # %% ../nbs/09_train.ipynb #0b738c7a
@@ -240,56 +244,80 @@ def _open_data(cfg:TrainConfig, model_cfg:VAEConfig, resume:bool, last:Path, dev
                          f"{model_cfg.image_size} px")
     return data
 
+# %% ../nbs/09_train.ipynb #500158f4
+@dataclass
+class _Run:
+    "One training run's settings, data, model and logs, as `_setup` builds them for the loop."
+    cfg: TrainConfig
+    model_cfg: VAEConfig
+    device: torch.device
+    clock: Clock
+    rank: int = 0                          # this process, of `world`
+    world: int = 1
+    data: FaceData = None
+    plan: BatchPlan = None
+    record: tuple = (None, None, None)     # (cache fingerprint, training face ids, pixel hashes) kept in checkpoints
+    model: nn.Module = None
+    opt: torch.optim.Optimizer = None
+    sched: torch.optim.lr_scheduler.LambdaLR = None
+    start: int = 0                         # the first step of this attempt
+    run_step: nn.Module = None             # the TrainStep, compiled and wrapped for DDP where asked
+    metrics: object = None                 # metrics.csv (rank 0 only)
+    seen: int = 0                          # images since the last metrics row
+    t_log: float = 0.0                     # when that row was written
+
+    @property
+    def out(self) -> Path: return Path(self.cfg.out)
+
+    @property
+    def last(self) -> Path: return self.out/'checkpoints'/'last.pt'
+
+    def amp(self): return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.amp == 'bf16')
+
+    def save(self, step:int, name:str='last.pt'):
+        "Write the checkpoint of `step` as `checkpoints/name`."
+        fingerprint, faces, hashes = self.record
+        save_checkpoint(self.out/'checkpoints'/name, self.model, self.opt, self.sched, step, self.cfg.model,
+                        self.model_cfg, self.cfg, fingerprint, faces, self.clock.spent(), hashes)
+
 # %% ../nbs/09_train.ipynb #444ada58
-def _build(cfg:TrainConfig, model_cfg:VAEConfig, plan:BatchPlan, clock:_Clock, device, resume_from=None,
-           fingerprint=None):
-    "(model, optimiser, scheduler, first step), seeded by `cfg.seed`, resumed from the checkpoint `resume_from` if given."
+def _build(run:_Run, resume_from=None) -> float:
+    "Give `run` its model, optimiser, schedule and first step, resumed from `resume_from`; seconds trained before."
+    cfg = run.cfg
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     random.seed(cfg.seed)
-    model = build_model(cfg.model, model_cfg).to(device)
-    if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
+    run.model = build_model(cfg.model, run.model_cfg).to(run.device)
+    if cfg.channels_last: run.model = run.model.to(memory_format=torch.channels_last)
     Opt = torch.optim.AdamW if cfg.optimizer == 'adamw' else torch.optim.Adam
-    opt = Opt(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt,
-                                              _lr_lambda(cfg, plan.total_steps,
-                                                         clock.fraction if clock.budget else None))
-    if resume_from is None: return model, opt, sched, 0
-    ck = load_checkpoint(resume_from, cfg.model, model_cfg, map_location=device)
-    check_resume(ck, cfg, fingerprint, resume_from)
-    model.load_state_dict(ck['model'])
-    opt.load_state_dict(ck['optimizer'])
-    sched.load_state_dict(ck['scheduler'])
+    run.opt = Opt(run.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    budget = run.clock.fraction if run.clock.budget else None
+    run.sched = torch.optim.lr_scheduler.LambdaLR(run.opt, _lr_lambda(cfg, run.plan.total_steps, budget))
+    if resume_from is None: return 0.0
+    ck = load_checkpoint(resume_from, cfg.model, run.model_cfg, map_location=run.device)
+    check_resume(ck, cfg, run.record[0], resume_from)
+    run.model.load_state_dict(ck['model'])
+    run.opt.load_state_dict(ck['optimizer'])
+    run.sched.load_state_dict(ck['scheduler'])
     torch.set_rng_state(ck['torch_rng'])
-    clock.before = ck.get('elapsed_s', 0.0)
-    return model, opt, sched, ck['step']
+    run.start = ck['step']
+    return ck.get('elapsed_s', 0.0)
 
 # %% ../nbs/09_train.ipynb #004f2b94
-def _critic_for(cfg:TrainConfig, model_cfg:VAEConfig, data:FaceData, out:Path, device, progress:bool, rank:int):
+def _critic_for(run:_Run, progress:bool):
     "The frozen critic the guide term needs, or None."
-    if not (cfg.model == 'agevae' and model_cfg.age_mode == 'decoder' and model_cfg.guide_weight > 0): return None
-    critic = AgeRegressor().to(device)
+    cfg, mc, out = run.cfg, run.model_cfg, run.out
+    if not (cfg.model == 'agevae' and mc.age_mode == 'decoder' and mc.guide_weight > 0): return None
+    critic = AgeRegressor().to(run.device)
     if (out/'critic.pt').exists():
-        critic.load_state_dict(torch.load(out/'critic.pt', map_location=device, weights_only=True))
+        critic.load_state_dict(torch.load(out/'critic.pt', map_location=run.device, weights_only=True))
         return critic.eval().requires_grad_(False)
-    critic, mae = train_critic(data, cfg.critic_steps, seed=cfg.seed, device=device, progress=progress and rank == 0)
-    if rank == 0:
+    critic, mae = train_critic(run.data, cfg.critic_steps, seed=cfg.seed, device=run.device,
+                               progress=progress and run.rank == 0)
+    if run.rank == 0:
         atomic_write(out/'critic.pt', lambda tmp: torch.save(critic.state_dict(), tmp))
         atomic_write_json(out/'critic.json', dict(val_mae_years=mae, steps=cfg.critic_steps))
     return critic
-
-# %% ../nbs/09_train.ipynb #c773e1a5
-class _Stop:
-    "Catch SIGINT/SIGTERM while the loop runs (in the main thread); the old handlers come back on exit."
-    def __enter__(self):
-        self.signal, self.old = None, {}
-        for s in (signal.SIGINT, signal.SIGTERM):
-            try: self.old[s] = signal.signal(s, self._on)
-            except ValueError: pass                                         # not the main thread
-        return self
-    def _on(self, sig, frame): self.signal = signal.Signals(sig).name
-    def __exit__(self, *exc):
-        for s, h in self.old.items(): signal.signal(s, h)
 
 # %% ../nbs/09_train.ipynb #1c5732ad
 def _check_finite(terms:dict, step:int, last:Path, world:int=1):
@@ -312,16 +340,15 @@ def _clip(model, max_norm:float) -> torch.Tensor:
     return nn.utils.clip_grad_norm_(groups[False], max_norm)
 
 # %% ../nbs/09_train.ipynb #a9f1a0cb
-def _step(run_step, model, opt, sched, batch:dict, step:int, cfg:TrainConfig, amp, last:Path, world:int, _fault=None):
+def _step(run:_Run, batch:dict, step:int):
     "The named loss terms of `batch` and the gradient norm, after one optimiser step."
-    with amp: terms = run_step(batch, step)
-    if _fault and _fault.get('nan_at') == step: terms['total'] = terms['total'] * float('nan')
-    _check_finite(terms, step, last, world)
-    opt.zero_grad(set_to_none=True)
+    with run.amp(): terms = run.run_step(batch, step)
+    _check_finite(terms, step, run.last, run.world)
+    run.opt.zero_grad(set_to_none=True)
     terms['total'].backward()
-    gnorm = _clip(model, cfg.grad_clip) if cfg.grad_clip > 0 else torch.tensor(0.0)
-    opt.step()
-    sched.step()
+    gnorm = _clip(run.model, run.cfg.grad_clip) if run.cfg.grad_clip > 0 else torch.tensor(0.0)
+    run.opt.step()
+    run.sched.step()
     return terms, gnorm
 
 # %% ../nbs/09_train.ipynb #ea49e7fe
@@ -333,20 +360,23 @@ def _batch(data:FaceData, plan:BatchPlan, cfg:TrainConfig, step:int, rank:int, d
     return batch
 
 # %% ../nbs/09_train.ipynb #ece1d6e8
-def _write_config(out:Path, cfg:TrainConfig, model_cfg:VAEConfig, fingerprint:dict, world:int, device, model):
-    atomic_write_json(out/'config.json', dict(model_name=cfg.model, model=_plain(asdict(model_cfg)), train=asdict(cfg),
-                                              data_fingerprint=fingerprint, world_size=world, device=str(device),
-                                              torch=torch.__version__,
-                                              parameters=sum(p.numel() for p in model.parameters())))
+def _write_config(run:_Run):
+    "Write `RUN/config.json`: both configs, the cache's fingerprint, the processes, the device and the model's size."
+    atomic_write_json(run.out/'config.json', dict(
+        model_name=run.cfg.model, model=_plain(asdict(run.model_cfg)), train=asdict(run.cfg),
+        data_fingerprint=run.record[0], world_size=run.world, device=str(run.device), torch=torch.__version__,
+        parameters=sum(p.numel() for p in run.model.parameters())))
 
 # %% ../nbs/09_train.ipynb #f83e6c1c
-def _log(metrics, bar, model, sched, plan:BatchPlan, terms:dict, gnorm, step:int, n_img:int, dt:float) -> dict:
-    "Write the row of step `step` + 1 to `metrics` and the progress bar."
-    done = step + 1
-    row = dict(step=done, epoch=round(done / plan.steps_per_epoch, 3), lr=sched.get_last_lr()[0],
-               images_per_s=round(n_img / dt, 1), grad_norm=gnorm.item(), **{k: v.item() for k, v in terms.items()})
-    if hasattr(model, 'beta_now'): row['beta'] = model.beta_now(step)
-    metrics.write(row)
+def _log(run:_Run, bar, terms:dict, gnorm, step:int) -> dict:
+    "Write the row of step `step` + 1 to the metrics log and the progress bar."
+    done, now = step + 1, time.time()
+    row = dict(step=done, epoch=round(done / run.plan.steps_per_epoch, 3), lr=run.sched.get_last_lr()[0],
+               images_per_s=round(run.seen / max(now - run.t_log, 1e-9), 1), grad_norm=gnorm.item(),
+               **{k: v.item() for k, v in terms.items()})
+    if hasattr(run.model, 'beta_now'): row['beta'] = run.model.beta_now(step)
+    run.metrics.write(row)
+    run.seen, run.t_log = 0, now
     bar.set_postfix(total=f"{row['total']:.1f}", img_s=row['images_per_s'])
     return row
 
@@ -362,83 +392,80 @@ def _data_record(data:FaceData) -> tuple:
     )
 
 # %% ../nbs/09_train.ipynb #e64b8b2e
-def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress:bool=True, _fault:dict=None) -> dict:
-    "Train a model (see above); returns the run summary."
-    model_cfg = model_cfg or VAEConfig()
+def _setup(cfg:TrainConfig, model_cfg:VAEConfig, resume:bool, progress:bool, clock:Clock) -> _Run:
+    "Open the cache, build (or resume) the model and its step, and write `config.json`: a run ready for its loop."
     rank, world, local_rank = _dist()
-    device = _device(cfg.device, local_rank)
-    out = Path(cfg.out)
-    ckdir = out/'checkpoints'
-    last = ckdir/'last.pt'
-    data = _open_data(cfg, model_cfg, resume, last, device)
-    plan, clock = BatchPlan(data, cfg, rank, world), _Clock(cfg.minutes)
-    # what each checkpoint records of the training faces
-    fingerprint, train_faces, hashes = _data_record(data)
-    model, opt, sched, start = _build(cfg, model_cfg, plan, clock, device, last if resume and last.exists() else None,
-                                      fingerprint)
-    step_fn = TrainStep(model, _critic_for(cfg, model_cfg, data, out, device, progress, rank))
+    run = _Run(cfg, model_cfg, resolve_device(cfg.device, local_rank), clock or Clock(cfg.minutes), rank, world)
+    run.data = _open_data(cfg, model_cfg, resume, run.last, run.device)
+    run.plan, run.record = BatchPlan(run.data, cfg, rank, world), _data_record(run.data)
+    before = _build(run, run.last if resume and run.last.exists() else None)
+    step_fn = TrainStep(run.model, _critic_for(run, progress))
     if world > 1:
-        step_fn = nn.parallel.DistributedDataParallel(step_fn,
-                                                      device_ids=[device.index] if device.type == 'cuda' else None)
-    run_step = torch.compile(step_fn) if cfg.compile else step_fn
-    if rank == 0: _write_config(out, cfg, model_cfg, fingerprint, world, device, model)
-    metrics = _MetricsLog(out/'metrics.csv', start) if rank == 0 else None
-    save = lambda step, name='last.pt': save_checkpoint(ckdir/name, model, opt, sched, step, cfg.model, model_cfg,
-                                                        cfg, fingerprint, train_faces, clock.spent(), hashes)
-    amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == 'bf16')
-    t_log, n_img, step, out_of_time = time.time(), 0, start, False
-    clock.start()                                                       # the budget counts the loop, not the set-up
-    # an earlier attempt's summary must not outlive a killed resume
-    if rank == 0: (out/'summary.json').unlink(missing_ok=True)
-    model.train()
-    with _Stop() as stop, tqdm(range(start, plan.total_steps), initial=start, total=plan.total_steps,
-                               desc=f'train {cfg.model}/{model_cfg.age_mode}',
-                               disable=not progress or rank != 0, mininterval=1) as bar:
+        cuda = run.device.type == 'cuda'
+        step_fn = nn.parallel.DistributedDataParallel(step_fn, device_ids=[run.device.index] if cuda else None)
+    run.run_step = torch.compile(step_fn) if cfg.compile else step_fn
+    if rank == 0:
+        _write_config(run)
+        run.metrics = _MetricsLog(run.out/'metrics.csv', run.start)
+        # an earlier attempt's summary must not outlive a killed resume
+        (run.out/'summary.json').unlink(missing_ok=True)
+    # the budget counts the loop, not the set-up
+    run.clock.start(before)
+    run.t_log = time.time()
+    return run
+
+def _after_step(run:_Run, bar, terms:dict, gnorm, step:int):
+    "Every so many steps: a metrics row, sample grids, a checkpoint (rank 0 writes)."
+    done, cfg, last_step = step + 1, run.cfg, step + 1 == run.plan.total_steps
+    if run.metrics and (done % cfg.log_every == 0 or last_step): _log(run, bar, terms, gnorm, step)
+    if run.rank != 0 or last_step: return
+    if cfg.sample_every and done % cfg.sample_every == 0:
+        sample_grids(run.model, run.data, run.out/'samples', f'{done:06d}', seed=cfg.seed)
+    if cfg.ckpt_every and done % cfg.ckpt_every == 0:
+        run.save(done)
+        run.save(done, f'step_{done}.pt')
+
+# %% ../nbs/09_train.ipynb #5306bc6b
+def train(cfg:TrainConfig, model_cfg:VAEConfig=None, resume:bool=False, progress:bool=True, clock:Clock=None) -> dict:
+    "Train a model (see above) against `clock` (default: a `Clock` of `cfg.minutes`); returns the run summary."
+    run = _setup(cfg, model_cfg or VAEConfig(), resume, progress, clock)
+    step, out_of_time = run.start, False
+    run.model.train()
+    bar = tqdm(range(run.start, run.plan.total_steps), initial=run.start, total=run.plan.total_steps,
+               desc=f'train {cfg.model}/{run.model_cfg.age_mode}', disable=not progress or run.rank != 0, mininterval=1)
+    with stop_signals() as stop, bar:
         for step in bar:
-            if _fault and _fault.get('stop_at') == step: stop.signal = 'SIGINT'   # tests: as if interrupted here
-            # all ranks stop at one step
-            if world > 1 and _any_rank(bool(stop.signal)): stop.signal = stop.signal or 'SIGTERM'
-            if stop.signal: break
-            # one clock for all ranks: the same LR and the same last step
-            if clock.budget:
-                clock.now = _max_rank(clock.spent()) if world > 1 else clock.spent()
-                if clock.now >= clock.budget:
-                    out_of_time = True
-                    break   # the budget is spent: a finished run
-            batch = _batch(data, plan, cfg, step, rank, device)
-            terms, gnorm = _step(run_step, model, opt, sched, batch, step, cfg, amp, last, world, _fault)
-            n_img += len(batch['x']) * world
-            done = step + 1
-            if metrics and (done % cfg.log_every == 0 or done == plan.total_steps):
-                _log(metrics, bar, model, sched, plan, terms, gnorm, step, n_img, time.time() - t_log)
-                t_log, n_img = time.time(), 0
-            if rank == 0 and cfg.sample_every and done % cfg.sample_every == 0 and done < plan.total_steps:
-                sample_grids(model, data, out/'samples', f'{done:06d}', device=device, seed=cfg.seed)
-            if rank == 0 and cfg.ckpt_every and done % cfg.ckpt_every == 0 and done < plan.total_steps:
-                save(done)
-                save(done, f'step_{done}.pt')
-        else: step = plan.total_steps
-    return _finish(out, save, model, data, cfg, stop.signal, step, plan, out_of_time, world, rank, clock, metrics,
-                   device, last)
+            # stop: a signal here or on another process, or the time budget spent (the same step on every process)
+            if run.world > 1 and _any_rank(bool(stop['signal'])): stop['signal'] = stop['signal'] or 'SIGTERM'
+            if stop['signal']: break
+            if run.clock.tick(run.world):
+                out_of_time = True
+                break
+            # forward, backward, update
+            batch = _batch(run.data, run.plan, cfg, step, run.rank, run.device)
+            terms, gnorm = _step(run, batch, step)
+            run.seen += len(batch['x']) * run.world
+            # log, sample, checkpoint
+            _after_step(run, bar, terms, gnorm, step)
+        else: step = run.plan.total_steps
+    return _finish(run, step, stop['signal'], out_of_time)
 
 # %% ../nbs/09_train.ipynb #1a3b5c9d
-def _finish(out, save, model, data, cfg, signal_name, step, plan, out_of_time, world, rank, clock, metrics, device,
-            last) -> dict:
+def _finish(run:_Run, step:int, signal_name:str, out_of_time:bool) -> dict:
     "Write the final checkpoint, samples and summary of a run; returns the summary."
-    if rank == 0:
-        save(step)
-        sample_grids(model, data, out/'samples', 'final' if not signal_name else f'{step:06d}', device=device,
-                     seed=cfg.seed)
-    summary = dict(steps=step, total_steps=step if out_of_time else plan.total_steps, interrupted=signal_name,
-                   world_size=world,
-                   train_seconds=round(clock.spent(), 1),
-                   **({'time_budget_minutes': cfg.minutes} if clock.budget else {}))
-    if world > 1: summary['param_checksums'] = _rank_checksums(model)
-    if rank == 0:
-        if metrics: summary['final'] = metrics.last
-        atomic_write_json(out/'summary.json', summary)
+    if run.rank == 0:
+        run.save(step)
+        tag = 'final' if not signal_name else f'{step:06d}'
+        sample_grids(run.model, run.data, run.out/'samples', tag, seed=run.cfg.seed)
+    summary = dict(steps=step, total_steps=step if out_of_time else run.plan.total_steps, interrupted=signal_name,
+                   world_size=run.world, train_seconds=round(run.clock.spent(), 1),
+                   **({'time_budget_minutes': run.cfg.minutes} if run.clock.budget else {}))
+    if run.world > 1: summary['param_checksums'] = _rank_checksums(run.model)
+    if run.rank == 0:
+        if run.metrics: summary['final'] = run.metrics.last
+        atomic_write_json(run.out/'summary.json', summary)
         if signal_name:
-            print(f"stopped by {signal_name} at step {step}; checkpoint '{last}' written: continue with --resume",
+            print(f"stopped by {signal_name} at step {step}; checkpoint '{run.last}' written: continue with --resume",
                   file=sys.stderr)
     return summary
 

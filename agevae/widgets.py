@@ -12,7 +12,7 @@ import torch
 from fastcore.basics import patch
 import ipywidgets as W
 from PIL import Image
-from .core import AGE_MAX, atomic_write, from_uint8
+from .core import AGE_MAX, TARGET_AGES, atomic_write, from_uint8
 from .data import FaceData
 from .preprocess import is_cache, read_cache
 from .shift import age_mode_of, decode_at
@@ -396,7 +396,7 @@ def row(self:AgeExplorer) -> np.ndarray:
 
 # %% ../nbs/16_widgets.ipynb #5bf4ddea
 @patch
-def strip(self:AgeExplorer, ages=(10, 20, 30, 40, 50, 60, 70)) -> W.Image:
+def strip(self:AgeExplorer, ages=TARGET_AGES) -> W.Image:
     "Input, reconstruction, then the face at each of `ages`, in one row (frames come from, and go to, the cache)."
     im = image_row([self.pixels, self.recon] + [self.frame(a) for a in ages])
     return W.Image(value=png_bytes(im), format='png', width=im.shape[1] * self.zoom, height=im.shape[0] * self.zoom)

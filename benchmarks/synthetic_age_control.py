@@ -5,7 +5,7 @@ Trains each model on the same synthetic cache with the same steps and batch size
 faces at target ages 10..70 and reads their age with an independent estimator trained on fresh renders of the
 generator (agevae.age_response). Prints one row per model.
 
-Usage: python benchmarks/synthetic_age_control.py [--steps 600] [--batch 64] [--models decoder,latent,seed] [--out runs/synthetic-bench]
+Usage: python benchmarks/synthetic_age_control.py [--steps 600] [--batch 64] [--models decoder,latent,baseline] [--out runs/synthetic-bench]
 """
 import argparse, json, sys, time
 from dataclasses import replace
@@ -21,7 +21,7 @@ from agevae.checkpoint import load_model
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--steps', type=int, default=600); ap.add_argument('--batch', type=int, default=64)
-ap.add_argument('--models', default='decoder,latent,seed'); ap.add_argument('--out', default='runs/synthetic-bench')
+ap.add_argument('--models', default='decoder,latent,baseline'); ap.add_argument('--out', default='runs/synthetic-bench')
 ap.add_argument('--n', type=int, default=4000); ap.add_argument('--size', type=int, default=64)
 ap.add_argument('--results', default='figures/synthetic/age_control.json', help='the results file the README table is rendered from')
 a = ap.parse_args()

@@ -21,7 +21,7 @@ from agevae.report import run_figures
 ap = argparse.ArgumentParser()
 ap.add_argument('--data', default='data/utkface-64'); ap.add_argument('--out', default='runs/utk64')
 ap.add_argument('--steps', type=int, default=1200); ap.add_argument('--batch', type=int, default=64)
-ap.add_argument('--models', default='seed,posthoc,latent,decoder'); ap.add_argument('--n', type=int, default=300)
+ap.add_argument('--models', default='baseline,posthoc,latent,decoder'); ap.add_argument('--n', type=int, default=300)
 ap.add_argument('--config', default='configs/cpu-small.json'); ap.add_argument('--figures', default='figures/utkface')
 ap.add_argument('--device', default='auto'); ap.add_argument('--tag', default='', help='suffix of the figure and table names')
 ap.add_argument('--split', default='test', choices=('val', 'test'), help='val to choose settings, test to report them')

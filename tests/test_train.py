@@ -7,6 +7,7 @@ from agevae.model import VAEConfig, AgeVAE, BaselineCVAE, AGE_MODES
 from agevae.preprocess import prepare_dataset
 from agevae.train import TrainConfig, train, NonFiniteLoss, TrainStep
 from agevae.checkpoint import load_checkpoint, load_model
+import agevae.train
 
 TINY = dict(latent_dim=8, channels=(8, 16, 32))
 
@@ -27,7 +28,7 @@ def fixed_batch(B=8, S=64):
 
 def _model(mode):
     torch.manual_seed(0)
-    return BaselineCVAE(VAEConfig(latent_dim=16, beta=1.0, adv_weight=0)) if mode == 'seed' else AgeVAE(VAEConfig(age_mode=mode, guide_weight=1.0, beta=1.0, **TINY))
+    return BaselineCVAE(VAEConfig(latent_dim=16, beta=1.0, adv_weight=0)) if mode == 'baseline' else AgeVAE(VAEConfig(age_mode=mode, guide_weight=1.0, beta=1.0, **TINY))
 
 def _critic():
     torch.manual_seed(1)
@@ -47,23 +48,42 @@ def _optimise(model, term, steps=40):
         hist.append({k: v.item() for k, v in t.items()})
     return hist[0], {k: sum(h[k] for h in hist[-5:]) / 5 for k in hist[0]}
 
-@pytest.mark.parametrize('mode', AGE_MODES + ('seed',))
+@pytest.mark.parametrize('mode', AGE_MODES + ('baseline',))
 def test_every_loss_term_finite_and_falling(mode):
     "The total falls, and each named term falls when it is optimised on its own (the KL starts near 0 and may rise under the total)."
     first, last = _optimise(_model(mode), 'total')
     assert last['total'] < 0.8 * first['total'] and last['recon'] < first['recon'], (first, last)
-    expected = {'posthoc': {'recon', 'kl'}, 'latent': {'recon', 'kl', 'age'}, 'decoder': {'recon', 'kl', 'adv', 'guide'}, 'seed': {'recon', 'kl'}}[mode]
+    expected = {'posthoc': {'recon', 'kl'}, 'latent': {'recon', 'kl', 'age'}, 'decoder': {'recon', 'kl', 'adv', 'guide'}, 'baseline': {'recon', 'kl'}}[mode]
     assert set(first) - {'total'} == expected
     for term in expected:
         f, l = _optimise(_model(mode), term, steps=25)
         assert l[term] < 0.9 * f[term], f'{mode}: {term} did not fall when optimised ({f[term]:.4g} -> {l[term]:.4g})'
 
-def test_resume_follows_uninterrupted_run(cache, tmp_path):
+def interrupt_at(monkeypatch, k):
+    "Send this process SIGINT while step `k` - 1 runs, as a Ctrl-C would: the run stops before step `k`."
+    batch = agevae.train._batch
+    def at(data, plan, cfg, step, *rest):
+        if step == k - 1: os.kill(os.getpid(), signal.SIGINT)
+        return batch(data, plan, cfg, step, *rest)
+    monkeypatch.setattr(agevae.train, '_batch', at)
+
+def nan_at(monkeypatch, k):
+    "Make the total loss of step `k` NaN."
+    forward = TrainStep.forward
+    def nan(self, batch, step):
+        terms = forward(self, batch, step)
+        return {**terms, 'total': terms['total'] * float('nan')} if step == k else terms
+    monkeypatch.setattr(TrainStep, 'forward', nan)
+
+def test_resume_follows_uninterrupted_run(cache, tmp_path, monkeypatch):
     m = VAEConfig(age_mode='decoder', **TINY)
     kw = dict(data=str(cache), steps=12, batch_size=16, log_every=1, ckpt_every=6, sample_every=0)
     train(TrainConfig(out=str(tmp_path/'full'), **kw), m, progress=False)
     # the same run stopped at step 6 (as by a signal: it checkpoints), then resumed to 12
-    train(TrainConfig(out=str(tmp_path/'half'), **kw), m, progress=False, _fault={'stop_at': 6})
+    with monkeypatch.context() as mp:
+        interrupt_at(mp, 6)
+        s = train(TrainConfig(out=str(tmp_path/'half'), **kw), m, progress=False)
+    assert s['interrupted'] == 'SIGINT' and s['steps'] == 6
     assert load_checkpoint(tmp_path/'half'/'checkpoints'/'last.pt')['step'] == 6
     train(TrainConfig(out=str(tmp_path/'half'), **kw), m, resume=True, progress=False)
     a, b = rows(tmp_path/'full'), rows(tmp_path/'half')
@@ -72,10 +92,11 @@ def test_resume_follows_uninterrupted_run(cache, tmp_path):
         for k in ('total', 'recon', 'kl', 'adv'):
             assert abs(float(ra[k]) - float(rb[k])) <= 1e-4 * abs(float(ra[k])) + 1e-6, (ra['step'], k, ra[k], rb[k])
 
-def test_nan_guard_keeps_last_good_checkpoint(cache, tmp_path):
+def test_nan_guard_keeps_last_good_checkpoint(cache, tmp_path, monkeypatch):
     cfg = TrainConfig(data=str(cache), out=str(tmp_path/'r'), steps=20, batch_size=16, ckpt_every=5, sample_every=0)
     with pytest.raises(NonFiniteLoss, match='non-finite at step 7'):
-        train(cfg, VAEConfig(**TINY), progress=False, _fault={'nan_at': 7})
+        nan_at(monkeypatch, 7)
+        train(cfg, VAEConfig(**TINY), progress=False)
     ck = torch.load(tmp_path/'r'/'checkpoints'/'last.pt', weights_only=True)
     assert ck['step'] == 5
     model = load_model(tmp_path/'r')
@@ -119,12 +140,17 @@ def test_ddp_nan_on_one_rank_stops_both(cache, tmp_path):
     "A NaN on rank 1 only must stop both processes at the same step, not leave rank 0 waiting forever."
     script = tmp_path/'nan_rank1.py'
     script.write_text(f'''import os
-from agevae.train import train, TrainConfig, NonFiniteLoss
+from agevae.train import train, TrainConfig, NonFiniteLoss, TrainStep
 from agevae.model import VAEConfig
 rank = int(os.environ['RANK'])
+forward = TrainStep.forward
+def nan_on_rank1(self, batch, step):
+    terms = forward(self, batch, step)
+    return {{**terms, 'total': terms['total'] * float('nan')}} if rank == 1 and step == 2 else terms
+TrainStep.forward = nan_on_rank1
 try:
     train(TrainConfig(data={str(cache)!r}, out={str(tmp_path/'r')!r}, steps=8, batch_size=8, ckpt_every=0, sample_every=0, device='cpu'),
-          VAEConfig(latent_dim=8, channels=(8, 16, 32)), progress=False, _fault={{'nan_at': 2}} if rank == 1 else None)
+          VAEConfig(latent_dim=8, channels=(8, 16, 32)), progress=False)
 except NonFiniteLoss as e:
     print(f'rank {{rank}} stopped: {{e}}', flush=True); raise SystemExit(3)
 ''')
