@@ -45,7 +45,7 @@ def response_stats(targets, estimated) -> dict:
 @torch.no_grad()
 def age_response(model, data, estimator, targets=TARGET_AGES, n:int=200, split:str='test',
                  device='cpu', seed:int=0, vector=None, edit:str='decode', gain:float=1.0) -> dict:
-    "Estimated age of `n` held-out faces (a random sample of `split`, fixed by `seed`) decoded at each target age (see above)."
+    "`response_stats` of the ages read from `n` random `split` faces (fixed by `seed`) decoded at each target age."
     model.eval()
     rows, est = data.sample_rows(split, n, seed), []
     for b in data.iter_rows(rows, 50, device):

@@ -6,8 +6,9 @@
 from __future__ import annotations
 import argparse, inspect, re, sys, typing
 from dataclasses import fields
+from fastcore.docments import docments
 from pathlib import Path
-from .core import AGE_MODES, EDITS, FACES, GENDERS, MODELS, MODEL_ALIASES, resolve_device, signal_exit_code
+from .core import EDITS, FACES, GENDERS, MODELS, MODEL_ALIASES, resolve_device, signal_exit_code
 from .datasets import DATASETS, LAYOUTS
 from .preprocess import CROPS, DEDUPE
 
@@ -103,22 +104,6 @@ def _explore_parser(sub):
     e.set_defaults(func=_explore)
     return e
 
-# %% ../nbs/17_cli.ipynb #17acb19c
-def _field_notes(cls) -> dict:
-    "{field: the comment beside it in dataclass `cls`'s source, comment-only lines below it joined}; {} without the source."
-    try: src = inspect.getsource(cls)
-    except (OSError, TypeError): return {}
-    names, notes, last = {f.name for f in fields(cls)}, {}, None
-    for line in src.splitlines():
-        if re.match(r'\s+def ', line): break
-        m, c = re.match(r'\s*(\w+)\s*:[^#]*#\s*(.*)', line), re.match(r'\s*#\s*(.*)', line)
-        if m and m[1] in names:
-            last = m[1]
-            notes[last] = m[2].strip()
-        elif c and last: notes[last] += ' ' + c[1].strip()
-        else: last = None
-    return notes
-
 # %% ../nbs/17_cli.ipynb #a94dffe0
 def _ints(s:str) -> tuple:
     "'16,32,64,128' -> (16, 32, 64, 128): the value of a tuple setting such as `--channels`."
@@ -153,49 +138,35 @@ def _flag_fields(cls, skip=_NOT_FLAGS) -> dict:
 # %% ../nbs/17_cli.ipynb #0483b7ce
 _METAVARS = {int: 'N', float: 'X', _ints: 'N,N,...'}
 
-def _add_config_flags(p, cls, choices:dict, exclusive=()) -> list:
-    "Add a `--kebab-name` flag (default None: not given) to `p` per flag field of `cls`, string ones limited to `choices`; `exclusive` ones exclude each other."
-    notes, x = _field_notes(cls), (p.add_mutually_exclusive_group() if exclusive else None)
-    for name, kind in _flag_fields(cls).items():
+def _add_config_flags(p, cls, choices:dict, exclusive=(), skip=_NOT_FLAGS) -> list:
+    "Add a `--kebab-name` flag per setting of `cls` to `p` (None: not given), its help the field's comment."
+    notes, x = docments(cls), (p.add_mutually_exclusive_group() if exclusive else None)
+    for name, kind in _flag_fields(cls, skip).items():
         g, kw = (x if name in exclusive else p), dict(dest=name,
-                                                      help=notes.get(name, name.replace('_', ' ')).replace('%', '%%'))
+                                                      help=(notes.get(name) or name.replace('_', ' ')).replace('%', '%%'))
         if kind is bool: g.add_argument('--' + name.replace('_', '-'), action=argparse.BooleanOptionalAction, **kw)
         else: g.add_argument('--' + name.replace('_', '-'), type=kind, choices=choices.get(name),
                              metavar=None if name in choices else _METAVARS.get(kind, name.upper()), **kw)
     return list(_flag_fields(cls))
 
 # %% ../nbs/17_cli.ipynb #b36c0e84
-def _saved_config(a) -> dict:
-    "The settings of `--config`, or with `--resume` of the run's own config.json; {} when neither."
-    import json
-    f = a.config or (Path(a.out)/'config.json' if a.resume and (Path(a.out)/'config.json').exists() else None)
-    if not f: return {}
-    try: saved = json.loads(Path(f).read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"config '{f}' is not valid JSON: {e}") from None
-    if not isinstance(saved, dict) or not {'model', 'train'} & set(saved):
-        raise ValueError(f"config '{f}' needs a 'model' and/or 'train' section")
-    return saved
+def _config_file(a):
+    "The file of `--config`, or with `--resume` the run's own config.json; None when neither."
+    run_config = Path(a.out)/'config.json'
+    return a.config or (run_config if a.resume and run_config.exists() else None)
 
-def _given(a, cls) -> dict:
-    "The settings of `cls` that flags set in the namespace `a` (a flag not given is None)."
-    return {k: getattr(a, k) for k in _flag_fields(cls) if getattr(a, k, None) is not None}
+def _given(a, skip=_NOT_FLAGS) -> dict:
+    "The settings by name that flags set in the namespace `a` (a flag not given is None)."
+    from agevae.model import VAEConfig
+    from agevae.train import TrainConfig
+    names = [*_flag_fields(VAEConfig, skip), *_flag_fields(TrainConfig, skip)]
+    return {k: getattr(a, k) for k in names if getattr(a, k, None) is not None}
 
 # %% ../nbs/17_cli.ipynb #2e477f11
 def _train_configs(a):
     "(model name, VAEConfig, TrainConfig) from defaults, --config / the run's config.json, and the flags."
-    from dataclasses import asdict
-    from agevae.model import VAEConfig, canonical_model
-    from agevae.train import TrainConfig, baseline_configs
-    from agevae.preprocess import read_cache
-    saved = _saved_config(a)
-    name = canonical_model(a.model or saved.get('train', {}).get('model') or 'agevae')
-    m0, t0 = baseline_configs() if name == 'baseline' else (VAEConfig(), None)
-    m = {**asdict(m0), **saved.get('model', {}), **_given(a, VAEConfig)}
-    t = {**(asdict(t0) if t0 else {}), **saved.get('train', {}), **_given(a, TrainConfig)}
-    m['image_size'] = read_cache(a.data)[2]['size']
-    if a.epochs is not None: t['steps'] = 0
-    t.update(data=str(a.data), out=str(a.out), model=name)
-    return name, VAEConfig.from_dict(m), TrainConfig(**t)
+    from agevae.train import layer_configs
+    return layer_configs(a.data, a.out, _config_file(a), {**_given(a), **({'model': a.model} if a.model else {})})
 
 # %% ../nbs/17_cli.ipynb #b2ad4d11
 def _train(a):
@@ -428,9 +399,8 @@ def _sweep(a):
                     parallel=a.slurm_parallel).items() if v is not None}
     slurm = SlurmSettings(**kw) if a.launcher == 'slurm' else None
     try:
-        s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, a.age_mode, a.param, a.workers, a.eval_n,
-                      device=a.device,
-                       edit=a.edit, gain=a.gain, slurm=slurm)
+        s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, _given(a, _NOT_SWEEP_FLAGS), a.workers, a.eval_n,
+                      device=a.device, edit=a.edit, gain=a.gain, slurm=slurm)
     except SweepStopped as e:
         print(f'agevae sweep: {e}; run the same command again to continue', file=sys.stderr)
         sys.exit(signal_exit_code(e.signal))
@@ -447,8 +417,32 @@ def _sweep(a):
         sys.exit(1)
 
 # %% ../nbs/17_cli.ipynb #ecea2f0a
+_NOT_SWEEP_FLAGS = (*_NOT_FLAGS, 'beta', 'device')   # also set by --betas, and the sweep's own --device
+
+def _sweep_settings(w):
+    "Add the setting flags of `agevae sweep`: those of `agevae train`, but β and the device (imports torch)."
+    from agevae.model import VAEConfig, VAE_CHOICES
+    from agevae.train import TrainConfig, TRAIN_CHOICES
+    _add_config_flags(w.add_argument_group('model settings for every run (VAEConfig)'), VAEConfig, VAE_CHOICES,
+                      skip=_NOT_SWEEP_FLAGS)
+    _add_config_flags(w.add_argument_group('training settings for every run (TrainConfig)'), TrainConfig,
+                      TRAIN_CHOICES, exclusive=('steps', 'epochs'), skip=_NOT_SWEEP_FLAGS)
+
+def _slurm_flags(w):
+    "Add `agevae sweep`'s --launcher and --slurm-* flags."
+    s = w.add_argument_group('cluster (--launcher slurm: one Slurm job per β, submitted as a job array through '
+                             'submitit)')
+    s.add_argument('--launcher', choices=('local', 'slurm'), default='local',
+                   help='local: --workers processes on this machine (default); slurm: Slurm jobs')
+    s.add_argument('--slurm-partition', help="partition (default: the cluster's default)")
+    s.add_argument('--slurm-time', type=int, help='each run\'s time limit, minutes (default 60)')
+    s.add_argument('--slurm-cpus', type=int, help='CPUs per run (default 1)')
+    s.add_argument('--slurm-gpus', type=int, help='GPUs per run (default 0: the runs use the CPU)')
+    s.add_argument('--slurm-parallel', type=int, help='runs at once (the job array\'s parallelism; default 256)')
+
+# %% ../nbs/17_cli.ipynb #9442bdd5
 def _sweep_parser(sub):
-    w = sub.add_parser('sweep',
+    w = sub.add_parser('sweep', build=_sweep_settings,
                        help='train and score one model per β (papermill runs, in parallel, resumable): summary.csv '
                             'and figures',
                        epilog='Running the same command again skips finished runs and retries the others; SIGTERM '
@@ -462,22 +456,11 @@ def _sweep_parser(sub):
                    help='sweep folder: beta=<β>/ per run (executed notebook, run/, eval/metrics.json), summary.csv, '
                         'figures/')
     w.add_argument('--config', help="JSON with 'model' and 'train' sections for every run (e.g. configs/cpu-utk.json)")
-    w.add_argument('--age-mode', choices=AGE_MODES)
     w.add_argument('--workers', type=int, help='runs at once, one process each (default: one per GPU, else 1)')
-    w.add_argument('--param', action='append', default=[], metavar='KEY=VALUE',
-                   help='a model or train setting for every run, e.g. train.steps=300 or latent_dim=16 (repeatable)')
     w.add_argument('--eval-n', type=int, default=300, help='faces in each run\'s validation benchmark')
     _edit_flags(w)
     w.add_argument('--device', default='auto', help='auto | cpu | cuda (each worker sees only its own GPU)')
-    s = w.add_argument_group('cluster (--launcher slurm: one Slurm job per β, submitted as a job array through '
-                             'submitit)')
-    s.add_argument('--launcher', choices=('local', 'slurm'), default='local',
-                   help='local: --workers processes on this machine (default); slurm: Slurm jobs')
-    s.add_argument('--slurm-partition', help="partition (default: the cluster's default)")
-    s.add_argument('--slurm-time', type=int, help='each run\'s time limit, minutes (default 60)')
-    s.add_argument('--slurm-cpus', type=int, help='CPUs per run (default 1)')
-    s.add_argument('--slurm-gpus', type=int, help='GPUs per run (default 0: the runs use the CPU)')
-    s.add_argument('--slurm-parallel', type=int, help='runs at once (the job array\'s parallelism; default 256)')
+    _slurm_flags(w)
     w.set_defaults(func=_sweep)
     return w
 
@@ -528,7 +511,7 @@ def _bench(a):
 
 # %% ../nbs/17_cli.ipynb #82bb0f2e
 def _breakdown(res:dict, row, out):
-    "Add where one step of `row` goes to the results (or why it could not be measured), print it, and write the results again."
+    "Add where one step of `row` goes (or why it could not be measured) to the results, print it, and rewrite them."
     from agevae.bench import step_breakdown, breakdown_table
     from agevae.core import atomic_write_json
     try: res['breakdown'] = step_breakdown(row)

@@ -11,9 +11,9 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['AGE_MAX', 'GENDERS', 'RACES', 'AGE_MODES', 'MODELS', 'MODEL_ALIASES', 'EDITS', 'FACES', 'TARGET_AGES', 'age_to_unit',
-           'unit_to_age', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'save_figure', 'to_uint8',
-           'from_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials', 'replace_dir', 'resolve_device',
-           'signal_exit_code', 'stop_signals']
+           'unit_to_age', 'age_bin', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'save_figure',
+           'to_uint8', 'from_uint8', 'show_grid', 'save_grid', 'partial_dir', 'stale_partials', 'replace_dir',
+           'resolve_device', 'signal_exit_code', 'stop_signals', 'fmt', 'markdown_table']
 
 # %% ../nbs/00_core.ipynb #7a6999b8
 AGE_MAX = 120.0  # years that map to 1.0
@@ -25,6 +25,13 @@ def age_to_unit(age):
 def unit_to_age(u):
     "Inverse of `age_to_unit`: [0, 1] → years."
     return np.asarray(u, dtype=np.float32) * AGE_MAX
+
+# %% ../nbs/00_core.ipynb #0e83fb2c
+def age_bin(ages, bin_width:float=10, top:float=80) -> np.ndarray:
+    "Age bin index of each age: `bin_width`-year bins, ages ≥ `top` in the last (`top=None`: no cap), NaN → -1."
+    a = np.asarray(ages, float)
+    if top is not None: a = np.minimum(a, top)
+    return np.where(np.isnan(a), -1, a // bin_width).astype(int)
 
 # %% ../nbs/00_core.ipynb #a0d110b2
 GENDERS = ('male', 'female')                              # code 0, 1
@@ -40,7 +47,7 @@ TARGET_AGES = (10, 20, 30, 40, 50, 60, 70)          # the benchmark's target age
 
 # %% ../nbs/00_core.ipynb #2309ee7e
 def atomic_write(path, write) -> Path:
-    "Call `write(tmp)` on a hidden temporary path beside `path`, then rename it to `path`: the one way files are written."
+    "Call `write(tmp)` on a hidden temporary file beside `path`, then rename it to `path`; returns `path`."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # same suffix: savefig, PIL and numpy read the format from it
@@ -73,7 +80,7 @@ def save_figure(fig, path, dpi:int=120) -> Path:
 
 # %% ../nbs/00_core.ipynb #1218dc25
 def to_uint8(x) -> np.ndarray:
-    "Images (..., 3, S, S) in [-1, 1] (a tensor or an array) → (..., S, S, 3) uint8: the one conversion from model pixels to picture pixels."
+    "Images (..., 3, S, S) in [-1, 1] (a tensor or an array) → pictures (..., S, S, 3) uint8."
     x = np.asarray(x.detach().float().cpu() if hasattr(x, 'detach') else x, dtype=np.float32)
     return np.moveaxis(((np.clip(x, -1, 1) + 1) * 127.5).round().astype(np.uint8), -3, -1)
 
@@ -86,7 +93,7 @@ def from_uint8(px):
 
 # %% ../nbs/00_core.ipynb #13fbc29d
 def show_grid(images, col_labels=None, row_labels=None, credit:str='', scale:float=0.8):
-    "A figure of an image grid: (R, C, 3, S, S) in [-1, 1] or (R, C, S, S, 3) uint8, with optional column/row labels and a credit line."
+    "Figure of an image grid (R, C, 3, S, S) in [-1, 1] or (R, C, S, S, 3) uint8, with optional labels and credit line."
     import matplotlib.pyplot as plt
     x = images if getattr(images, 'dtype', None) == np.uint8 else to_uint8(images)
     R, C = x.shape[:2]
@@ -163,3 +170,14 @@ def stop_signals(signals=('SIGTERM', 'SIGINT'), on_signal=None):
     try: yield stop
     finally:
         for name, h in old.items(): signal.signal(getattr(signal, name), h)
+
+# %% ../nbs/00_core.ipynb #7edaba7b
+def fmt(v, spec:str) -> str:
+    "`v` formatted by `spec`; '–' for a missing value (None or NaN)."
+    return '–' if v is None or (isinstance(v, float) and v != v) else format(v, spec)
+
+def markdown_table(head, rows) -> str:
+    "A markdown table of the column names `head` and `rows` of cells, ending in a newline."
+    line = lambda cells: '| ' + ' | '.join(map(str, cells)) + ' |'
+    return '\n'.join([line(head), '|' + '---|' * len(head), *map(line, rows)]) + '\n'
+

@@ -10,23 +10,16 @@ import numpy as np
 import pandas as pd
 import torch
 from fastcore.basics import patch
-from .core import age_to_unit, from_uint8
+from .core import age_bin, age_to_unit, from_uint8
 from .preprocess import read_cache
 from .datasets import SPLITS
 
 # %% auto #0
-__all__ = ['WEIGHT_SCHEMES', 'age_bin', 'age_bin_weights', 'augment', 'FaceData', 'face_ids', 'hash_ids', 'split_fingerprint',
+__all__ = ['WEIGHT_SCHEMES', 'age_bin_weights', 'augment', 'FaceData', 'face_ids', 'hash_ids', 'split_fingerprint',
            'compare_fingerprints', 'demo_batch']
 
 # %% ../nbs/05_data.ipynb #bea8b6e2
 WEIGHT_SCHEMES = ('none', 'inverse', 'effective')
-
-# %% ../nbs/05_data.ipynb #1b35ed1d
-def age_bin(ages, bin_width:float=10, top:float=80) -> np.ndarray:
-    "Age bin index of each age: `bin_width`-year bins, ages ≥ `top` in the last bin (`top=None`: no cap)."
-    a = np.asarray(ages, float)
-    if top is not None: a = np.minimum(a, top)
-    return (a // bin_width).astype(int)
 
 # %% ../nbs/05_data.ipynb #4f031d36
 def age_bin_weights(ages, bin_width:float=10, scheme:str='effective', decay:float=0.999, reference=None,
@@ -91,7 +84,7 @@ class FaceData:
         "Sorted `face_ids` of the faces in `split`."
         return np.sort(face_ids(self.faces)[self.splits[split].cpu().numpy()])
     def photo_hashes(self, split:str):
-        "Sorted `hash_ids` of the photos in `split` (the same in a cache of any size, prepared anywhere); None for a cache without them."
+        "Sorted `hash_ids` of the photos in `split` (the same in any cache of them), or None for a cache without them."
         if 'photo_hash' not in self.faces: return None
         return np.sort(hash_ids(self.faces['photo_hash'].to_numpy()[self.splits[split].cpu().numpy()]))
     def __len__(self): return len(self.images)
@@ -117,7 +110,7 @@ def batch(self:FaceData, idx:torch.Tensor, augment_:bool=False, generator:torch.
 @patch
 def epoch_rows(self:FaceData, split:str='train', sampler:str='uniform', generator:torch.Generator=None,
                num_samples:int=None, shuffle:bool=True) -> torch.Tensor:
-    "The rows of one epoch of `split`: 'uniform' (a permutation, or in order without `shuffle`) or 'weighted' (drawn ∝ weight, with replacement)."
+    "Rows of one epoch of `split`: 'uniform' permutes them (in order without `shuffle`), 'weighted' draws ∝ weight."
     if split not in self.splits: raise ValueError(f'unknown split {split!r}; expected train, val or test')
     rows = self.splits[split]
     if len(rows) == 0: raise ValueError(f"split {split!r} of this cache is empty")
@@ -189,7 +182,7 @@ def compare_fingerprints(trained:dict, other:dict) -> str:
 
 # %% ../nbs/05_data.ipynb #2aa864fb
 def demo_batch(dataset:str, root, ages=(8, 25, 45, 70), split:str='test', size:int=64, seed:int=0) -> dict:
-    "Real faces for demos and figures: for each of `ages`, the readable face of `split` closest to it, as a batch like `FaceData.batch`'s."
+    "Real faces for demos: for each of `ages`, the readable `split` face closest to it, batched like `FaceData.batch`."
     from agevae.datasets import load_faces
     from agevae.preprocess import load_face
     t = load_faces(dataset, root, seed=seed)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .synthetic import synthetic_factors
-from .core import RACES
+from .core import RACES, age_bin
 
 # %% auto #0
 __all__ = ['FACE_COLUMNS', 'LAYOUTS', 'SPLITS', 'READERS', 'DATASETS', 'CREDITS', 'face_table', 'parse_utkface_name',
@@ -118,7 +118,7 @@ _GENDER_WORDS = {'m': 0, 'male': 0, 'f': 1, 'female': 1}
 
 # %% ../nbs/02_datasets.ipynb #c271fd47
 def _gender_code(v, where:str='gender'):
-    "0 male / 1 female from M/F, male/female (any case) or 0/1 (also 0.0/1.0); None when blank; else a ValueError naming `where`."
+    "Gender code 0 (male) / 1 (female) from M/F, male/female, 0/1 or 0.0/1.0, None if blank, else a ValueError."
     if v is None or (not isinstance(v, str) and pd.isna(v)): return None
     s = str(v).strip()
     if not s: return None
@@ -238,7 +238,7 @@ def assign_splits(table:pd.DataFrame, seed:int=0, fractions=(0.8, 0.1, 0.1)) -> 
         where = dict(zip(people, np.searchsorted(cuts, pos, side='right')))
         split[has_person] = [SPLITS[where[p]] for p in t.loc[has_person, 'person']]
     rest = np.flatnonzero(~has_person)
-    decade = np.nan_to_num(t['age'].to_numpy()[rest] // 10, nan=-1)
+    decade = age_bin(t['age'].to_numpy()[rest], top=None)
     for b in np.unique(decade):
         idx = rest[decade == b][rng.permutation(int((decade == b).sum()))]
         pos = (np.arange(len(idx)) + 0.5) / len(idx)
@@ -266,6 +266,6 @@ def load_faces(dataset:str, root=None, seed:int=0, n:int=2000, fractions=(0.8, 0
 
 # %% ../nbs/02_datasets.ipynb #77d6be62
 def utkface_root() -> Path:
-    "Where this machine keeps the real UTKFace faces: the folder `$AGEVAE_UTKFACE` names, else `data/raw/UTKFace` of this repository."
+    "The real UTKFace folder on this machine: `$AGEVAE_UTKFACE` where set, else this repository's `data/raw/UTKFace`."
     import os, agevae
     return Path(os.environ.get('AGEVAE_UTKFACE') or Path(agevae.__file__).resolve().parents[1]/'data'/'raw'/'UTKFace')

@@ -14,10 +14,10 @@ from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 from .age_response import response_stats
 from tqdm.auto import tqdm
-from .core import AGE_MAX, GENDERS, TARGET_AGES, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
+from .core import AGE_MAX, GENDERS, TARGET_AGES, age_bin, fmt, markdown_table, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
 from .data import FaceData, compare_fingerprints, face_ids, hash_ids
 from .preprocess import is_cache, face_models_dir
-from .metrics import recon_metrics, mig, sap, bin_factor
+from .metrics import stream_recon_metrics, mig, sap, mean_known
 from .shift import age_shift_vector, age_edit, encode_codes, age_mode_of, fit_shift_vector, EDITS
 
 # %% auto #0
@@ -67,7 +67,7 @@ def stratified_sample(faces:pd.DataFrame, rows, n:int=300, seed:int=0) -> np.nda
     "`n` of `rows` (indices into `faces`) spread evenly over age decades."
     rows = np.asarray(rows)
     rng = np.random.default_rng(seed)
-    dec = np.minimum(faces['age'].to_numpy()[rows] // 10, 8)
+    dec = age_bin(faces['age'].to_numpy()[rows])
     groups = [rng.permutation(rows[dec == d]) for d in np.unique(dec)]
     pick, k = [], 0
     while len(pick) < min(n, len(rows)):
@@ -78,7 +78,7 @@ def stratified_sample(faces:pd.DataFrame, rows, n:int=300, seed:int=0) -> np.nda
 
 # %% ../nbs/13_evaluate.ipynb #dd632e41
 def benchmark_metrics(targets, est_ages, distances, input_est_ages, input_true_ages) -> dict:
-    "Age-control and identity numbers from estimated ages (N, T), identity distances (N, T) and the inputs' estimates and labelled ages."
+    "Age-control and identity metrics from estimated ages (N, T), identity distances (N, T) and the inputs' ages."
     dist = np.asarray(distances, float)
     # the same statistics as on synthetic faces
     ac = {k: v for k, v in response_stats(targets, est_ages).items() if k != 'spread'}
@@ -94,7 +94,7 @@ def benchmark_metrics(targets, est_ages, distances, input_est_ages, input_true_a
 
 # %% ../nbs/13_evaluate.ipynb #f4922b3e
 def bootstrap_intervals(targets, est_ages, distances, true_ages, psnr=None, n_boot:int=1000, seed:int=0) -> dict:
-    "95 % bootstrap intervals [low, high] of ρ, target MAE, identity retention (all edits and moved ones) over faces, and of PSNR over `psnr` (per face)."
+    "95 % bootstrap intervals [low, high], over faces, of ρ, target MAE, identity retention and PSNR (per face)."
     t, e, kept = np.asarray(targets, float), np.asarray(est_ages, float), np.asarray(distances, float) < SAME_PERSON
     moved = np.abs(t[None] - np.asarray(true_ages, float)[:, None]) >= MOVED       # (N, T)
     tt, rng, stats = np.broadcast_to(t, e.shape), np.random.default_rng(seed), {}
@@ -112,7 +112,7 @@ def bootstrap_intervals(targets, est_ages, distances, true_ages, psnr=None, n_bo
 
 # %% ../nbs/13_evaluate.ipynb #57b05403
 def identity_chance(embeddings, genders, ages, who=None, max_faces:int=2000) -> dict:
-    "False-accept rates of the identity threshold over pairs of input faces (N, 128) that are not the same `who` (photo group or person id); at most `max_faces` faces (seeded)."
+    "False-accept rates of the identity threshold over pairs of input faces (N, 128) that are not the same `who`."
     # pairs grow as N²: 2,000 faces give 2 million
     keep = np.sort(np.random.default_rng(0).permutation(len(embeddings))[:max_faces])
     e, g, a = np.asarray(embeddings, float)[keep], np.asarray(genders)[keep], np.asarray(ages, float)[keep]
@@ -126,7 +126,7 @@ def identity_chance(embeddings, genders, ages, who=None, max_faces:int=2000) -> 
 
 # %% ../nbs/13_evaluate.ipynb #80f781fe
 def run_record(run) -> dict:
-    "What a run folder or checkpoint file recorded of its data, read once: `fingerprint`, `train_faces` (ids), `train_hashes` (pixel hashes) and `cache` (None where absent)."
+    "What a run recorded of its data (folder or checkpoint): `fingerprint`, `train_faces`, `train_hashes`, `cache`."
     p = Path(run)
     ck = p/'checkpoints'/'last.pt' if p.is_dir() else p
     rec = torch.load(ck, map_location='cpu', weights_only=True) if ck.is_file() else {}
@@ -139,7 +139,7 @@ def run_record(run) -> dict:
 
 # %% ../nbs/13_evaluate.ipynb #e17cebc3
 def copies_of_training(faces:pd.DataFrame, record:dict, same_splits:bool=False) -> np.ndarray:
-    "Whether each face (N,) is one of the run's training faces (`record`: its `run_record`) or shares a duplicate group with one."
+    "Whether each face (N,) is one of the run's training faces (`record`: its `run_record`) or a duplicate of one."
     member = np.zeros(len(faces), bool)
     if record.get('train_faces') is not None: member |= np.isin(face_ids(faces), record['train_faces'])
     if record.get('train_hashes') is not None: member |= np.isin(hash_ids(faces['photo_hash']), record['train_hashes'])
@@ -160,7 +160,7 @@ def _prepare_command(report:dict, cache) -> str:
 
 # %% ../nbs/13_evaluate.ipynb #1f33232b
 def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, record:dict=None, sample=None) -> dict:
-    "How the faces of `split` (and of its `sample`) relate to the run's training faces (`record`: its `run_record`); refuses to score training faces or their copies unless allowed."
+    "How `split` and its `sample` relate to the run's training faces; refuses training faces or copies unless allowed."
     if 'dup_group' not in data.faces:
         raise ValueError(f"cache '{data.cache}' was prepared before duplicate groups existed, so copies of training "
                          f"faces cannot be found: "
@@ -196,14 +196,14 @@ def check_split(run, data:FaceData, split:str, allow_other_split:bool=False, rec
 
 # %% ../nbs/13_evaluate.ipynb #f9a319bc
 def kept_shift_vector(run):
-    "The age shift vector a run keeps (`shift_vector.npy`: a pre-trained VAE's run), given its folder or its checkpoint file; else None."
+    "The age shift vector (`shift_vector.npy`) a run keeps, given its folder or its checkpoint file; else None."
     if run is None: return None
     p = Path(run)
     folder = p.parent.parent if p.is_file() and p.parent.name == 'checkpoints' else p
     return np.load(folder/'shift_vector.npy') if (folder/'shift_vector.npy').is_file() else None
 
 def run_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000, record:dict=None) -> np.ndarray:
-    "A posthoc model's regression shift vector: the run's own `shift_vector.npy` where it keeps one (a pre-trained VAE's run), else fitted on up to `n` training faces of its cache (else of `data`)."
+    "A posthoc model's shift vector: the run's kept `shift_vector.npy`, else fitted on up to `n` training faces."
     if (kept := kept_shift_vector(run)) is not None: return kept
     cache = (record or (run_record(run) if run is not None else {})).get('cache')
     src = FaceData(cache) if cache and is_cache(cache) else data
@@ -214,7 +214,7 @@ def run_shift_vector(model, run, data:FaceData=None, device='cpu', n:int=5000, r
 
 # %% ../nbs/13_evaluate.ipynb #255036ac
 def shipped_model(name:str='utkface-64') -> Path:
-    "The model shipped in the repository's `models/NAME` folder (what `agevae evaluate` and `agevae shift` use without `--run`)."
+    "The shipped model's folder `models/NAME` (what `agevae evaluate` and `agevae shift` use without `--run`)."
     import agevae
     p = Path(agevae.__file__).resolve().parents[1]/'models'/name
     if not (p/'checkpoints'/'last.pt').is_file():
@@ -224,7 +224,7 @@ def shipped_model(name:str='utkface-64') -> Path:
 
 # %% ../nbs/13_evaluate.ipynb #cc33aee7
 def edit_settings(run, edit:str=None, gain:float=None) -> dict:
-    "How to edit ages with `run`: the given `edit`/`gain`, else what the run recommends in its `edit.json`, else plain decoding."
+    "How to edit ages with `run`: the given `edit`/`gain`, else its `edit.json` recommendation, else plain decoding."
     rec = Path(run)/'edit.json' if run is not None else None
     d = json.loads(rec.read_text()) if rec is not None and rec.is_file() else {}
     kind, g = edit or d.get('kind', 'decode'), gain if gain is not None else d.get('gain', 1.0)
@@ -234,41 +234,30 @@ def edit_settings(run, edit:str=None, gain:float=None) -> dict:
         raise ValueError(f'gain must be a finite number{where}, got {g!r}')
     return dict(kind=kind, gain=float(g))
 
-# %% ../nbs/13_evaluate.ipynb #65d02581
-def _mean(*v):
-    v = [x for x in v if x is not None]
-    return float(np.mean(v)) if v else None
-
 # %% ../nbs/13_evaluate.ipynb #536a6e8e
 def disentanglement(codes, ages, genders) -> dict:
-    "MIG and SAP of `codes` (N, D) for age (all faces) and gender (faces whose gender is known; None where no face's is)."
+    "MIG and SAP of `codes` (N, D) for age (all faces) and gender (faces of known gender; None if none is known)."
     known = np.asarray(genders) >= 0
-    m_age = mig(codes, bin_factor(ages)[:, None], names=['age'])['age']
+    m_age = mig(codes, age_bin(ages, top=None)[:, None], names=['age'])['age']
     s_age = sap(codes, np.asarray(ages, float)[:, None], continuous=[True], names=['age'])['age']
     m_g = mig(codes[known], genders[known][:, None], names=['gender'])['gender'] if known.any() else None
     s_g = sap(codes[known], genders[known][:, None].astype(float), continuous=[False],
               names=['gender'])['gender'] if known.any() else None
-    return dict(mig=dict(age=m_age, gender=m_g, mean=_mean(m_age, m_g)),
-                sap=dict(age=s_age, gender=s_g, mean=_mean(s_age, s_g)))
+    return dict(mig=dict(age=m_age, gender=m_g, mean=mean_known([m_age, m_g])),
+                sap=dict(age=s_age, gender=s_g, mean=mean_known([s_age, s_g])))
 
 # %% ../nbs/13_evaluate.ipynb #0e34ef3c
 @torch.no_grad()
 def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='cpu', per_image:bool=False) -> dict:
-    "Reconstruction metrics (`recon_metrics`) of the autoencoder's own output D(z, own age) over `rows`, a chunk at a time (`per_image`: also each face's PSNR)."
-    sums, n, psnr = {}, 0, []
-    for b in data.iter_rows(rows, batch_size, device):
-        m = recon_metrics(b['x'], model(b)['x_hat'].float(), per_image=True)
-        psnr.append(m.pop('psnr_per_image'))
-        for k, v in m.items(): sums[k] = sums.get(k, 0.0) + v * len(b['x'])
-        n += len(b['x'])
-    means = {k: v / n for k, v in sums.items()}
-    return {**means, 'psnr_per_image': np.concatenate(psnr)} if per_image else means
+    "`recon_metrics` of the autoencoder's own output D(z, own age) over `rows`, in chunks (`per_image`: each PSNR too)."
+    pairs = ((b['x'], model(b)['x_hat'].float()) for b in data.iter_rows(rows, batch_size, device))
+    return stream_recon_metrics(pairs, per_image)
 
 # %% ../nbs/13_evaluate.ipynb #e10270bf
 @torch.no_grad()
 def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='decode', gain:float=1.0, device='cpu',
                 progress:bool=True):
-    "Inputs (N, S, S, 3), plain reconstructions (N, S, S, 3) and edits (N, T, S, S, 3), uint8, of the cache rows `sample`."
+    "Inputs (N, S, S, 3), plain reconstructions (N, S, S, 3) and edits (N, T, S, S, 3), uint8, of cache rows `sample`."
     ins, recs, outs = [], [], []
     for b in data.iter_rows(sample, 50, device, progress, 'edit'):
         ins.append(to_uint8(b['x']))
@@ -279,7 +268,7 @@ def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='de
 
 # %% ../nbs/13_evaluate.ipynb #871ecff2
 def input_images(data:FaceData, rows) -> np.ndarray:
-    "The cache `rows` as the scorers read them: (N, S, S, 3) uint8, through the batches and conversion of `edit_sample`'s inputs."
+    "The cache `rows` as (N, S, S, 3) uint8, converted for the scorers exactly as `edit_sample`'s inputs are."
     return (
         np.concatenate([to_uint8(b['x']) for b in data.iter_rows(rows, 50)])
         if len(rows)
@@ -288,7 +277,7 @@ def input_images(data:FaceData, rows) -> np.ndarray:
 
 # %% ../nbs/13_evaluate.ipynb #cce3a6c3
 def score_edits(scorers, ins, recs, outs, progress:bool=True) -> dict:
-    "The scorers' readings: input ages (N,) and embeddings (N, 128), edited ages (N, T), identity distances of edits (N, T) and reconstructions (N,)."
+    "Scorer readings: input ages (N,), embeddings (N, 128), edit ages (N, T), identity distances of edits and recons."
     N, T = outs.shape[:2]
     with tqdm(total=N * (T + 2), desc='score', unit='face', disable=not progress) as bar:
         # (M, S, S, 3) → ages (M,), embeddings (M, 128)
@@ -311,13 +300,24 @@ def _who(faces:pd.DataFrame) -> np.ndarray:
     person = faces['person'].astype('string')
     return np.where(person.notna(), 'p:' + person.fillna(''), 'g:' + faces['dup_group'].astype(str)).astype(str)
 
+# %% ../nbs/13_evaluate.ipynb #e38d1a12
+def _open_split(run, cache, model, split:str, device) -> tuple:
+    "(model, FaceData, rows of `split`) once the cache's image size fits the model and the split has faces."
+    from agevae.checkpoint import load_model
+    model = model if model is not None else load_model(run, device)
+    data = FaceData(cache, device='cpu')
+    if data.size != model.cfg.image_size:
+        raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
+    rows = data.splits[split]
+    if len(rows) == 0: raise ValueError(f"cache '{cache}' has no {split} split")
+    return model, data, rows
+
 # %% ../nbs/13_evaluate.ipynb #bb6acebc
 @torch.no_grad()
 def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu',
              progress:bool=True,
              split:str='test', allow_other_split:bool=False, model=None, edit:str=None, gain:float=None) -> dict:
-    "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`; writes metrics.json (+ arrays, figures) to `out`.\n    `edit`/`gain`: how ages are edited (`age_edit`); None: what the run's edit.json recommends, else plain decoding."
-    from agevae.checkpoint import load_model
+    "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`, written to `out`."
     t0 = time.time()
     if split not in ('val', 'test'):
         raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {split!r}")
@@ -326,12 +326,7 @@ def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, score
     if n < 1: raise ValueError(f'n must be at least 1 face, got {n}')
     # fail early if the scorers are missing
     scorers = scorers or IndependentScorers()
-    model = model if model is not None else load_model(run, device)
-    data = FaceData(cache, device='cpu')
-    if data.size != model.cfg.image_size:
-        raise ValueError(f"cache '{cache}' has {data.size} px faces, the model in '{run}' {model.cfg.image_size} px")
-    rows = data.splits[split]
-    if len(rows) == 0: raise ValueError(f"cache '{cache}' has no {split} split")
+    model, data, rows = _open_split(run, cache, model, split, device)
     # the checkpoint's data record, read once
     record = run_record(run) if run is not None else {}
     sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
@@ -367,11 +362,11 @@ def _write(out, res, sample, true_age, sc, targets, ins, outs, run, data):
                                                  input_estimated_age=sc['input_age'], estimated_age=sc['estimated'],
                         identity_distance=sc['distance'], reconstruction_identity_distance=sc['recon_distance'],
                                                  targets=np.array(targets)))
-    _figures(ins, outs, true_age, sc['input_age'], sc['estimated'], sc['distance'], targets, out, run or 'model',
+    _benchmark_figures(ins, outs, true_age, sc['input_age'], sc['estimated'], sc['distance'], targets, out, run or 'model',
              credit=CREDITS.get(data.report.get('dataset') or '', ''))
 
 # %% ../nbs/13_evaluate.ipynb #18b76711
-def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int=8, credit:str=''):
+def _benchmark_figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int=8, credit:str=''):
     import matplotlib
     import matplotlib.pyplot as plt, seaborn as sns
     out, N, T = Path(out), len(ins), len(targets)
@@ -407,9 +402,6 @@ def _figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int
     ax.set(xlabel='identity distance to the input (< 0.6: same person)')
     save_figure(fig, out/'identity_distance.png')
 
-# %% ../nbs/13_evaluate.ipynb #28ce649e
-def _f(v, spec:str) -> str: return '–' if v is None else format(v, spec)
-
 # %% ../nbs/13_evaluate.ipynb #946c0f16
 # metrics.json before age modes had one name: key `age_via`
 OLD_AGE_VIA = {'condition': 'decoder', 'latent': 'latent', 'shift': 'posthoc'}
@@ -424,15 +416,14 @@ def comparison_table(evals:dict) -> str:
     head = ('model', 'age mode', 'mean estimated age at 10 … 70', 'Spearman ρ', 'slope', 'target MAE',
             'identity kept', 'id. distance',
             'identity kept by the reconstruction', 'PSNR', 'SSIM', 'MIG age', 'MIG gender', 'estimator MAE on inputs')
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    rows = []
     for name, m in evals.items():
         m = json.loads(Path(m).read_text()) if not isinstance(m, dict) else m
         a, i, r = m['age_control'], m['identity'], m['recon']
-        lines.append('| ' + ' | '.join([name, age_mode_in(m), ', '.join(f'{v:.0f}' for v in a['mean_estimated_age']),
-                     _f(a['spearman'], '.2f'), _f(a.get('slope'), '.2f'), _f(a['target_mae'], '.1f'),
-                                        _f(i['retention'], '.0%'),
-                     _f(i['mean_distance'], '.2f'), _f(i.get('reconstruction_retention'), '.0%'),
-                                        _f(r['psnr'], '.1f'), _f(r['ssim'], '.3f'),
-                     _f(m['mig']['age'], '.3f'), _f(m['mig']['gender'], '.3f'),
-                                        _f(a['estimator_mae_on_inputs'], '.1f')]) + ' |')
-    return '\n'.join(lines) + '\n'
+        rows.append([name, age_mode_in(m), ', '.join(f'{v:.0f}' for v in a['mean_estimated_age']),
+                     fmt(a['spearman'], '.2f'), fmt(a.get('slope'), '.2f'), fmt(a['target_mae'], '.1f'),
+                     fmt(i['retention'], '.0%'), fmt(i['mean_distance'], '.2f'),
+                     fmt(i.get('reconstruction_retention'), '.0%'), fmt(r['psnr'], '.1f'), fmt(r['ssim'], '.3f'),
+                     fmt(m['mig']['age'], '.3f'), fmt(m['mig']['gender'], '.3f'),
+                     fmt(a['estimator_mae_on_inputs'], '.1f')])
+    return markdown_table(head, rows)

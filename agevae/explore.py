@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import GENDERS, RACES, save_figure
-from .data import age_bin_weights, age_bin
+from .core import age_bin
+from .data import age_bin_weights
 from .preprocess import read_cache
 
 # %% auto #0
@@ -23,7 +24,7 @@ def labelled(faces:pd.DataFrame) -> pd.DataFrame:
     f = faces.copy()
     f['gender_label'] = f['gender'].map(lambda g: GENDERS[int(g)] if pd.notna(g) else 'unknown')
     f['race_label'] = f['race'].map(lambda r: RACES[int(r)] if pd.notna(r) and 0 <= r < len(RACES) else 'unknown')
-    f['decade'] = (f['age'] // 10 * 10).clip(upper=80).astype(int)
+    f['decade'] = age_bin(f['age']) * 10
     return f
 
 # %% ../nbs/06_explore.ipynb #84ef94c8

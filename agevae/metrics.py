@@ -5,41 +5,49 @@
 # %% ../nbs/12_metrics.ipynb #2b2a5292
 from __future__ import annotations
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.metrics import mutual_info_score
 from sklearn.svm import LinearSVC
 
 # %% auto #0
-__all__ = ['recon_metrics', 'discretize', 'bin_factor', 'mig', 'sap']
+__all__ = ['stream_recon_metrics', 'recon_metrics', 'discretize', 'mean_known', 'mutual_info_matrix', 'plot_mutual_info', 'mig',
+           'sap']
 
 # %% ../nbs/12_metrics.ipynb #c7187367
 def _unit(x): return (torch.as_tensor(x).float().clamp(-1, 1) + 1) / 2
 
 # %% ../nbs/12_metrics.ipynb #9fd07f14
-def recon_metrics(x, x_hat, batch_size:int=32, per_image:bool=False) -> dict:
-    "MSE, L1, PSNR (dB) and SSIM between batches (B, C, H, W) in [-1, 1], each per image then averaged over images; `batch_size` images at a time (`per_image`: also each PSNR, `psnr_per_image`)."
+def stream_recon_metrics(pairs, per_image:bool=False) -> dict:
+    "MSE, L1, PSNR (dB) and SSIM over batches `pairs` of (x, x_hat) (B, C, H, W) in [-1, 1], averaged over images."
     from torchmetrics.functional.image import structural_similarity_index_measure as ssim
-    if len(x.shape) != 4 or tuple(x.shape) != tuple(x_hat.shape):
-        raise ValueError(f"recon_metrics needs two batches (B, C, H, W) of one shape, got {tuple(x.shape)} and "
-                         f"{tuple(x_hat.shape)}")
-    n = len(x)
-    if n == 0 or batch_size < 1:
-        raise ValueError(f"recon_metrics needs at least one image and batch_size >= 1, got {n} images, batch_size "
-                         f"{batch_size}")
-    tot, psnr = dict(mse=0.0, l1=0.0, psnr=0.0, ssim=0.0), []                  # sums over images; PSNR of each image
-    for s in range(0, n, batch_size):
-        a, b = _unit(x[s:s + batch_size]), _unit(x_hat[s:s + batch_size])
+    tot, psnr, n = dict(mse=0.0, l1=0.0, psnr=0.0, ssim=0.0), [], 0           # sums over images; PSNR of each image
+    for x, x_hat in pairs:
+        a, b = _unit(x), _unit(x_hat)
         for name, t in (('x', a), ('x_hat', b)):
             if bad := int(torch.isnan(t).sum()):
-                raise ValueError(f"recon_metrics: {name} has {bad} NaN values in images {s}..{s + len(t) - 1}")
+                raise ValueError(f"recon_metrics: {name} has {bad} NaN values in images {n}..{n + len(t) - 1}")
         mse = (a - b).pow(2).flatten(1).mean(1).double()                        # (chunk,)
         tot['mse'] += mse.sum().item()
         tot['l1'] += (a - b).abs().flatten(1).mean(1).double().sum().item()
         psnr.append(10 * torch.log10(1 / mse.clamp_min(1e-10)))
         tot['psnr'] += psnr[-1].sum().item()
         tot['ssim'] += ssim(b, a, data_range=1.0, reduction='none').double().sum().item()
+        n += len(a)
+    if n == 0: raise ValueError('recon_metrics needs at least one image')
     means = {k: v / n for k, v in tot.items()}
     return {**means, 'psnr_per_image': torch.cat(psnr).cpu().numpy()} if per_image else means
+
+def recon_metrics(x, x_hat, batch_size:int=32, per_image:bool=False) -> dict:
+    "`stream_recon_metrics` of two batches (B, C, H, W) of one shape, `batch_size` images at a time."
+    if len(x.shape) != 4 or tuple(x.shape) != tuple(x_hat.shape):
+        raise ValueError(f"recon_metrics needs two batches (B, C, H, W) of one shape, got {tuple(x.shape)} and "
+                         f"{tuple(x_hat.shape)}")
+    if len(x) == 0 or batch_size < 1:
+        raise ValueError(f"recon_metrics needs at least one image and batch_size >= 1, got {len(x)} images, "
+                         f"batch_size {batch_size}")
+    chunks = ((x[s:s + batch_size], x_hat[s:s + batch_size]) for s in range(0, len(x), batch_size))
+    return stream_recon_metrics(chunks, per_image)
 
 # %% ../nbs/12_metrics.ipynb #3163a201
 def discretize(codes:np.ndarray, bins:int=20) -> np.ndarray:
@@ -52,14 +60,9 @@ def discretize(codes:np.ndarray, bins:int=20) -> np.ndarray:
         out[:, j] = np.digitize(c, edges[1:-1])
     return out
 
-# %% ../nbs/12_metrics.ipynb #420812df
-def bin_factor(values, width:float=10) -> np.ndarray:
-    "A continuous factor cut into `width`-wide bins (age → decades)."
-    return (np.asarray(values, float) // width).astype(int)
-
 # %% ../nbs/12_metrics.ipynb #974cf243
 def _inputs(codes, factors, names, valid):
-    "Checked (N, D) float codes, (N, K) float factors, K names and an (N, K) mask of the rows where each factor is known."
+    "Checked (N, D) float codes, (N, K) float factors, K names, and an (N, K) mask of rows where each factor is known."
     codes = np.asarray(codes, float)
     if codes.ndim != 2 or codes.shape[1] == 0:
         raise ValueError(f"codes must be an (N, D) array with D >= 1, got shape {codes.shape}")
@@ -81,26 +84,45 @@ def _inputs(codes, factors, names, valid):
     return codes, factors, names, valid
 
 # %% ../nbs/12_metrics.ipynb #0ca96ea8
-def _mean(scores:dict):
-    "Mean of the scores that are not None; None when there are none."
-    v = [s for s in scores.values() if s is not None]
+def mean_known(values):
+    "Mean of the `values` that are not None; None when there are none."
+    v = [s for s in values if s is not None]
     return float(np.mean(v)) if v else None
+
+# %% ../nbs/12_metrics.ipynb #3f4672af
+def mutual_info_matrix(codes, factors, bins:int=20, names=None, valid=None) -> pd.DataFrame:
+    "Mutual information / entropy (0 … 1) of each discrete factor (rows) with each latent unit (columns `z0` …)."
+    codes, factors, names, valid = _inputs(codes, factors, names, valid)
+    out = np.full((len(names), codes.shape[1]), np.nan)
+    for k in range(len(names)):
+        rows = valid[:, k]
+        f = factors[rows, k]
+        # constant, or no known rows: entropy 0, no row
+        if np.unique(f).size < 2: continue
+        d = discretize(codes[rows], bins)
+        out[k] = [mutual_info_score(f, d[:, j]) / mutual_info_score(f, f) for j in range(d.shape[1])]
+    return pd.DataFrame(out, index=names, columns=[f'z{j}' for j in range(codes.shape[1])])
+
+def plot_mutual_info(mi:pd.DataFrame, units:int=32):
+    "A heat map of `mutual_info_matrix`, its `units` most informative units (by their largest value) only."
+    import matplotlib.pyplot as plt
+    keep = mi.max().sort_values(ascending=False).index[:units]
+    fig, ax = plt.subplots(figsize=(0.35 * len(keep) + 1.5, 0.5 * len(mi) + 1))
+    im = ax.imshow(mi[keep].to_numpy(), vmin=0, vmax=1, cmap='viridis', aspect='auto')
+    ax.set(xticks=range(len(keep)), xticklabels=keep, yticks=range(len(mi)), yticklabels=mi.index,
+           title='mutual information / entropy of each factor')
+    ax.tick_params(axis='x', labelrotation=90)
+    fig.colorbar(im, ax=ax)
+    return fig
 
 # %% ../nbs/12_metrics.ipynb #ba257bc3
 def mig(codes, factors, bins:int=20, names=None, valid=None) -> dict:
-    "MIG of `codes` (N, D) for discrete `factors` (N, K), each on its `valid` rows: {'mig': mean, name: gap}; None where undefined."
-    codes, factors, names, valid = _inputs(codes, factors, names, valid)
+    "MIG of `codes` (N, D) for discrete `factors` (N, K) on their `valid` rows: {'mig': mean, name: gap or None}."
     out = {}
-    for k, name in enumerate(names):
-        rows = valid[:, k]
-        f = factors[rows, k]
-        if np.unique(f).size < 2:
-            out[name] = None
-            continue                 # constant or no known rows: entropy 0
-        d = discretize(codes[rows], bins)
-        mi = np.sort([mutual_info_score(f, d[:, j]) for j in range(d.shape[1])])[::-1]
-        out[name] = float((mi[0] - (mi[1] if len(mi) > 1 else 0)) / mutual_info_score(f, f))   # / entropy (nats)
-    return {'mig': _mean(out), **out}
+    for name, row in mutual_info_matrix(codes, factors, bins, names, valid).iterrows():
+        top = np.sort(row.to_numpy())[::-1]
+        out[name] = None if np.isnan(top).all() else float(top[0] - (top[1] if len(top) > 1 else 0))
+    return {'mig': mean_known(out.values()), **out}
 
 # %% ../nbs/12_metrics.ipynb #66fe8570
 def _sap_r2(z, y) -> float:
@@ -116,7 +138,7 @@ def _sap_acc(z_tr, y_tr, z_te, y_te, seed:int=0) -> float:
 
 # %% ../nbs/12_metrics.ipynb #3499ce8e
 def _halves(y, stratify:bool, seed:int=0):
-    "Train and test halves of the rows of `y`; stratified by class for a discrete factor, so a rare class is in the train half."
+    "Train and test halves of the rows of `y`, stratified by class for a discrete factor (a rare class is in train)."
     rng = np.random.default_rng(seed)
     if not stratify:
         idx = rng.permutation(len(y))
@@ -127,7 +149,7 @@ def _halves(y, stratify:bool, seed:int=0):
 
 # %% ../nbs/12_metrics.ipynb #a75bdf3c
 def sap(codes, factors, continuous, names=None, seed:int=0, valid=None) -> dict:
-    "SAP of `codes` (N, D) for `factors` (N, K), each on its `valid` rows; `continuous[k]` says whether factor k is continuous."
+    "SAP of `codes` (N, D) for `factors` (N, K) on their `valid` rows; `continuous[k]`: whether factor k is continuous."
     codes, factors, names, valid = _inputs(codes, factors, names, valid)
     continuous = np.asarray(continuous, bool).reshape(-1)
     if continuous.size == 1: continuous = np.repeat(continuous, len(names))
@@ -145,4 +167,4 @@ def sap(codes, factors, continuous, names=None, seed:int=0, valid=None) -> dict:
         else: scores = [_sap_acc(z[tr, j], y[tr], z[te, j], y[te], seed) for j in range(z.shape[1])]
         s = np.sort(scores)[::-1]
         out[name] = float(s[0] - (s[1] if len(s) > 1 else 0))
-    return {'sap': _mean(out), **out}
+    return {'sap': mean_known(out.values()), **out}

@@ -18,8 +18,9 @@ from .core import AGE_MAX, AGE_MODES, MODELS, MODEL_ALIASES
 __all__ = ['IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOICES', 'N_AGE_FEATS', 'N_RACES', 'VAEConfig', 'age_features',
            'gender_features', 'race_features', 'ResBlock', 'AgeDiscriminator', 'kl_divergence', 'age_to_decades',
            'latent_age_target', 'grad_reverse', 'frozen', 'beta_at', 'loss_weights', 'vae_loss', 'critic_view',
-           'AgeVAE', 'latent_age_term', 'adversary_term', 'guide_term', 'target_edit', 'gan_terms', 'encoder_modules',
-           'cycle_term', 'BaselineCVAE', 'canonical_model', 'build_model', 'AgeRegressor', 'fit_age_regressor']
+           'AgeVAE', 'latent_age_term', 'adversary_term', 'residual_edit', 'guide_term', 'target_edit', 'gan_terms',
+           'encoder_modules', 'cycle_term', 'BaselineCVAE', 'canonical_model', 'build_model', 'AgeRegressor',
+           'fit_age_regressor']
 
 # %% ../nbs/07_model.ipynb #7efcc1ca
 IMAGE_SIZES = (64, 128, 256)
@@ -140,7 +141,7 @@ class ResBlock(nn.Module):
 
 # %% ../nbs/07_model.ipynb #d93efdd8
 class AgeDiscriminator(nn.Module):
-    "Is this face (B, 3, S, S) a real face of the condition's age (B, cond_dim)? A realness logit (B,)."
+    "Realness logit (B,) of faces (B, 3, S, S) as real faces of their condition's age (B, cond_dim)."
     def __init__(self, image_size:int, cond_dim:int, width:int=32):
         super().__init__()
         sn, n = nn.utils.parametrizations.spectral_norm, int(math.log2(image_size)) - 2   # halvings down to 4 × 4
@@ -195,12 +196,12 @@ def beta_at(cfg:VAEConfig, step:int) -> float:
     return cfg.beta * (min(1.0, step / w) if w > 0 else 1.0)
 
 def loss_weights(cfg:VAEConfig, batch:dict) -> torch.Tensor:
-    "Per-sample weights (B,) of the reconstruction and age terms: the data's imbalance weights if `cfg.sample_weights`, else ones."
+    "Weights (B,) of the reconstruction and age terms: the data's imbalance weights if `cfg.sample_weights`, else ones."
     return batch['weight'] if cfg.sample_weights else torch.ones(len(batch['x']), device=batch['x'].device)
 
 # %% ../nbs/07_model.ipynb #3947483d
 def vae_loss(cfg:VAEConfig, batch:dict, out:dict, step:int=0) -> dict:
-    "The β-VAE part of every model's loss: `recon`, `kl` and `total` = recon + the KL term (β with warm-up, or the capacity schedule)."
+    "The β-VAE terms of every model's loss: `recon`, `kl` and `total` = recon + KL term (β with warm-up, or capacity)."
     d = (out['x_hat'].float() - batch['x'].float()).flatten(1)
     rec = {'mse': d.pow(2).sum(1), 'l1': d.abs().sum(1), 'both': d.pow(2).sum(1) + d.abs().sum(1)}[cfg.recon_loss]
     recon = (loss_weights(cfg, batch) * rec).mean()
@@ -213,7 +214,7 @@ def vae_loss(cfg:VAEConfig, batch:dict, out:dict, step:int=0) -> dict:
 
 # %% ../nbs/07_model.ipynb #e34828c3
 def critic_view(x:torch.Tensor, shift:int=2, noise:float=0.03) -> torch.Tensor:
-    "What the guidance critic sees of residual edits (B, 3, S, S): one random shift of up to `shift` px and pixel noise, against pixel-exact patterns."
+    "Edits (B, 3, S, S) as the guidance critic sees them: randomly shifted by up to `shift` px, plus pixel noise."
     dy, dx = torch.randint(-shift, shift + 1, (2,)).tolist()
     return torch.roll(x, (dy, dx), (2, 3)) + noise * torch.randn_like(x)
 
@@ -308,25 +309,31 @@ def adversary_term(model, batch:dict, out:dict, w:torch.Tensor) -> torch.Tensor:
     pred = model.adversary(h).squeeze(1)
     return (w * (pred - age_to_decades(batch['age'])).pow(2)).mean()
 
+# %% ../nbs/07_model.ipynb #3b6d9d80
+def residual_edit(x, decoded, own, gain:float=1.0, clamp:bool=True) -> torch.Tensor:
+    "x + gain·(`decoded` − `own`): the decoder's change from the face's own age added to `x` (B, 3, S, S), in [-1, 1]."
+    y = x + gain * (decoded - own)
+    return y.clamp(-1, 1) if clamp else y
+
 # %% ../nbs/07_model.ipynb #98dfd22f
 def guide_term(model, batch:dict, out:dict, critic) -> torch.Tensor:
-    "Squared error (decades) of the frozen `critic` reading random target ages from faces decoded (or edited, per `guide_edit`) to them."
+    "Squared error (decades) of the frozen `critic` on faces decoded (or edited, per `guide_edit`) at random ages."
     x = batch['x']
     t = torch.rand(len(x), device=x.device) * (85 / AGE_MAX) + 1 / AGE_MAX   # random target ages, 1–86 years
     x_t = model.decode(out['z'], model.condition(t, batch['gender']))
     # the edit used at test time, at gain 1, seen shifted and noisy
-    if model.cfg.guide_edit == 'residual': x_t = critic_view(x + x_t - out['x_hat'])
+    if model.cfg.guide_edit == 'residual': x_t = critic_view(residual_edit(x, x_t, out['x_hat'], clamp=False))
     return (critic(x_t).float() - age_to_decades(t)).pow(2).mean()
 
 # %% ../nbs/07_model.ipynb #6977cae0
 def target_edit(model, batch:dict, out:dict) -> tuple:
-    "(t, c_t, x_t): shuffled target ages (B,), their conditions, and the face decoded (or edited, per `disc_edit`) at them (B, 3, S, S)."
+    "(t, c_t, x_t): shuffled target ages (B,), their conditions, and faces (B, 3, S, S) decoded (or edited) at them."
     x = batch['x']
     t = batch['age'][torch.randperm(len(x), device=x.device)]              # (B,) target ages, drawn as the data's are
     c_t = model.condition(t, batch['gender'])
     x_t = model.decode(out['z'], c_t)                                       # (B, 3, S, S)
     # the edit used at test time, at gain 1
-    if model.cfg.disc_edit == 'residual': x_t = (x + x_t - out['x_hat']).clamp(-1, 1)
+    if model.cfg.disc_edit == 'residual': x_t = residual_edit(x, x_t, out['x_hat'])
     return t, c_t, x_t
 
 def gan_terms(model, batch:dict, out:dict, edit=None) -> dict:
@@ -348,7 +355,7 @@ def encoder_modules(model) -> nn.Module:
     return nn.ModuleList([model.stem, model.down, model.enc_out, model.to_stats])
 
 def cycle_term(model, out:dict, edit:tuple) -> torch.Tensor:
-    "Squared distance (summed over z, mean over the batch) from the edited faces' `mu` to the originals', through a frozen encoder."
+    "Squared distance (summed over z, batch mean) of edited faces' `mu` from the originals', through a frozen encoder."
     _, c_t, x_t = edit
     with frozen(encoder_modules(model)): mu_t, _ = model.encode(x_t, c_t)    # (B, D)
     return (mu_t.float() - out['mu'].detach().float()).pow(2).sum(1).mean()
@@ -446,7 +453,7 @@ def decode(self:BaselineCVAE, z, cond):
 # %% ../nbs/07_model.ipynb #54d522f0
 @patch
 def loss(self:BaselineCVAE, batch:dict, out:dict, step:int=0, critic=None) -> dict:
-    "`recon`, `kl` and `total` from `vae_loss` (the seed repository's settings: summed MSE + KL, β = 1); `critic` is unused (no guidance)."
+    "`recon`, `kl` and `total` from `vae_loss` with the seed repository's summed MSE + KL, β = 1; `critic` is unused."
     return vae_loss(self.cfg, batch, out, step)
 
 # %% ../nbs/07_model.ipynb #5dbd7e34
@@ -476,7 +483,7 @@ class AgeRegressor(nn.Module):
 # %% ../nbs/07_model.ipynb #34289f0a
 def fit_age_regressor(draw, steps:int, lr:float=2e-3, seed:int=0, device='cpu', desc:str='age regressor',
                       progress:bool=True) -> AgeRegressor:
-    "Train an `AgeRegressor` on `draw(step)` → (faces (B, 3, S, S), ages in decades (B,)); returns it frozen, in eval mode."
+    "Train an `AgeRegressor` on `draw(step)` → (faces (B, 3, S, S), ages in decades (B,)); returns it frozen."
     torch.manual_seed(seed)
     reg = AgeRegressor().to(device)
     opt = torch.optim.AdamW(reg.parameters(), lr, weight_decay=1e-4)

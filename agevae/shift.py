@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.linear_model import Ridge
 from .core import AGE_MAX, EDITS
-from .model import latent_age_target
+from .model import latent_age_target, residual_edit
 
 # %% auto #0
 __all__ = ['SHIFT_METHODS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'age_mode_of', 'fit_shift_vector', 'decode_at',
@@ -52,7 +52,7 @@ def encode_codes(model, data, split:str='train', n:int=None, batch_size:int=256,
 
 # %% ../nbs/08_shift.ipynb #41ad9384
 def age_mode_of(model) -> str:
-    "The age mode `model` edits ages through: 'decoder' (its condition), 'latent' (its age units) or 'posthoc' (a shift vector)."
+    "How `model` edits ages: 'decoder' (its condition), 'latent' (its age units) or 'posthoc' (a shift vector)."
     # the baseline's config always says 'decoder'
     return model.cfg.age_mode
 
@@ -68,7 +68,7 @@ def fit_shift_vector(model, data, n:int=5000, device='cpu') -> np.ndarray:
 # %% ../nbs/08_shift.ipynb #ae25d5c4
 @torch.no_grad()
 def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.Tensor:
-    "Codes `mu` (B, D) of faces aged `age_years` (B,) decoded at `target_years` (B,) through the model's own age control: (B, 3, S, S)."
+    "Decode `mu` (B, D) of faces aged `age_years` at `target_years` (B,) by the model's age control → (B, 3, S, S)."
     how = age_mode_of(model)
     if how == 'posthoc':
         if vector is None:
@@ -83,7 +83,7 @@ def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.
 # %% ../nbs/08_shift.ipynb #0b5ac816
 @torch.no_grad()
 def age_edit(model, x, age_years, gender, targets, vector=None, edit:str='decode', gain:float=1.0) -> torch.Tensor:
-    "Faces `x` (B, 3, S, S) of ages `age_years` (B,) edited to each target age in years: (B, T, 3, S, S); see `edit` below."
+    "Faces `x` (B, 3, S, S) aged `age_years` (B,) edited to each target age in years, per `edit`: (B, T, 3, S, S)."
     if edit not in EDITS: raise ValueError(f'unknown edit {edit!r}; expected one of {EDITS}')
     model.eval()
     age_years = torch.as_tensor(age_years, dtype=torch.float32, device=x.device)
@@ -92,10 +92,10 @@ def age_edit(model, x, age_years, gender, targets, vector=None, edit:str='decode
     own = at(age_years) if edit != 'decode' else None                                 # D(z, own age)
     # x + D(z, a + gain·(t − a)) − D(z, a)
     if edit == 'extrapolate':
-        outs = [(x + at((age_years + gain * (t - age_years)).clamp(0, AGE_MAX)) - own).clamp(-1, 1) for t in targets]
+        outs = [residual_edit(x, at((age_years + gain * (t - age_years)).clamp(0, AGE_MAX)), own) for t in targets]
     else:
         outs = [at(torch.full_like(age_years, float(t))) for t in targets]             # D(z, target), each (B, 3, S, S)
-        if own is not None: outs = [(x + gain * (d - own)).clamp(-1, 1) for d in outs]
+        if own is not None: outs = [residual_edit(x, d, own, gain) for d in outs]
     return torch.stack(outs, 1)
 
 # %% ../nbs/08_shift.ipynb #c1953cc7

@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import atomic_write_json, atomic_write_text, partial_dir, replace_dir, resolve_device, save_figure
-from .core import signal_exit_code, stop_signals
+from .core import EDITS, fmt, markdown_table, signal_exit_code, stop_signals
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['RUN_PARAMETERS', 'RUN_CELLS', 'KERNEL_PID', 'STATUSES', 'FIRST_COLUMNS', 'SLURM_COMMANDS', 'SLURM_KILLED',
-           'METRICS_VS_BETA', 'TRADE_OFFS', 'beta_dir_name', 'parse_betas', 'parse_params', 'read_sweep_config',
-           'run_configs', 'run_template', 'mark_kernel', 'evaluate_run', 'read_status', 'write_status', 'run_job',
-           'flat_metrics', 'sweep_summary', 'visible_gpus', 'worker_env', 'planned_steps', 'run_progress',
-           'SweepStopped', 'run_sweep', 'SlurmSettings', 'slurm_states', 'slurm_end', 'slurm_executor', 'pareto_front',
-           'sweep_figures', 'summary_table']
+           'METRICS_VS_BETA', 'TRADE_OFFS', 'beta_dir_name', 'parse_betas', 'run_configs', 'run_template',
+           'mark_kernel', 'evaluate_run', 'read_status', 'write_status', 'run_job', 'flat_metrics', 'sweep_summary',
+           'visible_gpus', 'worker_env', 'planned_steps', 'run_progress', 'SweepStopped', 'run_sweep', 'SlurmSettings',
+           'slurm_states', 'slurm_end', 'slurm_executor', 'pareto_front', 'sweep_figures', 'summary_table']
 
 # %% ../nbs/15_sweep.ipynb #58f9486d
 def beta_dir_name(beta:float) -> str:
@@ -31,7 +31,7 @@ def beta_dir_name(beta:float) -> str:
 
 # %% ../nbs/15_sweep.ipynb #0557daf5
 def parse_betas(text) -> list:
-    "β values from '0.5,1,2' (or a list): numbers, each once. Negative values pass here: their run fails, with its reason."
+    "β values from '0.5,1,2' (or a list): numbers, each given once (a negative one passes, and its run fails)."
     betas = []
     for s in (text.split(',') if isinstance(text, str) else text):
         try: b = float(s)
@@ -45,73 +45,22 @@ def parse_betas(text) -> list:
 # %% ../nbs/15_sweep.ipynb #997853a9
 _SET_BY_SWEEP = dict(beta='use --betas', image_size='the cache sets it', data='use --data', out='use --out')
 
-# %% ../nbs/15_sweep.ipynb #cacdab3d
-def _known():
-    from agevae.model import VAEConfig
-    from agevae.train import TrainConfig
-    return {'model': {f.name for f in fields(VAEConfig)}, 'train': {f.name for f in fields(TrainConfig)}}
-
-# %% ../nbs/15_sweep.ipynb #329ac50a
-def parse_params(items) -> dict:
-    "Settings for every run of a sweep: ['train.steps=300', 'latent_dim=16'] or {'steps': 300} → {'train.steps': 300, 'model.latent_dim': 16}."
-    if isinstance(items, dict): items = [f'{k}={json.dumps(v)}' for k, v in items.items()]
-    known, out = _known(), {}
-    for item in items or ():
-        key, eq, text = str(item).partition('=')
-        section, dot, name = key.strip().rpartition('.')
-        if not eq or not name: raise ValueError(f'--param {item!r}: expected KEY=VALUE, e.g. train.steps=300')
-        if not dot: section = next((s for s in known if name in known[s]), '')
-        if section not in known or name not in known[section]:
-            raise ValueError(f"--param {item!r}: unknown setting {key.strip()!r}; model settings: "
-                             f"{', '.join(sorted(known['model']))}; "
-                             f"train settings: {', '.join(sorted(known['train']))}")
-        if name in _SET_BY_SWEEP:
-            raise ValueError(f'--param {item!r}: a sweep sets {name} itself ({_SET_BY_SWEEP[name]})')
-        try: out[f'{section}.{name}'] = json.loads(text)
-        except ValueError: out[f'{section}.{name}'] = text
-    return out
-
-# %% ../nbs/15_sweep.ipynb #ce63b1d0
-def read_sweep_config(config) -> dict:
-    "The 'model' and 'train' sections of a JSON config file (a run's config.json works) or dict; {} for None."
-    if config is None or config == {}: return {}
-    if isinstance(config, dict): d = config
-    else:
-        try: d = json.loads(Path(config).read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"config '{config}' is not valid JSON: {e}") from None
-    if not isinstance(d, dict) or not {'model', 'train'} & set(d):
-        raise ValueError(f"config '{config}' needs a 'model' and/or 'train' section")
-    return {k: d[k] for k in ('model', 'train') if k in d}
-
 # %% ../nbs/15_sweep.ipynb #d4427274
-def run_configs(beta:float, data, out, config=None, age_mode:str=None, params=None, device:str=None):
-    "(VAEConfig, TrainConfig) of one run: the defaults, then `config`, `age_mode`, `params` and `beta`; the image size from the cache `data`."
-    from agevae.model import VAEConfig, canonical_model
-    from agevae.train import TrainConfig, baseline_configs
-    from agevae.preprocess import read_cache
-    cfg, params = read_sweep_config(config), parse_params(params)
-    name = canonical_model(params.get('train.model') or cfg.get('train', {}).get('model') or 'agevae')
-    m0, t0 = baseline_configs() if name == 'baseline' else (VAEConfig(), TrainConfig())
-    m, t = {**asdict(m0), **cfg.get('model', {})}, {**asdict(t0), **cfg.get('train', {})}
-    if age_mode is not None: m['age_mode'] = age_mode
-    for key, v in params.items():
-        section, _, k = key.partition('.')
-        (m if section == 'model' else t)[k] = v
-    m.update(image_size=read_cache(data)[2]['size'], beta=float(beta))
-    t.update(data=str(data), out=str(out), model=name, **({'device': device} if device else {}))
-    bad = sorted(set(t) - _known()['train'])
-    if bad: raise ValueError(f"unknown train setting(s) {bad}; known: {sorted(_known()['train'])}")
-    try: return VAEConfig.from_dict(m), TrainConfig(**t)
-    except TypeError as e:
-        raise ValueError(f'a setting has the wrong type ({e}); check --param and the config file') from None
+def run_configs(beta:float, data, out, config=None, params:dict=None, device:str=None):
+    "(VAEConfig, TrainConfig) of one run: `layer_configs` with the settings `params`, then β (and `device`)."
+    from agevae.train import layer_configs
+    for key in params or {}:
+        name = key.rpartition('.')[2]
+        if name in _SET_BY_SWEEP: raise ValueError(f'a sweep sets {name} itself ({_SET_BY_SWEEP[name]})')
+    extra = dict(beta=float(beta), **({'device': device} if device else {}))
+    return layer_configs(data, out, config, {**(params or {}), **extra})[1:]
 
 # %% ../nbs/15_sweep.ipynb #d2c1c577
 RUN_PARAMETERS = """beta = 4.0          # KL weight: the value this run tries
 data = None         # cache folder (agevae prepare); its validation split scores the run
 out = None          # this run's folder: run/ (training), eval/ (metrics.json)
 config = {}         # 'model' and 'train' sections, as in a run's config.json
-age_mode = None     # posthoc | latent | decoder (None: the config's)
-params = {}         # more settings, e.g. {'train.steps': 300, 'model.latent_dim': 16}
+params = {}         # settings by name, e.g. {'steps': 300, 'latent_dim': 16}
 eval_n = 300        # faces in the benchmark's age-stratified sample
 edit = None         # how the benchmark edits ages: decode | residual (None: plain decoding)
 gain = None         # residual editing: how much the decoder's age change is amplified (None: 1)
@@ -134,7 +83,7 @@ from agevae.train import train
 from agevae.report import plot_losses
 out = Path(out)
 mark_kernel(out)                   # lets `agevae sweep` stop the training cleanly (SIGTERM)
-model_cfg, train_cfg = run_configs(beta, data, out/'run', config, age_mode, params, device)
+model_cfg, train_cfg = run_configs(beta, data, out/'run', config, params, device)
 model_cfg, train_cfg""",
     ),
     (
@@ -176,7 +125,7 @@ def run_template(path) -> Path:
 KERNEL_PID = '.kernel.pid'
 
 def mark_kernel(out):
-    "Record this process (the run notebook's kernel) in `out/.kernel.pid`; Slurm's time-limit warning (SIGUSR2) is left to the run's process."
+    "Record this process (the run notebook's kernel) in `out/.kernel.pid` and make it ignore SIGUSR2."
     try: signal.signal(signal.SIGUSR2, signal.SIG_IGN)                       # its default action would kill the kernel
     except (AttributeError, ValueError): pass                                # no SIGUSR2 here, or not the main thread
     atomic_write_text(Path(out)/KERNEL_PID, str(os.getpid()))
@@ -256,7 +205,7 @@ def _locked(path, what:str, wait:bool=False):
 _JOB_CMD = 'import sys; from agevae.sweep import run_job; sys.exit(run_job(sys.argv[1]))'
 
 def run_job(job_dir) -> int:
-    "One run of a sweep, in its own process: execute its notebook (job.json says how), then record in status.json how it ended."
+    "One sweep run in its own process: execute its notebook as job.json says, then record in status.json how it ended."
     import papermill as pm
     d = Path(job_dir)
     job = json.loads((d/'job.json').read_text())
@@ -306,7 +255,7 @@ def flat_metrics(m:dict, prefix:str='') -> dict:
 
 # %% ../nbs/15_sweep.ipynb #af9ed059
 def sweep_summary(out, write:bool=True) -> pd.DataFrame:
-    "One row per β folder of the sweep in `out`: status, wall time, notebook and (for finished runs) every metric; written to `out/summary.csv`."
+    "One row per β folder of sweep `out`: status, wall time, notebook and finished runs' metrics (→ `out/summary.csv`)."
     out, rows = Path(out), []
     for d in sorted(p for p in out.glob('beta=*') if p.is_dir()):
         st = read_status(d)
@@ -373,7 +322,7 @@ def _hms(s:float) -> str: return f'{int(s) // 3600}:{int(s) % 3600 // 60:02d}:{i
 
 # %% ../nbs/15_sweep.ipynb #d7faa658
 class _Progress:
-    "Per running β, its phase and step: tqdm bars on a terminal, else a line at each change of phase and every `every` seconds."
+    "Progress of each running β: tqdm bars on a terminal, else a line per phase change and every `every` seconds."
     def __init__(self, enabled:bool, n_train:int, every:float=30):
         self.enabled, self.n_train, self.every, self.seen, self.bars = enabled, n_train, every, {}, {}
         self.tty = enabled and sys.stdout.isatty()
@@ -383,46 +332,54 @@ class _Progress:
             from tqdm.auto import tqdm
             tqdm.write(text)
         else: print(text, flush=True)
-    def update(self, running:dict):
-        if not self.enabled: return
-        for slot, job in running.items():
-            phase, step, total = run_progress(job.d, self.n_train)
-            if self.tty:
-                from tqdm.auto import tqdm
-                bar = self.bars.get(slot)
-                if bar is None or bar.desc != f'β={job.beta:g}':
-                    if bar is not None: bar.close()
-                    bar = self.bars[slot] = tqdm(total=total, desc=f'β={job.beta:g}', position=slot, leave=False,
-                                                 unit='step')
-                # a resumed run starts part-way
-                if total and bar.total != total:
-                    bar.reset(total=total)
-                    bar.initial = bar.n = step
-                bar.update(max(0, step - bar.n))
-                bar.set_postfix_str(phase)
-                continue
-            last = self.seen.get(slot)
-            if last is None or last[:2] != (job.beta, phase) or time.time() - last[2] >= self.every:
-                print(
-                    f'β={job.beta:g}: '
-                    f'{phase}'
-                    + (f' step {step}/{total}' if phase == 'training' else '')
-                    + f' ({_hms(time.time() - job.t0)})',
-                    flush=True,
-                )
-                self.seen[slot] = (job.beta, phase, time.time())
-    def ended(self, slot:int, job, st:dict):
-        if (bar := self.bars.pop(slot, None)) is not None: bar.close()
-        self.seen.pop(slot, None)
-        t = f"({_hms(st.get('wall_s') or time.time() - job.t0)})"
-        if st['status'] == 'done':
-            m = json.loads((job.d/'eval'/'metrics.json').read_text())
-            self.say(f"β={job.beta:g}: done {t}: PSNR {m['recon']['psnr']:.1f} dB, target-age MAE "
-                     f"{m['age_control']['target_mae']:.1f}, "
-                     f"ρ {m['age_control']['spearman']:.2f}, identity kept {m['identity']['retention']:.0%}")
-        else: self.say(f"β={job.beta:g}: {st['status']} {t}: {st.get('error')} (notebook: {job.d/'run.ipynb'})")
-    def close(self):
-        for bar in self.bars.values(): bar.close()
+
+# %% ../nbs/15_sweep.ipynb #2e45dbcc
+@patch
+def update(self:_Progress, running:dict):
+    if not self.enabled: return
+    for slot, job in running.items():
+        phase, step, total = run_progress(job.d, self.n_train)
+        if self.tty:
+            from tqdm.auto import tqdm
+            bar = self.bars.get(slot)
+            if bar is None or bar.desc != f'β={job.beta:g}':
+                if bar is not None: bar.close()
+                bar = self.bars[slot] = tqdm(total=total, desc=f'β={job.beta:g}', position=slot, leave=False,
+                                             unit='step')
+            # a resumed run starts part-way
+            if total and bar.total != total:
+                bar.reset(total=total)
+                bar.initial = bar.n = step
+            bar.update(max(0, step - bar.n))
+            bar.set_postfix_str(phase)
+            continue
+        last = self.seen.get(slot)
+        if last is None or last[:2] != (job.beta, phase) or time.time() - last[2] >= self.every:
+            print(
+                f'β={job.beta:g}: '
+                f'{phase}'
+                + (f' step {step}/{total}' if phase == 'training' else '')
+                + f' ({_hms(time.time() - job.t0)})',
+                flush=True,
+            )
+            self.seen[slot] = (job.beta, phase, time.time())
+
+# %% ../nbs/15_sweep.ipynb #d9a7cf80
+@patch
+def ended(self:_Progress, slot:int, job, st:dict):
+    if (bar := self.bars.pop(slot, None)) is not None: bar.close()
+    self.seen.pop(slot, None)
+    t = f"({_hms(st.get('wall_s') or time.time() - job.t0)})"
+    if st['status'] == 'done':
+        m = json.loads((job.d/'eval'/'metrics.json').read_text())
+        self.say(f"β={job.beta:g}: done {t}: PSNR {m['recon']['psnr']:.1f} dB, target-age MAE "
+                 f"{m['age_control']['target_mae']:.1f}, "
+                 f"ρ {m['age_control']['spearman']:.2f}, identity kept {m['identity']['retention']:.0%}")
+    else: self.say(f"β={job.beta:g}: {st['status']} {t}: {st.get('error')} (notebook: {job.d/'run.ipynb'})")
+
+@patch
+def close(self:_Progress):
+    for bar in self.bars.values(): bar.close()
 
 # %% ../nbs/15_sweep.ipynb #8155e218
 class SweepStopped(Exception):
@@ -442,11 +399,10 @@ class _Job:
 
 # %% ../nbs/15_sweep.ipynb #5a38a548
 def _prepare(beta, out, template, settings, device) -> Path:
-    "Write β's `job.json`: what `run_job` executes. Returns the run folder."
+    "Write β's `job.json` (what `run_job` executes) and return the run folder."
     d = out/beta_dir_name(beta)
     d.mkdir(exist_ok=True)
     parameters = dict(beta=beta, data=settings['data'], out=str(d), config=settings['config'],
-                      age_mode=settings['age_mode'],
                       params=settings['params'], eval_n=settings['eval_n'], edit=settings['edit'],
                       gain=settings['gain'], device=device)
     atomic_write_json(d/'job.json', dict(template=str(template), parameters=parameters))
@@ -470,13 +426,13 @@ def _launch(beta, slot, out, template, settings, device, workers, gpus) -> _Job:
 
 # %% ../nbs/15_sweep.ipynb #914c8344
 def _record_end(job:_Job, how:str, status:str='failed') -> dict:
-    "The run's final status: its own, or, where it ended without recording one (killed), `status` saying `how` it ended."
+    "The run's final status: its own, or, if it ended (killed) without recording one, `status` saying `how` it ended."
     st = read_status(job.d)
     if st.get('status') in ('queued', 'running'):
         st = write_status(job.d, status=status, finished=_now(), wall_s=round(time.time() - job.t0, 1), error=how)
     return st
 
-def _finish(job:_Job) -> dict:
+def _ended_status(job:_Job) -> dict:
     "A local run's final status, once its process has ended."
     rc = job.proc.returncode
     how = f'signal {signal.Signals(-rc).name}' if rc < 0 else f'exit code {rc}'
@@ -494,11 +450,9 @@ def _check_settings(out:Path, settings:dict):
     if diff: raise ValueError(f"sweep folder '{out}' was started with other settings ({'; '.join(diff)}); "
                               "rerun it with the same ones (more β values are fine), or choose another --out")
 
-# %% ../nbs/15_sweep.ipynb #8daa1803
-def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, workers:int=None, eval_n:int=300,
-              device:str='auto', progress:bool=True, grace_s:float=300, edit:str=None, gain:float=None,
-              slurm:SlurmSettings=None) -> pd.DataFrame:
-    "Train and score one model per β, each a papermill run in its own process (with `slurm`, a Slurm job); returns the summary (also `out/summary.csv`) and draws `out/figures`."
+# %% ../nbs/15_sweep.ipynb #5bdcdfa9
+def _check_sweep(data:Path, eval_n:int, edit:str, gain:float) -> pd.DataFrame:
+    "The cache's faces, once the packages, the scorers, the validation faces, `eval_n`, `edit` and `gain` are fit."
     import papermill  # noqa: F401  (the runs need it: fail here, not in every run)
     from agevae.evaluate import face_models_dir
     from agevae.preprocess import read_cache
@@ -506,20 +460,28 @@ def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, wor
         if importlib.util.find_spec(m) is None:
             raise ModuleNotFoundError(f"the benchmark's independent scorers need {m!r}")
     face_models_dir()
-    betas, out, data = parse_betas(betas), Path(out).resolve(), Path(data).resolve()
     faces = read_cache(data)[1]
     if eval_n < 1: raise ValueError(f'--eval-n must be at least 1 face, got {eval_n}')
     if not (faces.split == 'val').any():
         raise ValueError(f"the cache '{data}' has no validation faces: a sweep scores every run on them")
-    from agevae.shift import EDITS
     if edit is not None and edit not in EDITS: raise ValueError(f'--edit must be one of {EDITS}, got {edit!r}')
     if gain is not None and not (math.isfinite(gain) and gain > 0):
         raise ValueError(f'--gain must be a positive number, got {gain}')
-    settings = json.loads(json.dumps(dict(data=str(data), config=read_sweep_config(config), age_mode=age_mode,
-                                          params=parse_params(params), eval_n=int(eval_n),
+    return faces
+
+# %% ../nbs/15_sweep.ipynb #8daa1803
+def run_sweep(betas, data, out, config=None, params:dict=None, workers:int=None, eval_n:int=300,
+              device:str='auto', progress:bool=True, grace_s:float=300, edit:str=None, gain:float=None,
+              slurm:SlurmSettings=None) -> pd.DataFrame:
+    "Train and score one model per β, each in its own papermill process (or Slurm job); returns the summary."
+    from agevae.train import read_config
+    betas, out, data = parse_betas(betas), Path(out).resolve(), Path(data).resolve()
+    faces = _check_sweep(data, eval_n, edit, gain)
+    settings = json.loads(json.dumps(dict(data=str(data), config=read_config(config),
+                                          params=dict(params or {}), eval_n=int(eval_n),
                                          edit=edit, gain=None if gain is None else float(gain))))
     # bad settings fail now, not in every run
-    run_configs(1.0, data, out/'run', settings['config'], age_mode, settings['params'])
+    run_configs(1.0, data, out/'run', settings['config'], settings['params'])
     # --device cpu: CPU workers, each with its share of the cores
     gpus = [] if device == 'cpu' else visible_gpus()
     workers = workers or max(1, len(gpus))
@@ -548,7 +510,7 @@ def run_sweep(betas, data, out, config=None, age_mode:str=None, params=None, wor
 
 # %% ../nbs/15_sweep.ipynb #56472b38
 def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s):
-    "Run `todo` on `workers` local slots; on SIGTERM/SIGINT stop them all. Returns the signal's name, or None."
+    "Run `todo` on `workers` local slots, stopping them all on SIGTERM/SIGINT; returns the signal's name, or None."
     queue, running, deadline = list(todo), {}, None
     with stop_signals() as stop:
         try:
@@ -561,7 +523,7 @@ def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s
                     for job in running.values(): job.proc.kill()
                 for slot in [s for s, j in running.items() if j.proc.poll() is not None]:
                     job = running.pop(slot)
-                    show.ended(slot, job, _finish(job))
+                    show.ended(slot, job, _ended_status(job))
                     sweep_summary(out)
                 for slot in [s for s in range(workers) if s not in running]:
                     if not queue or stop['signal']: break
@@ -576,7 +538,7 @@ def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s
                 except subprocess.TimeoutExpired:
                     job.proc.kill()
                     job.proc.wait()
-                _finish(job)
+                _ended_status(job)
             show.close()
     return stop['signal']
 
@@ -597,7 +559,7 @@ class SlurmSettings:
 SLURM_COMMANDS = ('sbatch', 'squeue', 'scontrol', 'scancel', 'sinfo')
 
 def _slurm(*args, what:str) -> str:
-    "Run a Slurm command (in its own session: a Ctrl-C is the sweep's); its output, or a one-line ValueError with Slurm's own words."
+    "Run a Slurm command in its own session; returns its output, or raises a one-line ValueError in Slurm's words."
     if shutil.which(args[0]) is None:
         raise ValueError(f"--launcher slurm: '{args[0]}' is not on PATH (run the sweep where Slurm's commands are)")
     try: r = subprocess.run(args, capture_output=True, text=True, timeout=60, start_new_session=True)
@@ -609,7 +571,7 @@ def _slurm(*args, what:str) -> str:
     return r.stdout
 
 def slurm_states(job_ids) -> dict:
-    "{job id: Slurm state} of the jobs (array_task ids) still in Slurm's queue; those that left it (or that it has forgotten) are missing."
+    "{job id: Slurm state} of the jobs (array_task ids) still in Slurm's queue; jobs that left it are missing."
     ids = {str(j) for j in job_ids if j}
     if not ids: return {}
     # never an unknown id's error
@@ -617,7 +579,7 @@ def slurm_states(job_ids) -> dict:
     return {i: s for i, s in (line.split()[:2] for line in out.splitlines() if len(line.split()) >= 2) if i in ids}
 
 def slurm_end(job_id) -> tuple:
-    "(state, reason) with which Slurm ended a job, from `scontrol show job` (('UNKNOWN', why) where Slurm has forgotten it)."
+    "(state, reason) with which Slurm ended a job, per `scontrol show job`; ('UNKNOWN', why) if Slurm forgot it."
     try: out = _slurm('scontrol', '-o', 'show', 'job', str(job_id), what='scontrol could not show the job')
     except ValueError as e: return 'UNKNOWN', str(e)
     f = dict(kv.split('=', 1) for kv in out.split() if '=' in kv)
@@ -625,7 +587,7 @@ def slurm_end(job_id) -> tuple:
 
 # %% ../nbs/15_sweep.ipynb #36b20da6
 def slurm_executor(out:Path, slurm:SlurmSettings):
-    "A submitit executor for the sweep's runs (held until recorded), its logs in `out/slurm`; a one-line error where Slurm is missing or the partition unknown."
+    "A submitit executor for the sweep's runs (held until recorded), logging to `out/slurm`."
     import submitit
     for cmd in SLURM_COMMANDS: _slurm(cmd, '--version', what=f'{cmd} does not answer')
     if slurm.partition and not _slurm('sinfo', '-h', '-p', slurm.partition, '-o', '%P', what='sinfo failed').strip():
@@ -644,7 +606,7 @@ def slurm_executor(out:Path, slurm:SlurmSettings):
 
 # %% ../nbs/15_sweep.ipynb #b2befec8
 def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) -> dict:
-    "Submit `todo` as one held job array, record it, then release it; runs whose job is still in Slurm's queue are followed, not resubmitted."
+    "Submit `todo` as one held job array, record it, then release it; runs still in Slurm's queue are only followed."
     st = {b: read_status(out/beta_dir_name(b)) for b in todo}
     queued = slurm_states([s.get('slurm_job_id') for s in st.values()])
     running = {i: _Job(b, out/beta_dir_name(b), None, time.time(), st[b]['slurm_job_id'])
@@ -689,7 +651,7 @@ def _slurm_outcome(job:_Job, stopping:bool) -> dict:
 
 # %% ../nbs/15_sweep.ipynb #9133e73a
 def _cancel(jobs, first:bool):
-    "Stop the jobs: first SIGTERM to every process of the running ones (each run writes a checkpoint) and cancel the pending ones; then kill."
+    "Stop the jobs: if `first`, SIGTERM the running ones (each writes a checkpoint) and cancel pending ones; else kill."
     ids = sorted({j.slurm_id for j in jobs})
     # TERM to the job steps: the runs, not their batch shells
     for args in ((('--state=PENDING',), ('--signal=TERM',)) if first else ((),)):
@@ -698,7 +660,7 @@ def _cancel(jobs, first:bool):
         except ValueError as e: print(e, file=sys.stderr)
 
 def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show, grace_s, poll_s:float=3):
-    "Run `todo` as a Slurm job array and follow it to the end; on SIGTERM/SIGINT stop it. Returns the signal's name, or None."
+    "Run `todo` as a Slurm job array to the end, stopping it on SIGTERM/SIGINT; returns the signal's name, or None."
     with stop_signals() as stop:                                             # from before the submission on
         running, deadline, killed = _submit(todo, out, template, settings, device, slurm, show), None, False
         sweep_summary(out)
@@ -729,7 +691,7 @@ def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show,
 
 # %% ../nbs/15_sweep.ipynb #352bf8b0
 def pareto_front(df:pd.DataFrame, x:str, y:str, maximize=(True, True)) -> np.ndarray:
-    "Mask of the rows of `df` that no other row beats on (`x`, `y`) (`maximize`: whether larger is better on each); rows with NaN are never on it."
+    "Mask of the rows of `df` (without NaN) that no other row beats on (`x`, `y`), larger being better per `maximize`."
     p = df[[x, y]].to_numpy(float) * np.where(maximize, 1.0, -1.0)         # (N, 2), larger is better
     ok = ~np.isnan(p).any(1)
     beats = (p[None] >= p[:, None]).all(-1) & (p[None] > p[:, None]).any(-1)   # beats[i, j]: row j beats row i
@@ -744,7 +706,7 @@ TRADE_OFFS = (('age_control.target_mae', False), ('age_control.spearman', True))
 
 # %% ../nbs/15_sweep.ipynb #03018355
 def sweep_figures(summary, out, prefix:str='sweep') -> list:
-    "Draw a sweep (its summary DataFrame or summary.csv) into `out`: `<prefix>_metrics.png` (each metric against β) and `<prefix>_tradeoff.png`."
+    "Draw a sweep's summary (DataFrame or CSV) into `out` as `<prefix>_metrics.png` and `<prefix>_tradeoff.png`."
     import matplotlib.pyplot as plt, seaborn as sns
     from matplotlib.ticker import PercentFormatter
     df = summary if isinstance(summary, pd.DataFrame) else pd.read_csv(summary)
@@ -782,16 +744,13 @@ def sweep_figures(summary, out, prefix:str='sweep') -> list:
 
 # %% ../nbs/15_sweep.ipynb #0e314baa
 def summary_table(summary) -> str:
-    "Markdown table of a sweep's summary (DataFrame or summary.csv): one row per β; ★ marks the PSNR vs target-age MAE Pareto front."
+    "Markdown table of a sweep's summary (DataFrame or CSV), one row per β; ★ marks the PSNR vs target-age MAE front."
     df = (summary if isinstance(summary, pd.DataFrame) else pd.read_csv(summary)).sort_values('beta')
     front = pareto_front(df, 'recon.psnr', 'age_control.target_mae', (True, False)) & (df.status == 'done').to_numpy()
-    f = lambda v, spec: '–' if pd.isna(v) else format(v, spec)
     head = ('β', 'status', 'PSNR (dB)', 'MIG age', 'target-age MAE', 'Spearman ρ', 'identity kept', 'wall time',
             'front')
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for on, (_, r) in zip(front, df.iterrows()):
-        lines.append('| ' + ' | '.join([f'{r.beta:g}', r.status, f(r['recon.psnr'], '.1f'), f(r['mig.age'], '.3f'),
-                                        f(r['age_control.target_mae'], '.1f'),
-                                        f(r['age_control.spearman'], '.2f'), f(r['identity.retention'], '.0%'),
-                                        '–' if pd.isna(r.wall_s) else _hms(r.wall_s), '★' if on else '']) + ' |')
-    return '\n'.join(lines) + '\n'
+    rows = [[f'{r.beta:g}', r.status, fmt(r['recon.psnr'], '.1f'), fmt(r['mig.age'], '.3f'),
+             fmt(r['age_control.target_mae'], '.1f'), fmt(r['age_control.spearman'], '.2f'),
+             fmt(r['identity.retention'], '.0%'), '–' if pd.isna(r.wall_s) else _hms(r.wall_s), '★' if on else '']
+            for on, (_, r) in zip(front, df.iterrows())]
+    return markdown_table(head, rows)

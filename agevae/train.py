@@ -17,11 +17,12 @@ from .data import FaceData, augment, compare_fingerprints
 from .shift import age_edit, age_mode_of, fit_shift_vector
 from .model import VAEConfig, AgeRegressor, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model
 from .model import age_to_decades
-from .checkpoint import _plain, save_checkpoint, load_checkpoint, check_resume, load_model, export_model
+from .checkpoint import _plain, RunRecord, save_checkpoint, load_checkpoint, check_resume, load_model, export_model
 
 # %% auto #0
-__all__ = ['TRAIN_CHOICES', 'TrainConfig', 'baseline_configs', 'BatchPlan', 'TrainStep', 'NonFiniteLoss', 'slurm_dist_env',
-           'plain_loop', 'grid_rows', 'sample_grids', 'train_critic', 'Clock', 'train']
+__all__ = ['TRAIN_CHOICES', 'TrainConfig', 'baseline_configs', 'setting_names', 'read_config', 'layer_configs', 'BatchPlan',
+           'TrainStep', 'NonFiniteLoss', 'slurm_dist_env', 'plain_loop', 'grid_rows', 'sample_grids', 'train_critic',
+           'Clock', 'train']
 
 # %% ../nbs/09_train.ipynb #23f32bfd
 TRAIN_CHOICES = dict(model=MODELS, optimizer=('adam', 'adamw'), schedule=('cosine', 'constant'), amp=('fp32', 'bf16'),
@@ -45,8 +46,7 @@ class TrainConfig:
     model: str = 'agevae'             # agevae | baseline (alias: seed)
     steps: int = 1000                 # optimisation steps (unless epochs > 0)
     epochs: float = 0                 # > 0: this many passes over the training split instead of `steps`
-    minutes: float = 0                # > 0: stop after this much training wall time (summed over resumes); the cosine
-                                      #      schedule then follows the time spent, and steps/epochs are only an upper bound
+    minutes: float = 0                # > 0: a wall-time budget (over resumes) the cosine follows; steps: an upper bound
     batch_size: int = 128             # per process
     lr: float = 1e-3                  # peak learning rate
     optimizer: str = 'adamw'          # adam | adamw
@@ -72,10 +72,56 @@ class TrainConfig:
 
 # %% ../nbs/09_train.ipynb #e8ad1cab
 def baseline_configs(image_size:int=64, **train_kw):
-    "(VAEConfig, TrainConfig) of the baseline (the seed repository's model): z 256, β 1, summed MSE, Adam 8e-4, batch 128, no schedule."
+    "(VAEConfig, TrainConfig) of the seed repository's baseline: z 256, β 1, summed MSE, Adam 8e-4, batch 128, flat LR."
     return (VAEConfig(image_size=image_size, latent_dim=256, beta=1.0, age_mode='decoder', adv_weight=0.0),
             TrainConfig(**{**dict(model='baseline', lr=8e-4, optimizer='adam', batch_size=128, schedule='constant',
                                   warmup_steps=0, grad_clip=0.0, augment=False), **train_kw}))
+
+# %% ../nbs/09_train.ipynb #ac2352de
+def setting_names() -> dict:
+    "{'model': VAEConfig's field names, 'train': TrainConfig's}: every setting a run takes by name."
+    return {'model': {f.name for f in fields(VAEConfig)}, 'train': {f.name for f in fields(TrainConfig)}}
+
+def read_config(config) -> dict:
+    "The 'model' and 'train' sections of a JSON config file (a run's config.json works) or dict; {} for None."
+    if config is None or config == {}: return {}
+    if isinstance(config, dict): d = config
+    else:
+        try: d = json.loads(Path(config).read_text())
+        except json.JSONDecodeError as e: raise ValueError(f"config '{config}' is not valid JSON: {e}") from None
+    if not isinstance(d, dict) or not {'model', 'train'} & set(d):
+        raise ValueError(f"config '{config}' needs a 'model' and/or 'train' section")
+    return {k: d[k] for k in ('model', 'train') if k in d}
+
+def _by_section(settings) -> dict:
+    "{'model': {...}, 'train': {...}} of settings by name (an old 'train.steps' key is read as 'steps')."
+    known, out = setting_names(), {'model': {}, 'train': {}}
+    for key, v in (settings or {}).items():
+        name = key.rpartition('.')[2]
+        section = next((s for s in known if name in known[s]), None)
+        if section is None:
+            raise ValueError(f"unknown setting {key!r}; model settings: {', '.join(sorted(known['model']))}; "
+                             f"train settings: {', '.join(sorted(known['train']))}")
+        out[section][name] = v
+    return out
+
+# %% ../nbs/09_train.ipynb #eee90ded
+def layer_configs(data, out, config=None, settings:dict=None) -> tuple:
+    "(model name, VAEConfig, TrainConfig): the defaults, then `config`, then `settings`; image size from the cache."
+    from agevae.preprocess import read_cache
+    cfg, given = read_config(config), _by_section(settings)
+    name = canonical_model(given['train'].get('model') or cfg.get('train', {}).get('model') or 'agevae')
+    m0, t0 = baseline_configs() if name == 'baseline' else (VAEConfig(), TrainConfig())
+    m = {**asdict(m0), **cfg.get('model', {}), **given['model']}
+    t = {**asdict(t0), **cfg.get('train', {}), **given['train']}
+    # --epochs given: the epochs decide, not the config's steps
+    if 'epochs' in given['train'] and 'steps' not in given['train']: t['steps'] = 0
+    m['image_size'] = read_cache(data)[2]['size']
+    t.update(data=str(data), out=str(out), model=name)
+    bad = sorted(set(t) - setting_names()['train'])
+    if bad: raise ValueError(f"unknown train setting(s) {bad}; known: {sorted(setting_names()['train'])}")
+    try: return name, VAEConfig.from_dict(m), TrainConfig(**t)
+    except TypeError as e: raise ValueError(f'a setting has the wrong type ({e}); check the settings and the config file') from None
 
 # %% ../nbs/09_train.ipynb #db70f266
 def _gen(device, *keys) -> torch.Generator:
@@ -128,7 +174,7 @@ def _dist():
     return int(os.environ.get('RANK', '0')), world, int(os.environ.get('LOCAL_RANK', '0'))
 
 def _lr_lambda(cfg, total, time_fraction=None):
-    "LR factor at a step: linear warm-up, then constant or cosine over the steps (or over the time budget, via `time_fraction()`)."
+    "LR factor per step: linear warm-up, then constant or cosine over the steps or the time budget (`time_fraction()`)."
     def f(step):
         if step < cfg.warmup_steps: return (step + 1) / cfg.warmup_steps
         if cfg.schedule == 'constant': return 1.0
@@ -138,7 +184,7 @@ def _lr_lambda(cfg, total, time_fraction=None):
 
 # %% ../nbs/09_train.ipynb #fde107b2
 def slurm_dist_env(env=None) -> dict:
-    "torch.distributed's variables from Slurm's, for a training that `srun` started as several tasks; {} otherwise (or under torchrun)."
+    "torch.distributed's variables from Slurm's, for a training `srun` started as several tasks; else {}."
     env = os.environ if env is None else env
     # srun steps only
     world = int(env.get('SLURM_STEP_NUM_TASKS') or env.get('SLURM_NTASKS') or 1) if 'SLURM_STEP_ID' in env else 1
@@ -157,7 +203,7 @@ def slurm_dist_env(env=None) -> dict:
 
 # %% ../nbs/09_train.ipynb #3d2e64af
 def plain_loop(model, data:FaceData, cfg:TrainConfig, critic=None) -> list:
-    "Train `model` for the plan's steps (`cfg.steps`, or `cfg.epochs` passes) of batch → loss dict → Adam step; each step's named loss terms."
+    "Train `model` with Adam for `cfg.steps` steps or `cfg.epochs` passes; returns each step's named loss terms."
     plan, step_fn = BatchPlan(data, cfg), TrainStep(model, critic)
     opt = torch.optim.Adam(model.parameters(), cfg.lr)
     history = []
@@ -173,7 +219,7 @@ def plain_loop(model, data:FaceData, cfg:TrainConfig, critic=None) -> list:
 
 # %% ../nbs/09_train.ipynb #1054fc45
 def grid_rows(data:FaceData, n:int=8, seed:int=0) -> torch.Tensor:
-    "`n` validation rows (training rows if there is no validation split), a seeded random draw sorted by age: the table is sorted by file name."
+    "`n` validation rows (training rows if there is no validation split), drawn at random by `seed`, sorted by age."
     pick = data.sample_rows('val' if len(data.splits['val']) else 'train', n, seed)
     return pick[data.age_years[pick].argsort(stable=True)]
 
@@ -277,8 +323,8 @@ class _Run:
     def save(self, step:int, name:str='last.pt'):
         "Write the checkpoint of `step` as `checkpoints/name`."
         fingerprint, faces, hashes = self.record
-        save_checkpoint(self.out/'checkpoints'/name, self.model, self.opt, self.sched, step, self.cfg.model,
-                        self.model_cfg, self.cfg, fingerprint, faces, self.clock.spent(), hashes)
+        record = RunRecord(self.cfg.model, self.model_cfg, self.cfg, fingerprint, faces, hashes, self.clock.spent())
+        save_checkpoint(self.out/'checkpoints'/name, self.model, self.opt, self.sched, step, record)
 
 # %% ../nbs/09_train.ipynb #444ada58
 def _build(run:_Run, resume_from=None) -> float:
@@ -332,7 +378,7 @@ def _check_finite(terms:dict, step:int, last:Path, world:int=1):
 
 # %% ../nbs/09_train.ipynb #0e2248a9
 def _clip(model, max_norm:float) -> torch.Tensor:
-    "Clip the gradient norm of the model and, apart, of its discriminator (if any), whose small gradients would otherwise be scaled by the VAE's large ones; the model's norm."
+    "Clip the gradient norm of the model and, separately, of its discriminator (if any); returns the model's norm."
     groups = {False: [], True: []}                                          # is it the discriminator's?
     # DDP prefixes the names
     for n, p in model.named_parameters(): groups[n.removeprefix('module.').startswith('disc.')].append(p)
@@ -382,7 +428,7 @@ def _log(run:_Run, bar, terms:dict, gnorm, step:int) -> dict:
 
 # %% ../nbs/09_train.ipynb #13791620
 def _data_record(data:FaceData) -> tuple:
-    "(cache fingerprint, training face ids, training photos' pixel hashes or None): what a run records, so evaluate can tell held-out faces."
+    "(cache fingerprint, training face ids, training pixel hashes or None): what a run records to tell held-out faces."
     # pixel hashes: the check works on caches made elsewhere
     hashes = data.photo_hashes('train')
     return (

@@ -16,13 +16,14 @@ from .core import AGE_MAX, TARGET_AGES, atomic_write, from_uint8
 from .data import FaceData
 from .preprocess import is_cache, read_cache
 from .shift import age_mode_of, decode_at
+from .model import residual_edit
 
 # %% auto #0
 __all__ = ['FaceSource', 'face_source', 'training_cache', 'png_bytes', 'jpeg_bytes', 'image_row', 'inference', 'AgeExplorer']
 
 # %% ../nbs/16_widgets.ipynb #a1f60008
 class FaceSource:
-    "Faces to pick from: images (N, 3, S, S) uint8, ages (N,) in years, genders (N,) 0/1/−1, and the rows a random pick draws from."
+    "Faces to pick from: images (N, 3, S, S) uint8, ages (N,) in years, genders (N,) 0/1/−1, and rows for random picks."
     def __init__(self, images, ages, genders, rows=None, name:str='faces'):
         self.images, self.name = images, name
         self.ages, self.genders = np.asarray(ages, float), np.asarray(genders, int)
@@ -39,7 +40,7 @@ class FaceSource:
 
 # %% ../nbs/16_widgets.ipynb #a1f60009
 def face_source(data=None, cache=None, size:int=64, n_synthetic:int=64, seed:int=0) -> FaceSource:
-    "Faces from `data` (a cache folder, a `FaceData` or 'synthetic'), else from `cache` when given, else `n_synthetic` synthetic faces."
+    "Faces from `data` (a cache folder, a `FaceData` or 'synthetic'), else `cache`, else `n_synthetic` synthetic faces."
     data = data if data is not None else cache
     if data is None or (isinstance(data, str) and data == 'synthetic'):
         from agevae.synthetic import synthetic_faces
@@ -55,7 +56,7 @@ def face_source(data=None, cache=None, size:int=64, n_synthetic:int=64, seed:int
 
 # %% ../nbs/16_widgets.ipynb #a1f60012
 def training_cache(run, record:dict=None) -> Path|None:
-    "The cache `run` was trained on, where it is on this machine: its recorded path as given, or under a folder above the run (`record`: its `run_record`, if read already)."
+    "Where the cache `run` was trained on is on this machine: its recorded path, or under a folder above the run."
     from agevae.evaluate import run_record
     c = (record if record is not None else run_record(run) if run is not None else {}).get('cache')
     if not c: return None
@@ -141,11 +142,12 @@ class AgeExplorer(W.VBox):
         self._build(e['kind'], zoom)
         self.select(int(self.rng.choice(self.faces.rows)) if index is None else index)
 
-    @property
-    def target(self) -> float:
-        "The age in years the slider asks for (Δ years: the face's own age + Δ, kept within 0 … 90)."
-        v = float(self.age_slider.value)
-        return v if self.mode.value == 'age' else float(np.clip(self.face_age + v, 0, 90))
+# %% ../nbs/16_widgets.ipynb #d7f42171
+@patch(as_prop=True)
+def target(self:AgeExplorer) -> float:
+    "The age in years the slider asks for (Δ years: the face's own age + Δ, kept within 0 … 90)."
+    v = float(self.age_slider.value)
+    return v if self.mode.value == 'age' else float(np.clip(self.face_age + v, 0, 90))
 
 # %% ../nbs/16_widgets.ipynb #a1f60021
 def _cache_or_none(data):
@@ -217,6 +219,12 @@ def _build(self:AgeExplorer, edit:str, zoom:int):
                                        W.HBox([self.gender, self.edit, self.view]), faces, self.photo_box,
                           self.reading, self.message, W.HBox([self.save_path, self.save_button])])
     self.add_class('agevae-explorer')
+    self._wire()
+
+# %% ../nbs/16_widgets.ipynb #bd0df397
+@patch
+def _wire(self:AgeExplorer):
+    "Connect the controls to what they change."
     self.age_slider.observe(self._show, 'value')
     self.mode.observe(self._switch_mode, 'value')
     self.gender.observe(lambda c: self._encode(), 'value')
@@ -240,7 +248,7 @@ def select(self:AgeExplorer, i:int):
 # %% ../nbs/16_widgets.ipynb #c7bb9d3f
 @patch
 def _set_face(self:AgeExplorer, im:np.ndarray, age:float, gender:int, what:str, note:str='', photo:dict=None):
-    "Make `im` (S, S, 3) uint8 of `age` years and `gender` the input face, and show it; `photo`: the whole photo it came from (`img`, `matrix`)."
+    "Make `im` (S, S, 3) uint8 of `age` years and `gender` the input face and show it (`photo`: its whole photo)."
     # a writable copy
     self.pixels, self.face_age, self.what, self.photo = np.array(im, np.uint8), float(age), what, photo
     self.x = from_uint8(self.pixels[None]).to(self.device)    # (1, 3, S, S) in [-1, 1]
@@ -256,7 +264,7 @@ def _set_face(self:AgeExplorer, im:np.ndarray, age:float, gender:int, what:str, 
 # %% ../nbs/16_widgets.ipynb #a1f60025
 @patch
 def _encode(self:AgeExplorer):
-    "Encode the face (at its age and the gender toggle's value), decode its reconstruction, empty the frame cache, show."
+    "Encode the face (at its age and the toggled gender), decode its reconstruction, empty the frame cache, and show."
     if self._quiet: return
     m, a, g = self.model, torch.tensor([self.face_age], device=self.device), torch.tensor([self.gender.value],
                                                                                           device=self.device)
@@ -264,7 +272,8 @@ def _encode(self:AgeExplorer):
         cond = m.condition(a / AGE_MAX, g)
         self.mu = m.encode(self.x, cond)[0]                                                      # (1, D)
         recon = m.decode(self.mu, cond)                                                          # (1, 3, S, S)
-        self.own = decode_at(m, self.mu, a, g, a, self.vector) if self.how == 'latent' else recon  # D(z, own age)
+        # D(z, own age), where the model can decode at an age
+        self.own = recon if self.why_no_age else decode_at(m, self.mu, a, g, a, self.vector)
         self.recon = _uint8(recon)
     self.recon_image.value = png_bytes(self.recon)
     self.input_caption.value = f'input · {self.face_age:.0f} y · ' + {0: 'male', 1: 'female'}.get(self.gender.value,
@@ -288,7 +297,7 @@ def frame(self:AgeExplorer, target:float) -> np.ndarray:
         a, t = torch.tensor([self.face_age], device=self.device), torch.tensor([key], device=self.device)
         with inference(self.threads):
             d = decode_at(self.model, self.mu, a, torch.tensor([self.gender.value], device=self.device), t, self.vector)
-            if self.edit.value == 'residual': d = (self.x + self.gain * (d - self.own)).clamp(-1, 1)
+            if self.edit.value == 'residual': d = residual_edit(self.x, d, self.own, self.gain)
             im = _uint8(d)                                                          # on the same one thread
         # the change (1, 3, S, S), for the whole photo
         self.frames[key] = (im, png_bytes(im), (d - self.x).cpu().numpy())
@@ -306,7 +315,7 @@ def photo_frame(self:AgeExplorer, target:float) -> np.ndarray:
 # %% ../nbs/16_widgets.ipynb #a1f60028
 @patch
 def _show(self:AgeExplorer, change=None):
-    "Put the frame of the slider's age in the edited `Image` (its `value` replaced in place) and the estimator's reading below."
+    "Show the slider age's frame in the edited `Image` (its `value` replaced in place) and the estimator's reading."
     if self._quiet: return
     self.age_slider.disabled = self.mode.disabled = bool(self.why_no_age)
     if self.why_no_age:
@@ -355,7 +364,7 @@ def _switch_mode(self:AgeExplorer, change):
 # %% ../nbs/16_widgets.ipynb #a1f60037
 @patch
 def use_photo(self:AgeExplorer, name:str, content:bytes) -> bool:
-    "Make the face in the photo `content` (a file called `name`) the input; False, with the reason in the widget, where there is none."
+    "Make the face in the photo `content` (file `name`) the input; False, with the reason shown, where there is none."
     from agevae.photo import find_faces
     from agevae.preprocess import load_photo
     with tempfile.TemporaryDirectory() as d:
@@ -404,7 +413,7 @@ def strip(self:AgeExplorer, ages=TARGET_AGES) -> W.Image:
 # %% ../nbs/16_widgets.ipynb #48e4a337
 @patch
 def save(self:AgeExplorer, path=None) -> Path:
-    "Write `row()` as a PNG at `path` (default: the 'save as' box); in the photo view, the whole aged photo at its own resolution."
+    "Write `row()` (in the photo view, the whole aged photo) as a PNG at `path`, by default the 'save as' box."
     path = Path(path if path is not None else self.save_path.value)
     im = self.photo_frame(self.target) if self.view.value == 'photo' and self.photo is not None else self.row()
     atomic_write(path, lambda tmp: Image.fromarray(im).save(tmp))                 # the format from the name's suffix

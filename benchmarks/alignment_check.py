@@ -23,8 +23,8 @@ import torch
 from agevae.core import atomic_write_json
 from agevae.data import FaceData
 from agevae.evaluate import IndependentScorers, shipped_model, stratified_sample
-from agevae.metrics import recon_metrics
-from agevae.preprocess import FACE_TEMPLATE, load_photo, load_face, face_landmarks, align_to_template, similarity_transform
+from agevae.metrics import stream_recon_metrics
+from agevae.preprocess import FACE_TEMPLATE, FaceCrop, load_photo, load_face, face_landmarks, align_to_template, similarity_transform
 from agevae.checkpoint import load_model
 
 ap = argparse.ArgumentParser()
@@ -61,7 +61,7 @@ for r in rows:
     path = chip_path(data.faces.path.iloc[r]); img = load_photo(path); side = img.shape[1]
     original = load_face(path, size)[0]                                             # as `agevae prepare` (crop auto) caches it
     cache_diff.append(int(np.abs(original.astype(int) - data.images[r].numpy().transpose(1, 2, 0)).max()))
-    realigned, why = load_face(path, size, align=True)                              # as `agevae prepare --crop align` caches it
+    realigned, why = load_face(path, size, crop=FaceCrop(align=True))               # as `agevae prepare --crop align` caches it
     p = face_landmarks(img)
     if realigned is None or p is None: missed.append(path.name); continue
     chip = face_chip(np.ascontiguousarray(img), p)
@@ -86,14 +86,15 @@ kept = np.array(kept, int); true_age = data.age_years[kept].numpy()
 def score(images):
     "Reconstruction metrics of D(z, own age) and the estimator's ages of (N, S, S, 3) uint8 faces."
     ims = np.stack(images); lo, hi = data.pixel_range
-    sums = {}
-    for s in range(0, len(ims), 100):
-        b = data.batch(torch.as_tensor(kept[s:s + 100]))
-        b['x'] = torch.from_numpy(ims[s:s + 100]).permute(0, 3, 1, 2).float().div(255) * (hi - lo) + lo
-        for k, v in recon_metrics(b['x'], model(b)['x_hat'].float()).items(): sums[k] = sums.get(k, 0.0) + v * len(b['x'])
+    def pairs():
+        for s in range(0, len(ims), 100):
+            b = data.batch(torch.as_tensor(kept[s:s + 100]))
+            b['x'] = torch.from_numpy(ims[s:s + 100]).permute(0, 3, 1, 2).float().div(255) * (hi - lo) + lo
+            yield b['x'], model(b)['x_hat'].float()
+    m = stream_recon_metrics(pairs())
     est = scorers.ages(ims)
     err = est - true_age
-    return dict(psnr=sums['psnr'] / len(ims), ssim=sums['ssim'] / len(ims), estimator_mae=float(np.abs(err).mean()),
+    return dict(psnr=m['psnr'], ssim=m['ssim'], estimator_mae=float(np.abs(err).mean()),
                 estimator_bias=float(err.mean()), n=len(ims))
 
 results = {k: score(v) for k, v in sets.items()}

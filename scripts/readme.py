@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Render README.md from nbs/index.ipynb (nbdev's own `nbdev-readme` needs Quarto, which this project does not install).
+"""Render README.md from nbs/index.ipynb (nbdev's own `nbdev-readme` needs Quarto, which this project does not install),
+and the tables of nbs/21_benchmarks.ipynb in place.
 
 Markdown cells are copied as they are; code cells become ```python blocks (cells marked `#| hide` are left out,
 other `#|` directives are stripped). Outputs are never copied: the notebooks are kept clean.
@@ -8,20 +9,21 @@ Numbers are never typed into the README: a markdown line `<!-- table: PATH -->` 
 the table rendered from the committed results file PATH (JSON written by a benchmark script or `agevae evaluate`,
 or the ablation CSV of benchmarks/quality_ablation.py),
 so the README's tables always say what those files say (tests/test_readme.py checks it).
+
+The notebooks of TABLE_NOTEBOOKS (nbs/21_benchmarks.ipynb: every measurement the README leaves out) are committed
+without outputs, so their tables live in their markdown cells: there, the table that follows each marker (the `|`
+lines just below it) is replaced in place by the one rendered from PATH, and the notebook is rewritten as
+`nbdev-clean` writes notebooks (so `nbdev-clean` leaves it as it is).
 """
 import csv, io, json, re, sys
 from pathlib import Path
-from agevae.core import GENDERS, atomic_write_text
+from agevae.core import GENDERS, atomic_write_text, fmt as _f, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = re.compile(r'^<!-- table: (?P<path>[^ ]+) -->$', re.M)
+TABLE_NOTEBOOKS = ('nbs/21_benchmarks.ipynb',)                                  # notebooks whose markdown tables are rendered in place
 
-def _f(v, spec):
-    return '–' if v is None else format(v, spec)
-
-def _row(cells): return '| ' + ' | '.join(cells) + ' |'
-
-def _table(head, rows): return '\n'.join([_row(head), '|' + '---|' * len(head), *map(_row, rows)])
+def _table(head, rows): return markdown_table(head, rows).rstrip('\n')
 
 def _ci(m, key, value, spec):
     "A value with its 95 % bootstrap interval, where the results file has one."
@@ -78,6 +80,15 @@ def bench(res):
     "agevae bench: a row per configuration and setting (18_bench's `bench_table`)."
     from agevae.bench import bench_table
     return bench_table(res).rstrip('\n')
+
+def photo_mask_ablation(rows):
+    "Rows of the photo-mask ablation CSV (benchmarks/photo_resolution.py --csv): one face mask per row, whole photos against the chips."
+    head = ('face mask (radii x, y, power, solid)', 'faces', 'chip: Spearman ρ', 'chip: target MAE', 'chip: identity kept, moved edits',
+            'photo: Spearman ρ', 'photo: target MAE', 'photo: identity kept, moved edits', "photo: fine detail kept (of the input's)")
+    mask = lambda m: 'none (the chip\'s whole change)' if m == 'none' else f'`{m}`'
+    return _table(head, [[mask(r['mask']), f"{r['split']} {r['n']}", f"{float(r['chip_spearman']):.3f}", f"{float(r['chip_target_mae']):.2f}",
+                          f"{float(r['chip_retention_moved']):.1%}", f"{float(r['photo_spearman']):.3f}", f"{float(r['photo_target_mae']):.2f}", f"{float(r['photo_retention_moved']):.1%}",
+                          f"{float(r['photo_detail']):.2f}"] for r in rows])
 
 def ablation(rows):
     "Rows of an ablation CSV (benchmarks/quality_ablation.py), one per setting and edit; moved-edit identity and intervals where rows have them."
@@ -173,20 +184,27 @@ def pretrained_cost(res):
 
 RENDERERS = dict(pretrained_cost=pretrained_cost, photo_resolution=photo_resolution, shift=shift, duplicates=duplicates, alignment_check=alignment_check, real_face_reference=real_face_reference, widget_latency=widget_latency, comparison=comparison, synthetic_age_control=synthetic_age_control, bench=bench)
 
+# `PATH#summary` of an `agevae bench` file: the rows in the setting the shipped model trains in (configs/utkface-64-gan.json: 64 px, bf16 autocast, eager).
+BENCH_SUMMARY = dict(size=64, dtype='bf16', mode='eager', channels_last=False)
+
 def table(path:str) -> str:
-    "The markdown table of the results file at `path` (relative to the repository); `PATH#targets`: a comparison's targets table."
+    "The markdown table of the results file at `path` (relative to the repository); `PATH#VIEW`: another table of the same file (a comparison's `targets`; a bench file's `summary`, `machine` or `breakdown`)."
     path, _, view = path.partition('#')
     p = ROOT/path
-    if not p.is_file(): raise FileNotFoundError(f"README table source '{path}' does not exist (nbs/index.ipynb names it)")
+    if not p.is_file(): raise FileNotFoundError(f"table source '{path}' does not exist (a `<!-- table: {path} -->` marker names it)")
     if p.suffix == '.csv':
         rows = list(csv.DictReader(io.StringIO(p.read_text())))
-        return sweep_summary(p) if rows and 'age_control.spearman' in rows[0] else ablation(rows)
+        if rows and 'age_control.spearman' in rows[0]: return sweep_summary(p)
+        return photo_mask_ablation(rows) if rows and 'photo_spearman' in rows[0] else ablation(rows)
     res = json.loads(p.read_text())
     if res.get('kind') not in RENDERERS: raise ValueError(f"'{path}': unknown results kind {res.get('kind')!r}; expected one of {sorted(RENDERERS)}")
     if view == 'targets' and res['kind'] == 'comparison': return targets_table(res)
     if view == 'breakdown' and res['kind'] == 'bench' and 'parts' in (res.get('breakdown') or {}):
         from agevae.bench import breakdown_table
         return breakdown_table(res['breakdown']).rstrip('\n')
+    if view == 'summary' and res['kind'] == 'bench':                             # the rows of the shipped model's training setting
+        from agevae.bench import bench_table
+        return bench_table(dict(res, rows=[r for r in res['rows'] if all(r.get(k) == v for k, v in BENCH_SUMMARY.items())])).rstrip('\n')
     if view == 'machine' and res['kind'] == 'bench':
         from agevae.bench import machine_table
         return machine_table(res).rstrip('\n')
@@ -211,11 +229,41 @@ def render(nb_path: Path) -> str:
             if code: parts.append(f'```python\n{code}\n```')
     return '<!-- Rendered from nbs/index.ipynb by scripts/readme.py: edit the notebook, not this file. -->\n\n' + '\n\n'.join(parts) + '\n'
 
-def main():
-    text = render(ROOT/'nbs'/'index.ipynb')
-    out = ROOT/'README.md'
+def refresh(md:str) -> str:
+    "Markdown that holds its tables (a notebook's markdown cell): the table below each marker replaced by the one rendered now."
+    lines, out, i = md.split('\n'), [], 0
+    while i < len(lines):
+        out.append(lines[i])
+        m = MARKER.match(lines[i]); i += 1
+        if not m: continue
+        while i < len(lines) and lines[i].startswith('|'): i += 1              # the table as it was
+        out += table(m.group('path')).split('\n')
+    return '\n'.join(out)
+
+def _nb_text(nb) -> str:
+    "A notebook as `nbdev-clean` writes it: sources as lists of lines, keys sorted, indent 1, UTF-8 as is, a final newline."
+    for c in nb['cells']:
+        if isinstance(c['source'], str): c['source'] = c['source'].splitlines(keepends=True)
+    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n'
+
+def render_tables(nb_path: Path) -> str:
+    "The text of the notebook at `nb_path` with every table under a marker in its markdown cells rendered again."
+    nb = json.loads(nb_path.read_text())
+    for c in nb['cells']:
+        if c['cell_type'] == 'markdown': c['source'] = refresh(''.join(c['source']))
+    return _nb_text(nb)
+
+def notebook_markdown(nb_path: Path) -> list:
+    "The markdown cells' sources of the notebook at `nb_path`."
+    return [''.join(c['source']) for c in json.loads(nb_path.read_text())['cells'] if c['cell_type'] == 'markdown']
+
+def _write(out: Path, text: str):
     if out.exists() and out.read_text() == text: return
     atomic_write_text(out, text)
     print(f'wrote {out.relative_to(ROOT)}', file=sys.stderr)
+
+def main():
+    _write(ROOT/'README.md', render(ROOT/'nbs'/'index.ipynb'))
+    for nb in TABLE_NOTEBOOKS: _write(ROOT/nb, render_tables(ROOT/nb))
 
 if __name__ == '__main__': main()

@@ -13,7 +13,7 @@ def sweep_cmd(*args): return [sys.executable, '-c', 'from agevae.cli import main
 
 def sweep_args(d, out, betas, steps=4):
     return [f'--betas={betas}', '--data', d/'cache', '--out', out, '--config', d/'cfg.json', '--age-mode', 'posthoc', '--workers', 2,
-            '--eval-n', 4, '--param', f'train.steps={steps}', '--edit', 'residual', '--gain', 2]
+            '--eval-n', 4, '--steps', steps, '--edit', 'residual', '--gain', 2]
 
 def status(out, beta): return json.loads((Path(out)/f'beta={beta}'/'status.json').read_text())
 
