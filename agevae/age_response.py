@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy.stats import spearmanr
-from .core import AGE_MAX, TARGET_AGES
+from .core import TARGET_AGES
 from .model import fit_age_regressor
-from .shift import age_edit
+from .shift import AgeEdit, age_edit
 from .synthetic import synthetic_faces
 
 # %% auto #0
@@ -27,7 +27,7 @@ def synthetic_age_estimator(size:int=64, n:int=6000, seed:int=90210, steps:int=8
     def draw(step):
         i = torch.randint(n, (batch_size,), generator=g, device=device)
         return torch.where(torch.rand(batch_size, 1, 1, 1, generator=g, device=device) < 0.5, x[i].flip(-1), x[i]), y[i]
-    est = fit_age_regressor(draw, steps, seed=seed, device=device, desc='synthetic age estimator', progress=progress)
+    est = fit_age_regressor(draw, steps, seed=seed, device=device, desc='synthetic age estimator' if progress else None)
     with torch.no_grad(): mae = (est(x[n:]) - y[n:]).abs().mean().item() * 10
     return est, mae
 
@@ -43,13 +43,13 @@ def response_stats(targets, estimated) -> dict:
 
 # %% ../nbs/11_age_response.ipynb #f23c9779
 @torch.no_grad()
-def age_response(model, data, estimator, targets=TARGET_AGES, n:int=200, split:str='test',
-                 device='cpu', seed:int=0, vector=None, edit:str='decode', gain:float=1.0) -> dict:
-    "`response_stats` of the ages read from `n` random `split` faces (fixed by `seed`) decoded at each target age."
+def age_response(model, data, estimator, rows=None, targets=TARGET_AGES, how:AgeEdit=None) -> dict:
+    "`response_stats` of the ages read from cache `rows` (default: 200 random test faces) edited to each target age."
     model.eval()
-    rows, est = data.sample_rows(split, n, seed), []
+    rows = data.sample_rows('test', 200, 0) if rows is None else rows
+    device, est = next(model.parameters(), torch.empty(0)).device, []
     for b in data.iter_rows(rows, 50, device):
-        sweep = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector, edit, gain)   # (B, T, 3, S, S)
+        sweep = age_edit(model, b['x'], b['age_years'], b['gender'], targets, how)    # (B, T, 3, S, S)
         est.append((estimator(sweep.flatten(0, 1)) * 10).view(len(b['x']), len(targets)).cpu())
     r = response_stats(targets, torch.cat(est).numpy())
     r['n_faces'] = len(rows)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_cli.ipynb #86707403
 from __future__ import annotations
-import argparse, inspect, re, sys, typing
+import argparse, sys, typing
 from dataclasses import fields
 from fastcore.docments import docments
 from pathlib import Path
@@ -267,7 +267,7 @@ def _edit_flags(p):
 def _evaluate(a):
     import matplotlib
     matplotlib.use('Agg')
-    from agevae.evaluate import evaluate, shipped_model, edit_settings
+    from agevae.evaluate import EvalSpec, evaluate, shipped_model, edit_settings
     shipped = a.run is None
     a.run = a.run or str(shipped_model())
     e = edit_settings(a.run, a.edit, a.gain)
@@ -275,8 +275,8 @@ def _evaluate(a):
     if shipped: out = a.out or f'runs/eval-{Path(a.run).name}'                   # never into the repository's models/
     # RUN/eval, or beside a checkpoint file
     else: out = a.out or str((Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent)/'eval')
-    r = evaluate(a.run, a.data, n=a.n, out=out, device=a.device, split=a.split, allow_other_split=a.allow_other_split,
-                 edit=a.edit, gain=a.gain)
+    spec = EvalSpec(a.split, a.n, edit=a.edit, gain=a.gain, allow_other_split=a.allow_other_split, device=a.device)
+    r = evaluate(a.run, a.data, out, spec)
     _print_evaluation(r, a, out)
 
 # %% ../nbs/17_cli.ipynb #3ba3dd73
@@ -384,7 +384,7 @@ def _shift_parser(sub):
 def _sweep(a):
     import matplotlib
     matplotlib.use('Agg')
-    from agevae.sweep import run_sweep, parse_betas, summary_table, SweepStopped, SlurmSettings
+    from agevae.sweep import run_sweep, parse_betas, summary_table, SweepStopped, SweepSpec, SlurmSettings
     given = [
         f'--slurm-{k}'
         for k in ('partition', 'time', 'cpus', 'gpus', 'parallel')
@@ -399,8 +399,8 @@ def _sweep(a):
                     parallel=a.slurm_parallel).items() if v is not None}
     slurm = SlurmSettings(**kw) if a.launcher == 'slurm' else None
     try:
-        s = run_sweep(parse_betas(a.betas), a.data, a.out, a.config, _given(a, _NOT_SWEEP_FLAGS), a.workers, a.eval_n,
-                      device=a.device, edit=a.edit, gain=a.gain, slurm=slurm)
+        spec = SweepSpec(a.config, _given(a, _NOT_SWEEP_FLAGS), a.eval_n, a.edit, a.gain, a.device, a.workers)
+        s = run_sweep(parse_betas(a.betas), a.data, a.out, spec, slurm)
     except SweepStopped as e:
         print(f'agevae sweep: {e}; run the same command again to continue', file=sys.stderr)
         sys.exit(signal_exit_code(e.signal))

@@ -4,8 +4,8 @@
 
 # %% ../nbs/13_evaluate.ipynb #0b02cf80
 from __future__ import annotations
-import importlib.util, json, os, time
-from dataclasses import asdict
+import json, time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,17 +14,17 @@ from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 from .age_response import response_stats
 from tqdm.auto import tqdm
-from .core import AGE_MAX, GENDERS, TARGET_AGES, age_bin, fmt, markdown_table, atomic_write, atomic_write_json, to_uint8, from_uint8, save_grid, save_figure
+from .core import GENDERS, TARGET_AGES, age_bin, fmt, markdown_table, atomic_write, atomic_write_json, to_uint8, save_figure
 from .data import FaceData, compare_fingerprints, face_ids, hash_ids
 from .preprocess import is_cache, face_models_dir
 from .metrics import stream_recon_metrics, mig, sap, mean_known
-from .shift import age_shift_vector, age_edit, encode_codes, age_mode_of, fit_shift_vector, EDITS
+from .shift import AgeEdit, age_edit, encode_codes, age_mode_of, fit_shift_vector, EDITS
 
 # %% auto #0
-__all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics',
-           'bootstrap_intervals', 'identity_chance', 'run_record', 'copies_of_training', 'check_split',
-           'kept_shift_vector', 'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement',
-           'split_recon_metrics', 'edit_sample', 'input_images', 'score_edits', 'evaluate', 'age_mode_in',
+__all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'N_BOOT', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample',
+           'benchmark_metrics', 'bootstrap_intervals', 'identity_chance', 'run_record', 'copies_of_training',
+           'check_split', 'kept_shift_vector', 'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement',
+           'split_recon_metrics', 'edit_sample', 'input_images', 'score_edits', 'EvalSpec', 'evaluate', 'age_mode_in',
            'comparison_table']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
@@ -93,19 +93,21 @@ def benchmark_metrics(targets, est_ages, distances, input_est_ages, input_true_a
                               retention_per_target=(dist < SAME_PERSON).mean(0).round(3).tolist()))
 
 # %% ../nbs/13_evaluate.ipynb #f4922b3e
-def bootstrap_intervals(targets, est_ages, distances, true_ages, psnr=None, n_boot:int=1000, seed:int=0) -> dict:
+N_BOOT = 1000     # bootstrap draws of an interval
+
+def bootstrap_intervals(targets, est_ages, distances, true_ages, psnr=None, seed:int=0) -> dict:
     "95 % bootstrap intervals [low, high], over faces, of ρ, target MAE, identity retention and PSNR (per face)."
     t, e, kept = np.asarray(targets, float), np.asarray(est_ages, float), np.asarray(distances, float) < SAME_PERSON
     moved = np.abs(t[None] - np.asarray(true_ages, float)[:, None]) >= MOVED       # (N, T)
     tt, rng, stats = np.broadcast_to(t, e.shape), np.random.default_rng(seed), {}
-    for _ in range(n_boot):
+    for _ in range(N_BOOT):
         i = rng.integers(0, len(e), len(e))                                            # faces drawn with replacement
         draw = dict(spearman=spearmanr(tt[i].ravel(), e[i].ravel()).statistic, target_mae=np.abs(e[i] - t).mean(),
                     retention=kept[i].mean(), retention_moved=kept[i][moved[i]].mean() if moved[i].any() else np.nan)
         for k, v in draw.items(): stats.setdefault(k, []).append(v)
     if psnr is not None:
         p = np.asarray(psnr, float)
-        stats['psnr'] = [p[rng.integers(0, len(p), len(p))].mean() for _ in range(n_boot)]
+        stats['psnr'] = [p[rng.integers(0, len(p), len(p))].mean() for _ in range(N_BOOT)]
     # None: undefined in every draw
     q = lambda v: np.nanpercentile(v, [2.5, 97.5]).round(4).tolist() if np.isfinite(v).any() else None
     return {k: q(np.asarray(v, float)) for k, v in stats.items()}
@@ -255,14 +257,13 @@ def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='
 
 # %% ../nbs/13_evaluate.ipynb #e10270bf
 @torch.no_grad()
-def edit_sample(model, data:FaceData, sample, targets, vector=None, edit:str='decode', gain:float=1.0, device='cpu',
-                progress:bool=True):
+def edit_sample(model, data:FaceData, sample, targets, how:AgeEdit=None, progress:bool=True):
     "Inputs (N, S, S, 3), plain reconstructions (N, S, S, 3) and edits (N, T, S, S, 3), uint8, of cache rows `sample`."
-    ins, recs, outs = [], [], []
+    ins, recs, outs, device = [], [], [], next(model.parameters()).device
     for b in data.iter_rows(sample, 50, device, progress, 'edit'):
         ins.append(to_uint8(b['x']))
         recs.append(to_uint8(model(b)['x_hat']))
-        edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, vector, edit, gain)   # (B, T, 3, S, S)
+        edits = age_edit(model, b['x'], b['age_years'], b['gender'], targets, how)              # (B, T, 3, S, S)
         outs.append(to_uint8(edits.flatten(0, 1)).reshape(len(b['x']), len(targets), data.size, data.size, 3))
     return np.concatenate(ins), np.concatenate(recs), np.concatenate(outs)
 
@@ -312,68 +313,93 @@ def _open_split(run, cache, model, split:str, device) -> tuple:
     if len(rows) == 0: raise ValueError(f"cache '{cache}' has no {split} split")
     return model, data, rows
 
+# %% ../nbs/13_evaluate.ipynb #7d977408
+@dataclass
+class EvalSpec:
+    "How the benchmark runs: the split, the age-stratified sample, the target ages, the edit and the device."
+    split: str = 'test'              # val to choose between models, test to report one
+    n: int = 300                     # faces in the age-stratified sample
+    seed: int = 0                    # of the sample and of the bootstrap
+    targets: tuple = TARGETS         # target ages in years
+    edit: str = None                 # decode | residual | extrapolate (None: the run's edit.json, else decode)
+    gain: float = None               # the edit's gain (None: the run's edit.json, else 1)
+    allow_other_split: bool = False  # score a cache whose splits differ from the run's (its faces may be trained on)
+    device: str = 'cpu'
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.split not in ('val', 'test'):
+            raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {self.split!r}")
+        if self.n < 1: raise ValueError(f'n must be at least 1 face, got {self.n}')
+
+@dataclass
+class _Scored:
+    "A benchmark's sample: cache rows, labelled ages, target ages, input faces, edits and the scorers' readings."
+    rows: np.ndarray
+    true_age: np.ndarray
+    targets: tuple
+    ins: np.ndarray
+    outs: np.ndarray
+    scores: dict
+
 # %% ../nbs/13_evaluate.ipynb #bb6acebc
 @torch.no_grad()
-def evaluate(run, cache, n:int=300, out=None, targets=TARGETS, seed:int=0, scorers=None, device='cpu',
-             progress:bool=True,
-             split:str='test', allow_other_split:bool=False, model=None, edit:str=None, gain:float=None) -> dict:
-    "The age-control benchmark of the model in `run` (or `model`) on `split` of `cache`, written to `out`."
-    t0 = time.time()
-    if split not in ('val', 'test'):
-        raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {split!r}")
-    e = edit_settings(run, edit, gain)
-    edit, gain = e['kind'], e['gain']
-    if n < 1: raise ValueError(f'n must be at least 1 face, got {n}')
+def evaluate(run, cache, out=None, spec:EvalSpec=None, scorers=None, model=None) -> dict:
+    "The age-control benchmark of the model in `run` (or `model`) on a split of `cache` as `spec` says, written to `out`."
+    spec, t0 = spec or EvalSpec(), time.time()
+    how = edit_settings(run, spec.edit, spec.gain)
     # fail early if the scorers are missing
     scorers = scorers or IndependentScorers()
-    model, data, rows = _open_split(run, cache, model, split, device)
+    model, data, rows = _open_split(run, cache, model, spec.split, spec.device)
     # the checkpoint's data record, read once
     record = run_record(run) if run is not None else {}
-    sample = stratified_sample(data.faces, rows.numpy(), n, seed)                        # rows of the cache
-    data_check = check_split(run, data, split, allow_other_split, record, sample)
+    sample = stratified_sample(data.faces, rows.numpy(), spec.n, spec.seed)              # rows of the cache
+    data_check = check_split(run, data, spec.split, spec.allow_other_split, record, sample)
     # the autoencoder's own output, whole split
-    recon = split_recon_metrics(model, data, rows, device=device, per_image=True)
+    recon = split_recon_metrics(model, data, rows, device=spec.device, per_image=True)
     psnr_faces = recon.pop('psnr_per_image')
-    codes, ages, genders = encode_codes(model, data, split, device=device)
-    vector = run_shift_vector(model, run, data, device, record=record) if age_mode_of(model) == 'posthoc' else None
-    ins, recs, outs = edit_sample(model, data, sample, targets, vector, edit, gain, device, progress)
-    sc = score_edits(scorers, ins, recs, outs, progress)
-    true_age = data.age_years[sample].numpy()
+    codes, ages, genders = encode_codes(model, data, spec.split, device=spec.device)
+    posthoc = age_mode_of(model) == 'posthoc'
+    vector = run_shift_vector(model, run, data, spec.device, record=record) if posthoc else None
+    edit = AgeEdit(how['kind'], how['gain'], vector)
+    ins, recs, outs = edit_sample(model, data, sample, spec.targets, edit, spec.progress)
+    sc = score_edits(scorers, ins, recs, outs, spec.progress)
+    s = _Scored(sample, data.age_years[sample].numpy(), spec.targets, ins, outs, sc)
     res = dict(recon=recon, **disentanglement(codes, ages, genders),
-               **benchmark_metrics(targets, sc['estimated'], sc['distance'], sc['input_age'], true_age),
-               n_faces=len(sample), image_size=int(data.size), age_mode=age_mode_of(model),
-               edit=dict(kind=edit, gain=gain), data_check=data_check,
-               run=str(run), data=str(cache), seconds=round(time.time() - t0, 1))
+               **benchmark_metrics(s.targets, sc['estimated'], sc['distance'], sc['input_age'], s.true_age),
+               n_faces=len(sample), image_size=int(data.size), age_mode=age_mode_of(model), edit=how,
+               data_check=data_check, run=str(run), data=str(cache), seconds=round(time.time() - t0, 1))
     res['identity']['reconstruction_retention'] = float((sc['recon_distance'] < SAME_PERSON).mean())
-    res['identity']['chance'] = identity_chance(sc['input_embedding'], data.gender[sample].numpy(), true_age,
+    res['identity']['chance'] = identity_chance(sc['input_embedding'], data.gender[sample].numpy(), s.true_age,
                                                 _who(data.faces.iloc[sample]))
-    res['intervals'] = bootstrap_intervals(targets, sc['estimated'], sc['distance'], true_age, psnr_faces, seed=seed)
-    if out is not None: _write(out, res, sample, true_age, sc, targets, ins, outs, run, data)
+    res['intervals'] = bootstrap_intervals(s.targets, sc['estimated'], sc['distance'], s.true_age, psnr_faces,
+                                           seed=spec.seed)
+    if out is not None: _write(out, res, s, run, data)
     return res
 
 # %% ../nbs/13_evaluate.ipynb #eabf021f
-def _write(out, res, sample, true_age, sc, targets, ins, outs, run, data):
+def _write(out, res:dict, s:_Scored, run, data:FaceData):
+    "Write the benchmark's metrics.json, its arrays and its figures to `out`."
     from agevae.datasets import CREDITS
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out/'metrics.json', res)
-    atomic_write(out/'arrays.npz',
-                 lambda tmp: np.savez_compressed(tmp, rows=sample, true_age=true_age,
-                                                 input_estimated_age=sc['input_age'], estimated_age=sc['estimated'],
-                        identity_distance=sc['distance'], reconstruction_identity_distance=sc['recon_distance'],
-                                                 targets=np.array(targets)))
-    _benchmark_figures(ins, outs, true_age, sc['input_age'], sc['estimated'], sc['distance'], targets, out, run or 'model',
-             credit=CREDITS.get(data.report.get('dataset') or '', ''))
+    sc = s.scores
+    arrays = dict(rows=s.rows, true_age=s.true_age, input_estimated_age=sc['input_age'], estimated_age=sc['estimated'],
+                  identity_distance=sc['distance'], reconstruction_identity_distance=sc['recon_distance'],
+                  targets=np.array(s.targets))
+    atomic_write(out/'arrays.npz', lambda tmp: np.savez_compressed(tmp, **arrays))
+    _benchmark_figures(s, out, run or 'model', CREDITS.get(data.report.get('dataset') or '', ''))
 
 # %% ../nbs/13_evaluate.ipynb #18b76711
-def _benchmark_figures(ins, outs, true_age, in_age, est, dist, targets, out, run, rows:int=8, credit:str=''):
-    import matplotlib
+def _benchmark_figures(s:_Scored, out, run, credit:str='', rows:int=8):
+    "Draw the age progression of `rows` faces, estimated against target age, and the identity distances into `out`."
     import matplotlib.pyplot as plt, seaborn as sns
+    ins, outs, true_age, targets = s.ins, s.outs, s.true_age, s.targets
+    in_age, est, dist = s.scores['input_age'], s.scores['estimated'], s.scores['distance']
     out, N, T = Path(out), len(ins), len(targets)
-    pick = np.linspace(0, N - 1,
-                       min(rows,
-                           N)).round().astype(int)[np.argsort(true_age[np.linspace(0, N - 1,
-                                                                                   min(rows, N)).round().astype(int)])]
+    spread = np.linspace(0, N - 1, min(rows, N)).round().astype(int)             # faces spread over the sample
+    pick = spread[np.argsort(true_age[spread])]
     fig, axs = plt.subplots(len(pick), T + 1, figsize=((T + 1) * 1.05, len(pick) * 1.2), squeeze=False)
     for r, i in enumerate(pick):
         for c in range(T + 1):

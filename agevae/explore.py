@@ -105,8 +105,6 @@ def plot_balancing_weights(faces, bin_width:float=10, decay:float=0.999, top:flo
 # %% ../nbs/06_explore.ipynb #f63e1526
 def make_figures(cache, out_dir) -> list:
     "Draw every exploration figure from the cache `cache` into `out_dir`; returns the PNG paths."
-    import matplotlib
-    import matplotlib.pyplot as plt
     images, faces, report = read_cache(cache)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

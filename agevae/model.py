@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, fields
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -481,14 +481,14 @@ class AgeRegressor(nn.Module):
     def forward(self, x): return self.head(self.features(x)).squeeze(1) + 3.5   # centred near 35 years
 
 # %% ../nbs/07_model.ipynb #34289f0a
-def fit_age_regressor(draw, steps:int, lr:float=2e-3, seed:int=0, device='cpu', desc:str='age regressor',
-                      progress:bool=True) -> AgeRegressor:
+def fit_age_regressor(draw, steps:int, lr:float=2e-3, seed:int=0, device='cpu', desc:str=None) -> AgeRegressor:
     "Train an `AgeRegressor` on `draw(step)` → (faces (B, 3, S, S), ages in decades (B,)); returns it frozen."
     torch.manual_seed(seed)
     reg = AgeRegressor().to(device)
     opt = torch.optim.AdamW(reg.parameters(), lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
-    for s in tqdm(range(steps), desc=desc, disable=not progress, mininterval=2):
+    # a progress bar named `desc`, where one is given
+    for s in tqdm(range(steps), desc=desc, disable=desc is None, mininterval=2):
         x, y = draw(s)
         loss = F.smooth_l1_loss(reg(x), y)
         opt.zero_grad()

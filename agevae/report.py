@@ -11,7 +11,7 @@ __all__ = ['plot_losses', 'run_figures']
 # %% ../nbs/14_report.ipynb #764d6d85
 def plot_losses(runs, logy:bool=True):
     "Loss curves of one or more run folders (dict name → folder, or a folder)."
-    import pandas as pd, seaborn as sns, matplotlib.pyplot as plt
+    import pandas as pd, seaborn as sns
     runs = runs if isinstance(runs, dict) else {Path(runs).name: runs}
     df = pd.concat([pd.read_csv(Path(r)/'metrics.csv').assign(run=n) for n, r in runs.items()])
     terms = [c for c in ('total', 'recon', 'kl', 'age', 'adv', 'guide', 'gan', 'disc',

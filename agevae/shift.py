@@ -4,6 +4,7 @@
 
 # %% ../nbs/08_shift.ipynb #33c2e741
 from __future__ import annotations
+from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.linear_model import Ridge
@@ -12,7 +13,7 @@ from .model import latent_age_target, residual_edit
 
 # %% auto #0
 __all__ = ['SHIFT_METHODS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'age_mode_of', 'fit_shift_vector', 'decode_at',
-           'age_edit', 'traversal']
+           'AgeEdit', 'age_edit', 'traversal']
 
 # %% ../nbs/08_shift.ipynb #53cb929d
 SHIFT_METHODS = ('mean_diff', 'regression')
@@ -40,13 +41,13 @@ def apply_shift(codes, vector, delta_years):
 
 # %% ../nbs/08_shift.ipynb #c95cf37a
 @torch.no_grad()
-def encode_codes(model, data, split:str='train', n:int=None, batch_size:int=256, device='cpu', seed:int=0):
+def encode_codes(model, data, split:str='train', n:int=None, device='cpu', seed:int=0):
     "Encoder means (N, D), ages in years (N,) and genders (N,) of `split` (a random `n` of its faces, fixed by `seed`)."
     model.eval()
     rows = data.sample_rows(split, n, seed)
     mus = [
         model.encode(b['x'], model.condition(b['age'], b['gender']))[0].float().cpu()
-        for b in data.iter_rows(rows, batch_size, device)
+        for b in data.iter_rows(rows, 256, device)
     ]
     return torch.cat(mus).numpy(), data.age_years[rows].cpu().numpy(), data.gender[rows].cpu().numpy()
 
@@ -81,21 +82,32 @@ def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.
     return model.decode(mu, model.condition(target_years / AGE_MAX, gender))
 
 # %% ../nbs/08_shift.ipynb #0b5ac816
+@dataclass
+class AgeEdit:
+    "How faces are aged: the kind of edit (`EDITS`), its gain, and a posthoc model's age shift vector."
+    kind: str = 'decode'           # decode: D(z, t); residual: x + gain·(D(z, t) − D(z, a)); extrapolate: see below
+    gain: float = 1.0              # residual and extrapolate: how much the change (or the age step) is amplified
+    vector: np.ndarray = None      # posthoc models: the age shift vector (D,)
+
+    def __post_init__(self):
+        if self.kind not in EDITS: raise ValueError(f'unknown edit {self.kind!r}; expected one of {EDITS}')
+
 @torch.no_grad()
-def age_edit(model, x, age_years, gender, targets, vector=None, edit:str='decode', gain:float=1.0) -> torch.Tensor:
-    "Faces `x` (B, 3, S, S) aged `age_years` (B,) edited to each target age in years, per `edit`: (B, T, 3, S, S)."
-    if edit not in EDITS: raise ValueError(f'unknown edit {edit!r}; expected one of {EDITS}')
+def age_edit(model, x, age_years, gender, targets, how:AgeEdit=None) -> torch.Tensor:
+    "Faces `x` (B, 3, S, S) aged `age_years` (B,) edited to each target age in years as `how` says: (B, T, 3, S, S)."
+    how = how or AgeEdit()
     model.eval()
     age_years = torch.as_tensor(age_years, dtype=torch.float32, device=x.device)
     mu, _ = model.encode(x, model.condition(age_years / AGE_MAX, gender))
-    at = lambda t: decode_at(model, mu, age_years, gender, t, vector)
-    own = at(age_years) if edit != 'decode' else None                                 # D(z, own age)
+    at = lambda t: decode_at(model, mu, age_years, gender, t, how.vector)
+    own = at(age_years) if how.kind != 'decode' else None                             # D(z, own age)
     # x + D(z, a + gain·(t − a)) − D(z, a)
-    if edit == 'extrapolate':
-        outs = [residual_edit(x, at((age_years + gain * (t - age_years)).clamp(0, AGE_MAX)), own) for t in targets]
+    if how.kind == 'extrapolate':
+        steps = [(age_years + how.gain * (t - age_years)).clamp(0, AGE_MAX) for t in targets]
+        outs = [residual_edit(x, at(t), own) for t in steps]
     else:
         outs = [at(torch.full_like(age_years, float(t))) for t in targets]             # D(z, target), each (B, 3, S, S)
-        if own is not None: outs = [residual_edit(x, d, own, gain) for d in outs]
+        if own is not None: outs = [residual_edit(x, d, own, how.gain) for d in outs]
     return torch.stack(outs, 1)
 
 # %% ../nbs/08_shift.ipynb #c1953cc7

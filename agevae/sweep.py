@@ -6,7 +6,7 @@
 from __future__ import annotations
 import importlib.util, io, json, math, os, shutil, signal, subprocess, sys, threading, time
 from contextlib import contextmanager, redirect_stderr
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -19,8 +19,9 @@ from fastcore.basics import patch
 __all__ = ['RUN_PARAMETERS', 'RUN_CELLS', 'KERNEL_PID', 'STATUSES', 'FIRST_COLUMNS', 'SLURM_COMMANDS', 'SLURM_KILLED',
            'METRICS_VS_BETA', 'TRADE_OFFS', 'beta_dir_name', 'parse_betas', 'run_configs', 'run_template',
            'mark_kernel', 'evaluate_run', 'read_status', 'write_status', 'run_job', 'flat_metrics', 'sweep_summary',
-           'visible_gpus', 'worker_env', 'planned_steps', 'run_progress', 'SweepStopped', 'run_sweep', 'SlurmSettings',
-           'slurm_states', 'slurm_end', 'slurm_executor', 'pareto_front', 'sweep_figures', 'summary_table']
+           'visible_gpus', 'worker_env', 'planned_steps', 'run_progress', 'SweepStopped', 'SweepSpec', 'run_sweep',
+           'SlurmSettings', 'slurm_states', 'slurm_end', 'slurm_executor', 'pareto_front', 'sweep_figures',
+           'summary_table']
 
 # %% ../nbs/15_sweep.ipynb #58f9486d
 def beta_dir_name(beta:float) -> str:
@@ -133,11 +134,11 @@ def mark_kernel(out):
 # %% ../nbs/15_sweep.ipynb #079afc59
 def evaluate_run(out, data, n:int=300, device:str='auto', edit:str=None, gain:float=None) -> dict:
     "Score `out/run` on the validation split of `data` into `out/eval` (which appears only when complete)."
-    from agevae.evaluate import evaluate
+    from agevae.evaluate import EvalSpec, evaluate
     device = str(resolve_device(device))
     out = Path(out)
     tmp = partial_dir(out/'eval')
-    try: m = evaluate(out/'run', data, n=n, out=tmp, split='val', device=device, progress=False, edit=edit, gain=gain)
+    try: m = evaluate(out/'run', data, tmp, EvalSpec('val', n, edit=edit, gain=gain, device=device, progress=False))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -397,15 +398,39 @@ class _Job:
     t0: float = 0.0
     slurm_id: str = None                 # a Slurm run's job id (array_task)
 
+# %% ../nbs/15_sweep.ipynb #dc180a05
+@dataclass
+class SweepSpec:
+    "What every run of a sweep shares: its settings, how it is scored, and how the runs are run."
+    config: object = None      # JSON file or dict with 'model' and 'train' sections (a run's config.json works)
+    params: dict = None        # settings by name for every run, e.g. {'steps': 300, 'age_mode': 'latent'}
+    eval_n: int = 300          # faces in each run's validation benchmark
+    edit: str = None           # how the benchmark edits ages (None: the run's edit.json, else decode)
+    gain: float = None         # the residual edit's gain (None: the run's edit.json, else 1)
+    device: str = 'auto'       # auto | cpu | cuda (each local worker sees only its own GPU)
+    workers: int = None        # local runs at once (None: one per GPU, else 1)
+    grace_s: float = 300       # seconds a stopped run has to write its checkpoint before it is killed
+
+@dataclass
+class _Sweep:
+    "A running sweep: its folder, run notebook, recorded settings, spec, progress display and local workers."
+    out: Path
+    template: Path
+    settings: dict
+    spec: SweepSpec
+    show: object
+    gpus: list = field(default_factory=list)
+    workers: int = 1
+
 # %% ../nbs/15_sweep.ipynb #5a38a548
-def _prepare(beta, out, template, settings, device) -> Path:
+def _prepare(sw:_Sweep, beta, device:str) -> Path:
     "Write β's `job.json` (what `run_job` executes) and return the run folder."
-    d = out/beta_dir_name(beta)
+    d, settings = sw.out/beta_dir_name(beta), sw.settings
     d.mkdir(exist_ok=True)
     parameters = dict(beta=beta, data=settings['data'], out=str(d), config=settings['config'],
                       params=settings['params'], eval_n=settings['eval_n'], edit=settings['edit'],
                       gain=settings['gain'], device=device)
-    atomic_write_json(d/'job.json', dict(template=str(template), parameters=parameters))
+    atomic_write_json(d/'job.json', dict(template=str(sw.template), parameters=parameters))
     return d
 
 def _next_attempt(d) -> int:
@@ -414,9 +439,9 @@ def _next_attempt(d) -> int:
     if (d/'run.ipynb').exists(): os.replace(d/'run.ipynb', d/f'run.attempt{attempt - 1}.ipynb')
     return attempt
 
-def _launch(beta, slot, out, template, settings, device, workers, gpus) -> _Job:
+def _launch(sw:_Sweep, beta, slot:int) -> _Job:
     "Start the process of β's run on worker `slot`."
-    d, env = _prepare(beta, out, template, settings, device), worker_env(slot, workers, gpus)
+    d, env = _prepare(sw, beta, sw.spec.device), worker_env(slot, sw.workers, sw.gpus)
     write_status(d, beta=beta, status='running', attempts=_next_attempt(d), started=_now(), finished=None,
                  wall_s=None, error=None, worker=slot, cuda_visible_devices=env.get('CUDA_VISIBLE_DEVICES'))
     with open(d/'run.log', 'ab') as log:
@@ -470,28 +495,27 @@ def _check_sweep(data:Path, eval_n:int, edit:str, gain:float) -> pd.DataFrame:
     return faces
 
 # %% ../nbs/15_sweep.ipynb #8daa1803
-def run_sweep(betas, data, out, config=None, params:dict=None, workers:int=None, eval_n:int=300,
-              device:str='auto', progress:bool=True, grace_s:float=300, edit:str=None, gain:float=None,
-              slurm:SlurmSettings=None) -> pd.DataFrame:
+def run_sweep(betas, data, out, spec:SweepSpec=None, slurm:SlurmSettings=None, progress:bool=True) -> pd.DataFrame:
     "Train and score one model per β, each in its own papermill process (or Slurm job); returns the summary."
     from agevae.train import read_config
     betas, out, data = parse_betas(betas), Path(out).resolve(), Path(data).resolve()
-    faces = _check_sweep(data, eval_n, edit, gain)
-    settings = json.loads(json.dumps(dict(data=str(data), config=read_config(config),
-                                          params=dict(params or {}), eval_n=int(eval_n),
-                                         edit=edit, gain=None if gain is None else float(gain))))
+    spec = spec or SweepSpec()
+    faces = _check_sweep(data, spec.eval_n, spec.edit, spec.gain)
+    gain = None if spec.gain is None else float(spec.gain)
+    settings = json.loads(json.dumps(dict(data=str(data), config=read_config(spec.config), params=dict(spec.params or {}),
+                                          eval_n=int(spec.eval_n), edit=spec.edit, gain=gain)))
     # bad settings fail now, not in every run
     run_configs(1.0, data, out/'run', settings['config'], settings['params'])
     # --device cpu: CPU workers, each with its share of the cores
-    gpus = [] if device == 'cpu' else visible_gpus()
-    workers = workers or max(1, len(gpus))
+    gpus = [] if spec.device == 'cpu' else visible_gpus()
+    workers = spec.workers or max(1, len(gpus))
     if workers < 1: raise ValueError(f'--workers must be at least 1, got {workers}')
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out/'.lock', f"sweep folder '{out}'"):
         _check_settings(out, settings)
-        template = run_template(out/'run_template.ipynb')
         todo = [b for b in betas if read_status(out/beta_dir_name(b)).get('status') != 'done']
         show = _Progress(progress, int((faces.split == 'train').sum()))
+        sw = _Sweep(out, run_template(out/'run_template.ipynb'), settings, spec, show, gpus, workers)
         done = ', '.join(f'{b:g}' for b in betas if b not in todo) or 'none'
         where = (
             (f"GPUs {', '.join(gpus)}" if gpus else 'the CPU')
@@ -501,17 +525,17 @@ def run_sweep(betas, data, out, config=None, params:dict=None, workers:int=None,
         show.say(f"sweep '{out}': {len(betas)} β values, done already: {done}; to run: {len(todo)}, "
                  + (f'{workers} at a time on {where}' if slurm is None else f'on {where}'))
         if not todo: stopped = None
-        elif slurm is None: stopped = _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s)
-        else: stopped = _run_slurm(todo, out, template, settings, device, slurm, show, grace_s)
+        elif slurm is None: stopped = _run_all(sw, todo)
+        else: stopped = _run_slurm(sw, todo, slurm)
         summary = sweep_summary(out)
         if (summary.status == 'done').any(): sweep_figures(summary, out/'figures')
     if stopped: raise SweepStopped(stopped)
     return summary
 
 # %% ../nbs/15_sweep.ipynb #56472b38
-def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s):
+def _run_all(sw:_Sweep, todo):
     "Run `todo` on `workers` local slots, stopping them all on SIGTERM/SIGINT; returns the signal's name, or None."
-    queue, running, deadline = list(todo), {}, None
+    queue, running, deadline, show, grace_s = list(todo), {}, None, sw.show, sw.spec.grace_s
     with stop_signals() as stop:
         try:
             while queue or running:
@@ -524,11 +548,11 @@ def _run_all(todo, out, template, settings, device, workers, gpus, show, grace_s
                 for slot in [s for s, j in running.items() if j.proc.poll() is not None]:
                     job = running.pop(slot)
                     show.ended(slot, job, _ended_status(job))
-                    sweep_summary(out)
-                for slot in [s for s in range(workers) if s not in running]:
+                    sweep_summary(sw.out)
+                for slot in [s for s in range(sw.workers) if s not in running]:
                     if not queue or stop['signal']: break
-                    running[slot] = _launch(queue.pop(0), slot, out, template, settings, device, workers, gpus)
-                    sweep_summary(out)
+                    running[slot] = _launch(sw, queue.pop(0), slot)
+                    sweep_summary(sw.out)
                 show.update(running)
                 time.sleep(0.25)
         finally:
@@ -605,8 +629,9 @@ def slurm_executor(out:Path, slurm:SlurmSettings):
     return ex
 
 # %% ../nbs/15_sweep.ipynb #b2befec8
-def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) -> dict:
+def _submit(sw:_Sweep, todo, slurm:SlurmSettings) -> dict:
     "Submit `todo` as one held job array, record it, then release it; runs still in Slurm's queue are only followed."
+    out, device = sw.out, sw.spec.device
     st = {b: read_status(out/beta_dir_name(b)) for b in todo}
     queued = slurm_states([s.get('slurm_job_id') for s in st.values()])
     running = {i: _Job(b, out/beta_dir_name(b), None, time.time(), st[b]['slurm_job_id'])
@@ -615,7 +640,7 @@ def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) ->
     new = [b for b in todo if st[b].get('slurm_job_id') not in queued]
     if not new: return running
     ex = slurm_executor(out, slurm)
-    dirs = [_prepare(b, out, template, settings, 'cpu' if device == 'auto' and not slurm.gpus else device) for b in new]
+    dirs = [_prepare(sw, b, 'cpu' if device == 'auto' and not slurm.gpus else device) for b in new]
     said = io.StringIO()
     try:
         with redirect_stderr(said): jobs = ex.map_array(run_job, [str(d) for d in dirs])
@@ -630,7 +655,7 @@ def _submit(todo, out, template, settings, device, slurm:SlurmSettings, show) ->
         running[slot] = _Job(b, d, None, time.time(), job.job_id)
     array = jobs[0].job_id.split('_')[0]
     _slurm('scontrol', 'release', array, what='scontrol could not release the job array')
-    show.say(f"submitted {len(jobs)} run(s) to Slurm: job array {array}, logs in {out/'slurm'}"
+    sw.show.say(f"submitted {len(jobs)} run(s) to Slurm: job array {array}, logs in {out/'slurm'}"
              + (f'; following {len(todo) - len(new)} still in the queue' if len(new) < len(todo) else ''))
     return running
 
@@ -659,18 +684,18 @@ def _cancel(jobs, first:bool):
         # e.g. a job that has just ended: go on following them
         except ValueError as e: print(e, file=sys.stderr)
 
-def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show, grace_s, poll_s:float=3):
+def _run_slurm(sw:_Sweep, todo, slurm:SlurmSettings, poll_s:float=3):
     "Run `todo` as a Slurm job array to the end, stopping it on SIGTERM/SIGINT; returns the signal's name, or None."
     with stop_signals() as stop:                                             # from before the submission on
-        running, deadline, killed = _submit(todo, out, template, settings, device, slurm, show), None, False
-        sweep_summary(out)
+        running, deadline, killed, show = _submit(sw, todo, slurm), None, False, sw.show
+        sweep_summary(sw.out)
         try:
             while running:
                 if stop['signal'] and deadline is None:
                     show.say(f"{stop['signal']}: stopping {len(running)} Slurm job(s) (each running run writes a "
                              f"checkpoint)")
                     _cancel(running.values(), True)
-                    deadline = time.time() + grace_s
+                    deadline = time.time() + sw.spec.grace_s
                 if deadline and time.time() > deadline and not killed:
                     _cancel(running.values(), False)
                     killed = True
@@ -683,7 +708,7 @@ def _run_slurm(todo, out, template, settings, device, slurm:SlurmSettings, show,
                 for slot in [s for s, j in running.items() if j.slurm_id not in queued]:
                     job = running.pop(slot)
                     show.ended(slot, job, _slurm_outcome(job, bool(stop['signal'])))
-                    sweep_summary(out)
+                    sweep_summary(sw.out)
                 show.update({s: j for s, j in running.items() if queued.get(j.slurm_id) == 'RUNNING'})
                 time.sleep(poll_s)
         finally: show.close()

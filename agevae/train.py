@@ -4,20 +4,20 @@
 
 # %% ../nbs/09_train.ipynb #bba5f18b
 from __future__ import annotations
-import csv, json, math, os, random, shutil, signal, subprocess, sys, time
-from dataclasses import dataclass, asdict, fields, replace
+import csv, json, math, os, random, shutil, subprocess, sys, time
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
-from .core import atomic_write, atomic_write_json, AGE_MAX, TARGET_AGES, partial_dir, replace_dir, save_grid
+from .core import atomic_write, atomic_write_json, TARGET_AGES, save_grid
 from .core import resolve_device, stop_signals
-from .data import FaceData, augment, compare_fingerprints
-from .shift import age_edit, age_mode_of, fit_shift_vector
+from .data import FaceData
+from .shift import AgeEdit, age_edit, age_mode_of, fit_shift_vector
 from .model import VAEConfig, AgeRegressor, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model
 from .model import age_to_decades
-from .checkpoint import _plain, RunRecord, save_checkpoint, load_checkpoint, check_resume, load_model, export_model
+from .checkpoint import _plain, RunRecord, save_checkpoint, load_checkpoint, check_resume
 
 # %% auto #0
 __all__ = ['TRAIN_CHOICES', 'TrainConfig', 'baseline_configs', 'setting_names', 'read_config', 'layer_configs', 'BatchPlan',
@@ -234,14 +234,13 @@ def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, seed:int=0):
     save_grid(torch.cat([b['x'], out['x_hat']]), Path(out_dir)/f'recon_{tag}.png', nrow=len(b['x']))
     # posthoc: its own training codes' age direction
     vector = fit_shift_vector(model, data, 2000, device) if age_mode_of(model) == 'posthoc' else None
-    sweep = age_edit(model, b['x'], b['age_years'], b['gender'], TARGET_AGES, vector)   # (n, T, 3, S, S), plain decoding
+    sweep = age_edit(model, b['x'], b['age_years'], b['gender'], TARGET_AGES, AgeEdit(vector=vector))   # (n, T, 3, S, S), plain decoding
     rows = torch.cat([b['x'][:, None], out['x_hat'][:, None], sweep], 1)
     save_grid(rows.flatten(0, 1), Path(out_dir)/f'age_sweep_{tag}.png', nrow=rows.shape[1])
     model.train(was)
 
 # %% ../nbs/09_train.ipynb #17dc51ae
-def train_critic(data:FaceData, steps:int=400, batch_size:int=128, lr:float=2e-3, seed:int=0, device='cpu',
-                 progress:bool=True):
+def train_critic(data:FaceData, steps:int=400, seed:int=0, device='cpu', progress:bool=True, batch_size:int=128):
     "Train an `AgeRegressor` on the training split; returns (frozen model, validation MAE in years)."
     rows = data.splits['train']
     # an augmented, slightly noisy batch of real training faces
@@ -251,7 +250,7 @@ def train_critic(data:FaceData, steps:int=400, batch_size:int=128, lr:float=2e-3
                        augment_=True, generator=g)
         return (b['x'] + 0.03 * torch.randn(b['x'].shape, generator=g,
                                             device=data.device)).to(device), age_to_decades(b['age']).to(device)
-    critic = fit_age_regressor(draw, steps, lr, seed, device, 'critic', progress)
+    critic = fit_age_regressor(draw, steps, seed=seed, device=device, desc='critic' if progress else None)
     val = data.splits['val'] if len(data.splits['val']) else rows
     with torch.no_grad():
         errs = [(critic(b['x']) * 10 - b['age_years']).abs() for b in data.iter_rows(val, 256, device)]

@@ -196,13 +196,7 @@ def _build(self:AgeExplorer, edit:str, zoom:int):
         raise ValueError(f"the widget shows the decode and residual edits, not {edit!r}: pass edit='residual' (or "
                          f"'decode')")
     self.edit = toggles(['decode', 'residual'], edit, 'edit')
-    # photo: an uploaded photo, aged whole
-    self.view = toggles(['chip', 'photo'], 'chip', 'show')
-    self.view.disabled = True
-    self.photo_image = W.Image(format='jpeg')
-    self.photo_image.add_class('agevae-photo')
-    self.photo_box = W.VBox([W.Label('the whole photo, aged (as agevae shift ages it)'), self.photo_image],
-                            layout=W.Layout(display='none'))
+    self._photo_controls(toggles)
     self.index = W.BoundedIntText(0, min=0, max=len(self.faces) - 1, description='face #',
                                   layout=W.Layout(width='170px'))
     self.random = W.Button(description='random face', icon='random')
@@ -220,6 +214,17 @@ def _build(self:AgeExplorer, edit:str, zoom:int):
                           self.reading, self.message, W.HBox([self.save_path, self.save_button])])
     self.add_class('agevae-explorer')
     self._wire()
+
+# %% ../nbs/16_widgets.ipynb #359fae9b
+@patch
+def _photo_controls(self:AgeExplorer, toggles):
+    "The chip/photo toggle and the box that shows an uploaded photo, aged whole (hidden until there is one)."
+    self.view = toggles(['chip', 'photo'], 'chip', 'show')
+    self.view.disabled = True
+    self.photo_image = W.Image(format='jpeg')
+    self.photo_image.add_class('agevae-photo')
+    self.photo_box = W.VBox([W.Label('the whole photo, aged (as agevae shift ages it)'), self.photo_image],
+                            layout=W.Layout(display='none'))
 
 # %% ../nbs/16_widgets.ipynb #bd0df397
 @patch

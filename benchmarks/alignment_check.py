@@ -15,7 +15,7 @@ Usage:
   python benchmarks/alignment_check.py --data data/utkface-64 --n 300
 Writes figures/utkface/alignment_<size>.json and prints a table.
 """
-import argparse, json, sys, time
+import argparse, sys, time
 from pathlib import Path
 import dlib
 import numpy as np

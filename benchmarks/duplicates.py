@@ -11,7 +11,7 @@ Usage (before and after: the same photos prepared with --dedupe off and with the
   python benchmarks/duplicates.py --data data/utkface-64-nodedupe --data data/utkface-64 \
       [--json figures/utkface/duplicates_64.json] [--pairs figures/utkface/duplicate_pairs.png]
 """
-import argparse, json, sys
+import argparse, sys
 from pathlib import Path
 import numpy as np
 

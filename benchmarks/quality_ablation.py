@@ -11,10 +11,10 @@ Usage:
   python benchmarks/quality_ablation.py --name ttq-gan-58min --from-validation models/utkface-64/validation.json \
       --table figures/utkface/time_to_quality_64.csv                 # a shipped model's validation candidates, as ship_model scored them
 """
-import argparse, csv, json, math, os, sys, time
+import argparse, csv, json, math, sys, time
 from pathlib import Path
 from agevae.core import atomic_write
-from agevae.evaluate import evaluate, IndependentScorers, age_mode_in
+from agevae.evaluate import EvalSpec, evaluate, IndependentScorers, age_mode_in
 from agevae.shift import EDITS
 from agevae.model import VAEConfig
 from agevae.preprocess import read_cache
@@ -108,7 +108,7 @@ def main():
     scorers = IndependentScorers()
     table = Path(a.table)
     for kind, gain, label in edits:
-        r = evaluate(run, a.data, n=a.n, split=a.split, scorers=scorers, edit=kind, gain=gain, out=run/f'eval-{a.split}-{label}')
+        r = evaluate(run, a.data, run/f'eval-{a.split}-{label}', EvalSpec(a.split, a.n, edit=kind, gain=gain), scorers)
         ac, idn = r['age_control'], r['identity']
         row = dict(name=a.name, edit=kind, gain=gain, split=a.split, n=r['n_faces'], age_mode=age_mode_in(r),
                    mean_estimated_age=' '.join(f'{v:.0f}' for v in ac['mean_estimated_age']), spearman=round(ac['spearman'], 3),

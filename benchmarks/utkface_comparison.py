@@ -12,11 +12,10 @@ model's figures.
 import argparse, json, shutil, sys, time
 from dataclasses import replace
 from pathlib import Path
-from agevae.evaluate import evaluate, comparison_table, IndependentScorers
+from agevae.evaluate import EvalSpec, evaluate, comparison_table, IndependentScorers
 from agevae.model import VAEConfig
 from agevae.preprocess import read_cache
 from agevae.train import TrainConfig, train, baseline_configs
-from agevae.report import run_figures
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--data', default='data/utkface-64'); ap.add_argument('--out', default='runs/utk64')
@@ -40,7 +39,7 @@ for name in a.models.split(','):
         train(replace(tcfg, out=str(run)), mcfg, resume=(run/'checkpoints'/'last.pt').exists())
         (run/'train_seconds.json').write_text(json.dumps(dict(seconds=time.time() - t, command='python ' + ' '.join(sys.argv))))
     timing[name] = json.loads((run/'train_seconds.json').read_text())['seconds'] if (run/'train_seconds.json').exists() else None
-    results[name] = {**evaluate(run, a.data, n=a.n, out=run/'eval', scorers=scorers, split=a.split, allow_other_split=a.allow_other_split), 'train_seconds': timing[name]}
+    results[name] = {**evaluate(run, a.data, run/'eval', EvalSpec(a.split, a.n, allow_other_split=a.allow_other_split), scorers), 'train_seconds': timing[name]}
     fig_dir = Path(a.figures); fig_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(run/'eval'/'age_progression.png', fig_dir/f'{name}_{size}{a.tag}_age_progression.png')
     shutil.copy(run/'eval'/'estimated_vs_target.png', fig_dir/f'{name}_{size}{a.tag}_estimated_vs_target.png')

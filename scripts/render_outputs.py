@@ -8,7 +8,7 @@ kernel working in nbs/. Then only the cells tagged `show` keep their outputs (fi
 bars and warnings dropped); every other cell's outputs are cleared. A notebook whose outputs exceed 200 KB is refused.
 Run `nbdev-clean` afterwards (scripts/test.sh checks the notebooks are clean).
 """
-import argparse, copy, os, sys
+import argparse, copy, os
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient

@@ -14,7 +14,7 @@ Usage:
 """
 import argparse, json, shutil, sys, tempfile, time
 from pathlib import Path
-from agevae.evaluate import evaluate, IndependentScorers, MOVED
+from agevae.evaluate import EvalSpec, evaluate, IndependentScorers, MOVED
 from agevae.core import replace_dir, atomic_write_json
 from agevae.checkpoint import export_model
 
@@ -194,7 +194,7 @@ def main(argv=None):
     train = {**json.loads((run/'train_seconds.json').read_text()), 'steps': summary['steps']}
     scorers = IndependentScorers()
     try:                                                                    # 1. validation only: the gain, by the rule above
-        val = {g: evaluate(run, a.data, n=a.n_val, split='val', scorers=scorers, edit=a.edit, gain=g) for g in a.gains}
+        val = {g: evaluate(run, a.data, None, EvalSpec('val', a.n_val, edit=a.edit, gain=g), scorers) for g in a.gains}
         gain = choose_gain(val, a.threshold) if a.edit == 'residual' else 1.0
     except ValueError as e: _fail(str(e))
     print(f"validation ({a.n_val} faces): " + ', '.join(f"×{g:g} moved-edit identity {_pct(m['identity']['retention_moved'])}, ρ {m['age_control']['spearman']:.3f}"
@@ -208,7 +208,7 @@ def main(argv=None):
                       chosen=gain, n_faces=a.n_val, command='python ' + ' '.join(['scripts/ship_model.py'] + (argv or sys.argv[1:])),
                       candidates={f'{g:g}': summary_of(m) for g, m in val.items()})
         (stage/'validation.json').write_text(json.dumps(choice, indent=1) + '\n')
-        metrics = evaluate(stage, a.data, n=a.n, out=Path(tmp)/'eval', scorers=scorers, edit=a.edit, gain=gain)   # 2. the test split, once
+        metrics = evaluate(stage, a.data, Path(tmp)/'eval', EvalSpec(n=a.n, edit=a.edit, gain=gain), scorers)   # 2. the test split, once
         metrics = {**metrics, 'run': f'models/{a.name}', 'data': a.data}
         (stage/'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
         scorings.append(dict(when=time.strftime('%Y-%m-%dT%H:%M:%S'), model_sha256=digest, forced=bool(before), command=choice['command'],
@@ -221,7 +221,7 @@ def main(argv=None):
             secs = json.loads(bt.read_text())['seconds'] if bt.is_file() else None
             for kind, g in dict.fromkeys([('decode', 1.0), (a.edit, gain if a.edit == 'residual' else 1.0)]):
                 label = 'baseline (' + ('plain decoding' if kind == 'decode' else f'{kind} ×{g:g}') + ')'
-                baseline[label] = {**evaluate(a.baseline, a.data, n=a.n, scorers=scorers, edit=kind, gain=g, out=Path(tmp)/f'base-{kind}'), 'train_seconds': secs}
+                baseline[label] = {**evaluate(a.baseline, a.data, Path(tmp)/f'base-{kind}', EvalSpec(n=a.n, edit=kind, gain=g), scorers), 'train_seconds': secs}
         cfg = json.loads((stage/'config.json').read_text())
         report = json.loads((Path(a.data)/'report.json').read_text())
         (stage/'MODEL_CARD.md').write_text(card(a.name, cfg, metrics, edit, train, baseline, report, choice))

@@ -1,13 +1,12 @@
 "The independent scorers on real faces, the benchmark end to end, the shift direction on synthetic truth, and `agevae shift`."
 import json, subprocess, sys
-from pathlib import Path
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from agevae.datasets import read_utkface
-from agevae.evaluate import IndependentScorers, evaluate, stratified_sample
+from agevae.evaluate import EvalSpec, IndependentScorers, evaluate, stratified_sample
 from agevae.model import VAEConfig
 from agevae.preprocess import prepare_dataset
 from agevae.shift import age_shift_vector, encode_codes
@@ -57,7 +56,7 @@ def test_shift_direction_matches_generator_truth(synth):
     assert (years > 0).mean() > 0.8
 
 def test_evaluate_end_to_end_with_real_scorers(synth, scorers, tmp_path):
-    r = evaluate(synth/'posthoc', synth/'cache', n=14, out=tmp_path/'eval', scorers=scorers, progress=False)
+    r = evaluate(synth/'posthoc', synth/'cache', tmp_path/'eval', EvalSpec(n=14, progress=False), scorers)
     saved = json.loads((tmp_path/'eval'/'metrics.json').read_text())
     assert saved['n_faces'] == 14 and saved['image_size'] == 64 and saved['age_mode'] == 'posthoc'
     for k in ('target_mae', 'spearman', 'estimator_mae_on_inputs'): assert np.isfinite(saved['age_control'][k])
@@ -83,7 +82,7 @@ class KnownModel(torch.nn.Module):
 def test_evaluate_identity_model_gives_known_numbers(synth, scorers):
     "A model that returns its input: identity kept 1, and every reading equals the estimator's reading of the cached face itself."
     data = FaceData(synth/'cache')
-    r = evaluate(None, synth/'cache', n=12, scorers=scorers, progress=False, model=KnownModel(64), allow_other_split=True)
+    r = evaluate(None, synth/'cache', None, EvalSpec(n=12, allow_other_split=True, progress=False), scorers, KnownModel(64))
     rows = stratified_sample(data.faces, data.splits['test'].numpy(), 12, 0)
     raw = data.images[rows].permute(0, 2, 3, 1).numpy()                   # the cache's own pixels, (N, S, S, 3) RGB
     direct = scorers.ages(raw)
@@ -101,7 +100,7 @@ def test_evaluate_known_age_ordering(synth, scorers, utkface_root):
     paths = [t[t.age == a].path.iloc[3] for a in (10, 20, 30, 40, 50, 60, 70)]
     faces = faces64(paths)                                                       # (7, 64, 64, 3)
     model = KnownModel(64, torch.from_numpy(faces).permute(0, 3, 1, 2).float() / 127.5 - 1)
-    r = evaluate(None, synth/'cache', n=5, scorers=scorers, progress=False, model=model, allow_other_split=True)
+    r = evaluate(None, synth/'cache', None, EvalSpec(n=5, allow_other_split=True, progress=False), scorers, model)
     np.testing.assert_allclose(r['age_control']['mean_estimated_age'], scorers.ages(faces), atol=0.01)   # target k ↔ face k
     assert r['age_control']['spearman'] > 0.8, r['age_control']
     assert r['identity']['retention'] == 0                                       # strangers, not the input

@@ -1,5 +1,5 @@
 "Notebook plumbing: papermill parameters survive cleaning, and the exploration report runs under papermill."
-import json, os
+import json
 from pathlib import Path
 import pytest
 

@@ -64,7 +64,7 @@ def test_main_reads_faces_through_evaluates_pixels_and_estimator_call(tmp_path, 
     from agevae.train import TrainConfig, train
     from agevae.model import VAEConfig
     from agevae.data import FaceData
-    from agevae.evaluate import evaluate, TARGETS
+    from agevae.evaluate import EvalSpec, evaluate, TARGETS
     class Recorder:                                                                 # reads 'age' from brightness, keeps what it was shown
         def __init__(self): self.read = []
         def ages(self, ims): self.read.append(np.array(ims)); return ims.reshape(len(ims), -1).mean(1) / 3
@@ -75,7 +75,7 @@ def test_main_reads_faces_through_evaluates_pixels_and_estimator_call(tmp_path, 
           VAEConfig(age_mode='decoder', latent_dim=4, channels=(8, 16, 32)), progress=False)
     data = FaceData(cache); test = data.splits['test'].numpy()
     ev = Recorder()
-    evaluate(tmp_path/'run', cache, n=len(test), out=tmp_path/'ev', scorers=ev, progress=False)
+    evaluate(tmp_path/'run', cache, tmp_path/'ev', EvalSpec(n=len(test), progress=False), ev)
     sample = np.load(tmp_path/'ev'/'arrays.npz')['rows']
     scored = dict(zip(sample.tolist(), np.concatenate(ev.read)[:len(sample)]))    # evaluate reads its inputs first
     spec = importlib.util.spec_from_file_location('rfr', ROOT/'benchmarks'/'real_face_reference.py')

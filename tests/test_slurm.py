@@ -4,7 +4,7 @@ The cluster is started once for this module, in a temporary folder (its config, 
 there, on free ports), and stopped afterwards. Where it cannot be started the tests skip, naming the reason; under
 CI (CI=true) that is a failure instead.
 """
-import json, os, shutil, socket, subprocess, sys, time
+import json, os, socket, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
 import pytest

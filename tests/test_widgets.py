@@ -9,7 +9,7 @@ from PIL import Image
 from agevae.fixtures import write_bad
 from agevae.model import VAEConfig
 from agevae.preprocess import prepare_dataset
-from agevae.shift import age_edit
+from agevae.shift import AgeEdit, age_edit
 from agevae.core import to_uint8
 from agevae.train import TrainConfig, train
 from agevae.checkpoint import load_model
@@ -81,7 +81,7 @@ def test_residual_edit_follows_edit_json(runs, tmp_path):
     (run/'edit.json').write_text(json.dumps({'kind': 'residual', 'gain': 2.0}))
     w = AgeExplorer(run, data=runs/'cache', index=7, scorer=None)
     assert (w.edit.value, w.gain) == ('residual', 2.0)
-    ref = age_edit(load_model(run), w.x, [w.face_age], torch.tensor([w.gender.value]), [70], edit='residual', gain=2.0)[0]
+    ref = age_edit(load_model(run), w.x, [w.face_age], torch.tensor([w.gender.value]), [70], AgeEdit('residual', 2.0))[0]
     np.testing.assert_array_equal(w.frame(70), to_uint8(ref)[0])
     np.testing.assert_array_equal(w.frame(w.face_age), w.pixels)        # at its own age the residual edit is the input
     w.edit.value = 'decode'
