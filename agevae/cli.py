@@ -13,7 +13,7 @@ from .datasets import DATASETS, LAYOUTS
 from .preprocess import CROPS, DEDUPE
 
 # %% auto #0
-__all__ = ['summary', 'parse_ages', 'parser', 'main']
+__all__ = ['summary', 'given_settings', 'setting_flags', 'parse_ages', 'parser', 'main']
 
 # %% ../nbs/17_cli.ipynb #af778ae8
 class _LazyParser(argparse.ArgumentParser):
@@ -155,7 +155,7 @@ def _config_file(a):
     run_config = Path(a.out)/'config.json'
     return a.config or (run_config if a.resume and run_config.exists() else None)
 
-def _given(a, skip=_NOT_FLAGS) -> dict:
+def given_settings(a, skip=_NOT_FLAGS) -> dict:
     "The settings by name that flags set in the namespace `a` (a flag not given is None)."
     from agevae.model import VAEConfig
     from agevae.train import TrainConfig
@@ -166,7 +166,7 @@ def _given(a, skip=_NOT_FLAGS) -> dict:
 def _train_configs(a):
     "(model name, VAEConfig, TrainConfig) from defaults, --config / the run's config.json, and the flags."
     from agevae.train import layer_configs
-    return layer_configs(a.data, a.out, _config_file(a), {**_given(a), **({'model': a.model} if a.model else {})})
+    return layer_configs(a.data, a.out, _config_file(a), {**given_settings(a), **({'model': a.model} if a.model else {})})
 
 # %% ../nbs/17_cli.ipynb #b2ad4d11
 def _train(a):
@@ -201,14 +201,18 @@ def _train(a):
     print(f'run: {tcfg.out}')
 
 # %% ../nbs/17_cli.ipynb #0c5f648d
-def _train_settings(t):
-    "Add the setting flags of `agevae train`, from VAEConfig and TrainConfig (imports torch)."
+def setting_flags(p, skip=_NOT_FLAGS, scope:str=''):
+    "Add a flag per setting of VAEConfig and TrainConfig but `skip` to `p`, in two groups (imports torch)."
     from agevae.model import VAEConfig, VAE_CHOICES
     from agevae.train import TrainConfig, TRAIN_CHOICES
-    _add_config_flags(t.add_argument_group('model settings (VAEConfig; the image size comes from the cache)'),
-                      VAEConfig, VAE_CHOICES)
-    _add_config_flags(t.add_argument_group('training settings (TrainConfig)'), TrainConfig, TRAIN_CHOICES,
-                      exclusive=('steps', 'epochs'))
+    _add_config_flags(p.add_argument_group(f'model settings{scope} (VAEConfig; the image size comes from the cache)'),
+                      VAEConfig, VAE_CHOICES, skip=skip)
+    _add_config_flags(p.add_argument_group(f'training settings{scope} (TrainConfig)'), TrainConfig, TRAIN_CHOICES,
+                      exclusive=('steps', 'epochs'), skip=skip)
+
+def _train_settings(t):
+    "Add the setting flags of `agevae train`."
+    setting_flags(t)
 
 def _positive(v:str) -> int:
     "A whole number above 0."
@@ -400,7 +404,7 @@ def _sweep(a):
                     parallel=a.slurm_parallel).items() if v is not None}
     slurm = SlurmSettings(**kw) if a.launcher == 'slurm' else None
     try:
-        spec = SweepSpec(a.config, _given(a, _NOT_SWEEP_FLAGS), a.eval_n, a.edit, a.gain, a.device, a.workers)
+        spec = SweepSpec(a.config, given_settings(a, _NOT_SWEEP_FLAGS), a.eval_n, a.edit, a.gain, a.device, a.workers)
         s = run_sweep(parse_betas(a.betas), a.data, a.out, spec, slurm)
     except SweepStopped as e:
         print(f'agevae sweep: {e}; run the same command again to continue', file=sys.stderr)
@@ -421,13 +425,8 @@ def _sweep(a):
 _NOT_SWEEP_FLAGS = (*_NOT_FLAGS, 'beta', 'device')   # also set by --betas, and the sweep's own --device
 
 def _sweep_settings(w):
-    "Add the setting flags of `agevae sweep`: those of `agevae train`, but β and the device (imports torch)."
-    from agevae.model import VAEConfig, VAE_CHOICES
-    from agevae.train import TrainConfig, TRAIN_CHOICES
-    _add_config_flags(w.add_argument_group('model settings for every run (VAEConfig)'), VAEConfig, VAE_CHOICES,
-                      skip=_NOT_SWEEP_FLAGS)
-    _add_config_flags(w.add_argument_group('training settings for every run (TrainConfig)'), TrainConfig,
-                      TRAIN_CHOICES, exclusive=('steps', 'epochs'), skip=_NOT_SWEEP_FLAGS)
+    "Add the setting flags of `agevae sweep`: those of `agevae train`, but β and the device."
+    setting_flags(w, _NOT_SWEEP_FLAGS, ' for every run')
 
 def _slurm_flags(w):
     "Add `agevae sweep`'s --launcher and --slurm-* flags."

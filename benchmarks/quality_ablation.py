@@ -5,8 +5,11 @@ residual editing with a gain). Each (run, edit) pair appends a row to figures/ut
 command, the training time and every headline metric, so nothing is lost when a session stops.
 
 Usage:
-  python benchmarks/quality_ablation.py --name dec-z32 --config configs/cpu-utk.json --set model.age_mode=decoder \
+  python benchmarks/quality_ablation.py --name dec-z32 --config configs/cpu-utk.json --age-mode decoder \
       --steps 1200 --edits decode,residual:2.5 [--n 150] [--run runs/ablation/dec-z32]
+
+The settings are `agevae train`'s flags (`--latent-dim 16 --minutes 58 ...`), layered the same way:
+the model family's defaults, then --config, then the flags.
   python benchmarks/quality_ablation.py --name latent-cpu-utk --run runs/utk64-v3/latent --edits residual:2.5   # score a finished run
   python benchmarks/quality_ablation.py --name ttq-gan-58min --from-validation models/utkface-64/validation.json \
       --table figures/utkface/time_to_quality_64.csv                 # a shipped model's validation candidates, as ship_model scored them
@@ -16,14 +19,14 @@ from pathlib import Path
 from agevae.core import atomic_write
 from agevae.evaluate import EvalSpec, evaluate, IndependentScorers, age_mode_in
 from agevae.shift import EDITS
-from agevae.model import VAEConfig
-from agevae.preprocess import read_cache
-from agevae.train import TrainConfig, train
+from agevae.cli import given_settings, setting_flags
+from agevae.train import layer_configs, train
 
 COLUMNS = ('name', 'edit', 'gain', 'split', 'n', 'age_mode', 'mean_estimated_age', 'spearman', 'target_mae', 'identity', 'identity_recon',
            'psnr', 'ssim', 'mig_age', 'estimator_mae_inputs', 'train_seconds', 'steps', 'command', 'train_command',
            'identity_moved', 'intervals')                                   # since duplicate groups: moved-edit identity, 95 % intervals (JSON)
 KEY = ('name', 'edit', 'gain', 'split')
+NOT_SETTINGS = ('image_size', 'data', 'out')                            # set by the cache, --data and --run
 
 def write_row(table:Path, row:dict):
     "Add `row` to the CSV `table`, replacing an earlier row of the same setting, edit and split (atomically)."
@@ -36,10 +39,6 @@ def write_row(table:Path, row:dict):
         with open(tmp, 'w', newline='') as f:
             w = csv.DictWriter(f, COLUMNS, extrasaction='ignore'); w.writeheader(); w.writerows(rows)
     atomic_write(table, write)
-
-def parse_value(v):
-    try: return json.loads(v)
-    except json.JSONDecodeError: return v
 
 def parse_edits(text:str) -> list:
     "[(kind, gain, label)] of --edits ('none': []), or SystemExit naming the first bad one."
@@ -68,11 +67,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--name', required=True); ap.add_argument('--data', default='data/utkface-64')
     ap.add_argument('--config', help="JSON with 'model'/'train' sections"); ap.add_argument('--run', help='run folder (default runs/ablation/NAME)')
-    ap.add_argument('--set', action='append', default=[], help='model.KEY=VALUE or train.KEY=VALUE (JSON values)')
-    ap.add_argument('--steps', type=int); ap.add_argument('--edits', default='decode', help="decode, residual:GAIN and/or extrapolate:GAIN, comma-separated; 'none': train only (score later, e.g. with scripts/ship_model.py)")
+    ap.add_argument('--edits', default='decode', help="decode, residual:GAIN and/or extrapolate:GAIN, comma-separated; 'none': train only (score later, e.g. with scripts/ship_model.py)")
     ap.add_argument('--n', type=int, default=300); ap.add_argument('--split', default='val', choices=('val', 'test'))
     ap.add_argument('--table', default='figures/utkface/ablation_64.csv')
     ap.add_argument('--from-validation', help="a shipped model's validation.json: write its candidates as rows NAME (no training, no scoring)")
+    setting_flags(ap, skip=NOT_SETTINGS)
     a = ap.parse_args()
     run = Path(a.run or f'runs/ablation/{a.name}')
     if a.from_validation:
@@ -83,18 +82,11 @@ def main():
         s = json.loads((run/'summary.json').read_text()) if (run/'summary.json').exists() else None
         return s is not None and not s.get('interrupted') and s['steps'] >= s['total_steps']
     if not finished():
-        cfg = json.loads(Path(a.config).read_text()) if a.config else {}
-        m, t = dict(cfg.get('model', {})), dict(cfg.get('train', {}))
-        for kv in a.set:
-            key, _, val = kv.partition('='); sec, _, k = key.partition('.')
-            if sec not in ('model', 'train') or not k: raise SystemExit(f'--set {kv!r}: expected model.KEY=VALUE or train.KEY=VALUE')
-            (m if sec == 'model' else t)[k] = parse_value(val)
-        m['image_size'] = read_cache(a.data)[2]['size']
-        t.update(data=a.data, out=str(run), sample_every=0, **({'steps': a.steps} if a.steps else {}))
+        _, mcfg, tcfg = layer_configs(a.data, run, a.config, {'sample_every': 0, **given_settings(a, NOT_SETTINGS)})
         spent = run/'.train_seconds_partial.json'                        # wall time of interrupted attempts, added up over resumes
         before = json.loads(spent.read_text())['seconds'] if spent.exists() else 0.0
         t0 = time.time()
-        summary = train(TrainConfig(**t), VAEConfig.from_dict(m), resume=(run/'checkpoints'/'last.pt').exists())
+        summary = train(tcfg, mcfg, resume=(run/'checkpoints'/'last.pt').exists())
         secs = summary.get('train_seconds', before + time.time() - t0)      # the loop's wall time, summed over resumes by train itself
         if summary['interrupted']:
             spent.write_text(json.dumps(dict(seconds=secs)))
