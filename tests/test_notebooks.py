@@ -43,3 +43,26 @@ def test_cells_are_short():
     assert statistics.median(sizes) <= 6, statistics.median(sizes)
     long = [(c['id'], n) for c, n in zip(cells, sizes) if n > 40 and 'parameters' not in c['metadata'].get('tags', [])]
     assert not long, long
+
+def _cell_stats():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('cell_stats', NBS.parent/'scripts'/'cell_stats.py')
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+def test_line_discipline():
+    "The package's lines: at most 1 % over 120 characters, at most 10 `;` joins, at most 5 functions over 6 parameters."
+    s = _cell_stats().code_stats(NBS.parent/'agevae')
+    assert s['code_lines'] > 1000, s                                      # the package was read
+    assert s['share_over_120_pct'] <= 1.0, s
+    assert s['semicolon_joins'] <= 10, s
+    assert s['functions_over_6_params'] <= 5, s['those_functions']
+
+def test_line_discipline_counts(tmp_path):
+    "The yardstick counts what it says: a long line, two joins, one function of 7 parameters, comments and _modidx apart."
+    (tmp_path/'m.py').write_text('x = 1; y = 2; z = 3\n# ' + 'c' * 130 + '\ns = "' + 's' * 130 + '"\n'
+                                 'def f(self, a, b, c, d, e, g, h): pass\ndef g(a, b, c, d, e, f): pass\n')
+    (tmp_path/'_modidx.py').write_text('q = 1; r = 2\n')
+    s = _cell_stats().code_stats(tmp_path)
+    assert (s['code_lines'], s['lines_over_120'], s['semicolon_joins'], s['functions_over_6_params']) == (4, 1, 2, 1), s
