@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 from .core import TARGET_AGES
-from .model import fit_age_regressor
+from .model import device_of, fit_age_regressor
 from .shift import AgeEdit, age_edit
 from .synthetic import synthetic_faces
 
@@ -47,7 +47,7 @@ def age_response(model, data, estimator, rows=None, targets=TARGET_AGES, how:Age
     "`response_stats` of the ages read from cache `rows` (default: 200 random test faces) edited to each target age."
     model.eval()
     rows = data.sample_rows('test', 200, 0) if rows is None else rows
-    device, est = next(model.parameters(), torch.empty(0)).device, []
+    device, est = device_of(model), []
     for b in data.iter_rows(rows, 50, device):
         sweep = age_edit(model, b['x'], b['age_years'], b['gender'], targets, how)    # (B, T, 3, S, S)
         est.append((estimator(sweep.flatten(0, 1)) * 10).view(len(b['x']), len(targets)).cpu())

@@ -3,7 +3,7 @@
 # %% ../nbs/10_checkpoint.ipynb #37babcb5
 from __future__ import annotations
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -12,23 +12,34 @@ from .data import compare_fingerprints
 from .model import VAEConfig, build_model, canonical_model
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'RESUMABLE_CHANGES', 'save_checkpoint', 'load_checkpoint', 'check_resume', 'load_model', 'export_model']
+__all__ = ['CKPT_FORMAT', 'RESUMABLE_CHANGES', 'RunRecord', 'save_checkpoint', 'load_checkpoint', 'check_resume', 'load_model',
+           'export_model']
 
 # %% ../nbs/10_checkpoint.ipynb #9a370484
 CKPT_FORMAT = 1
 
 def _plain(d): return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
-def save_checkpoint(path, model, optimizer, scheduler, step:int, model_name:str, model_cfg:VAEConfig, train_cfg,
-                    data_fingerprint:dict=None, train_faces:torch.Tensor=None, elapsed_s:float=0.0,
-                    train_hashes:torch.Tensor=None):
-    "Write a checkpoint atomically (`train_cfg`: the run's `TrainConfig`; with the cache's fingerprint, the ids of the training faces, see `agevae.data.face_ids`, the training wall time so far, and the training photos' pixel hashes, `FaceData.photo_hashes`)."
-    state = dict(format=CKPT_FORMAT, step=step, model_name=model_name, model_config=_plain(asdict(model_cfg)),
-                 train_config=_plain(asdict(train_cfg)), model=model.state_dict(),
+@dataclass
+class RunRecord:
+    "What a checkpoint records about its run besides the weights and the optimiser's state."
+    model_name: str                    # the model's name for `build_model`
+    model_cfg: VAEConfig               # the model's settings
+    train_cfg: object                  # the run's `TrainConfig`
+    data_fingerprint: dict = None      # the cache's fingerprint
+    train_faces: torch.Tensor = None   # the ids of the training faces, see `agevae.data.face_ids`
+    train_hashes: torch.Tensor = None  # the training photos' pixel hashes, `FaceData.photo_hashes`
+    elapsed_s: float = 0.0             # the training wall time so far, in seconds
+
+# %% ../nbs/10_checkpoint.ipynb #928e64d3
+def save_checkpoint(path, model, optimizer, scheduler, step:int, run:RunRecord):
+    "Write a checkpoint of `model`, `optimizer` and `scheduler` at `step`, with the record `run`, atomically."
+    state = dict(format=CKPT_FORMAT, step=step, model_name=run.model_name, model_config=_plain(asdict(run.model_cfg)),
+                 train_config=_plain(asdict(run.train_cfg)), model=model.state_dict(),
                  optimizer=optimizer.state_dict() if optimizer else None,
                  scheduler=scheduler.state_dict() if scheduler else None,
-                 torch_rng=torch.get_rng_state(), data_fingerprint=data_fingerprint, train_faces=train_faces,
-                 train_hashes=train_hashes, elapsed_s=float(elapsed_s))
+                 torch_rng=torch.get_rng_state(), data_fingerprint=run.data_fingerprint, train_faces=run.train_faces,
+                 train_hashes=run.train_hashes, elapsed_s=float(run.elapsed_s))
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 # %% ../nbs/10_checkpoint.ipynb #a6a8f487
@@ -55,7 +66,7 @@ RESUMABLE_CHANGES = ('steps', 'epochs', 'minutes', 'out', 'data', 'device', 'log
                      'compile')
 
 def check_resume(ck:dict, cfg, fingerprint:dict, path):
-    "Refuse to resume checkpoint `ck` (with `cfg`, a `TrainConfig`) with other training settings, or on another cache, than it was started with."
+    "Refuse to resume checkpoint `ck` with other training settings than `cfg` (a `TrainConfig`), or on another cache."
     # runs of 'seed' are runs of 'baseline'
     old = ck.get('train_config', {})
     old = {**old, 'model': canonical_model(old['model'])} if 'model' in old else old

@@ -227,6 +227,7 @@ def _model_name(v:str) -> str:
     names = ', '.join([*MODELS, *MODEL_ALIASES, 'pretrained:FOLDER', 'hub:ORG/NAME'])
     raise argparse.ArgumentTypeError(f"invalid choice: {v!r} (choose from {names})")
 
+# %% ../nbs/17_cli.ipynb #85b33923
 def _train_parser(sub):
     t = sub.add_parser('train', help='train a model on a cache', build=_train_settings,
                        description='Settings come from the defaults, then --config, then the setting flags: a flag '
@@ -345,10 +346,10 @@ def _shift(a):
     if out.suffix.lower() in ('.png', '.jpg', '.jpeg', '.webp') and not out.is_dir():
         raise ValueError(f"--out is the folder the aged photos go to (the chip grid is NAME_chips.png in it), not a "
                          f"file: got '{out}'")
-    from agevae.photo import PhotoAger
-    ager = PhotoAger.from_run(a.run, a.edit, a.gain)
+    from agevae.photo import Ageing, PhotoAger
+    ager, job = PhotoAger.from_run(a.run, a.edit, a.gain), Ageing(ages, a.faces, a.age, a.gender)
     if a.images:
-        try: r = ager.shift_folder(a.images, ages, out, a.faces, a.age, a.gender)
+        try: r = ager.shift_folder(a.images, job, out)
         except KeyboardInterrupt:
             print(f"agevae shift: stopped; what was aged is kept (report {out/'report.json'}): run the same command "
                   f"again to continue", file=sys.stderr)
@@ -359,7 +360,7 @@ def _shift(a):
               f"{sum(r['skipped'].values())}"
               + (f': {skips}' if skips else '') + f"): {out}, report {out/'report.json'}" + fails)
     else:
-        r = ager.shift_photo(a.image, ages, out, a.faces, a.age, a.gender)
+        r = ager.shift_photo(a.image, job, out)
         who = '; '.join(f"{f['age']:.0f} y, "
                         f"{GENDERS[f['gender']]}" + (f" ({' and '.join(f['estimated'])} "
                                                      f"estimated)" if f['estimated'] else '') for f in r['faces'])

@@ -20,6 +20,7 @@ from .data import FaceData, compare_fingerprints, face_ids, hash_ids
 from .preprocess import is_cache, face_models_dir
 from .metrics import stream_recon_metrics, mig, sap, mean_known
 from .shift import AgeEdit, age_edit, encode_codes, age_mode_of, fit_shift_vector, EDITS
+from .model import device_of
 
 # %% auto #0
 __all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'N_BOOT', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample',
@@ -260,7 +261,7 @@ def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='
 @torch.no_grad()
 def edit_sample(model, data:FaceData, sample, targets, how:AgeEdit=None, progress:bool=True):
     "Inputs (N, S, S, 3), plain reconstructions (N, S, S, 3) and edits (N, T, S, S, 3), uint8, of cache rows `sample`."
-    ins, recs, outs, device = [], [], [], next(model.parameters()).device
+    ins, recs, outs, device = [], [], [], device_of(model)
     for b in data.iter_rows(sample, 50, device, progress, 'edit'):
         ins.append(to_uint8(b['x']))
         recs.append(to_uint8(model(b)['x_hat']))

@@ -17,10 +17,10 @@ from .core import AGE_MAX, AGE_MODES, MODELS, MODEL_ALIASES
 # %% auto #0
 __all__ = ['IMAGE_SIZES', 'RECON_LOSSES', 'GUIDE_EDITS', 'VAE_CHOICES', 'N_AGE_FEATS', 'N_RACES', 'VAEConfig', 'age_features',
            'gender_features', 'race_features', 'ResBlock', 'AgeDiscriminator', 'kl_divergence', 'age_to_decades',
-           'latent_age_target', 'grad_reverse', 'frozen', 'beta_at', 'loss_weights', 'vae_loss', 'critic_view',
-           'AgeVAE', 'latent_age_term', 'adversary_term', 'residual_edit', 'guide_term', 'target_edit', 'gan_terms',
-           'encoder_modules', 'cycle_term', 'BaselineCVAE', 'canonical_model', 'build_model', 'AgeRegressor',
-           'fit_age_regressor']
+           'latent_age_target', 'grad_reverse', 'frozen', 'device_of', 'beta_at', 'loss_weights', 'vae_loss',
+           'critic_view', 'AgeVAE', 'latent_age_term', 'adversary_term', 'residual_edit', 'guide_term', 'target_edit',
+           'gan_terms', 'encoder_modules', 'cycle_term', 'BaselineCVAE', 'canonical_model', 'build_model',
+           'AgeRegressor', 'fit_age_regressor']
 
 # %% ../nbs/07_model.ipynb #7efcc1ca
 IMAGE_SIZES = (64, 128, 256)
@@ -188,6 +188,11 @@ def frozen(module:nn.Module):
     try: yield module
     finally:
         for p, f in zip(module.parameters(), flags): p.requires_grad_(f)
+
+# %% ../nbs/07_model.ipynb #49df68f8
+def device_of(model) -> torch.device:
+    "The device of `model`'s first parameter; the CPU for a model without parameters."
+    return next(model.parameters(), torch.empty(0)).device
 
 # %% ../nbs/07_model.ipynb #1376e886
 def beta_at(cfg:VAEConfig, step:int) -> float:

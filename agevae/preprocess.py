@@ -5,24 +5,23 @@
 # %% ../nbs/04_preprocess.ipynb #da917f4d
 from __future__ import annotations
 import hashlib, importlib.util, json, os, re, shutil, sys, time, warnings
-from collections import Counter, defaultdict
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from .core import atomic_write_json, atomic_write_text, partial_dir, stale_partials, replace_dir
-from .datasets import load_faces, FACE_COLUMNS, SPLITS
+from .datasets import load_faces, SPLITS
 from .synthetic import render_face, SYNTHETIC_FACTORS
 
 # %% auto #0
 __all__ = ['CROPS', 'DEDUPE', 'FACE_TEMPLATE', 'MAX_PIXELS', 'SKIP_REASONS', 'CACHE_FILES', 'DUPLICATES_VERSION',
            'SIGNATURE_SIDE', 'SIGNATURE_DRAFT', 'NEAR_RMS', 'NEAR_CORR', 'PrepareConfig', 'to_rgb', 'square_box',
            'landmarks_box', 'similarity_transform', 'chip_matrix', 'align_to_template', 'face_models_dir',
-           'detect_faces', 'face_landmarks', 'align_photo', 'load_face', 'PhotoError', 'load_photo', 'filter_reasons',
-           'is_cache', 'image_signature', 'photo_signature', 'signature_vectors', 'duplicate_groups', 'settle_splits',
-           'prepare', 'read_cache', 'prepare_dataset']
+           'detect_faces', 'face_landmarks', 'align_photo', 'FaceCrop', 'load_face', 'PhotoError', 'load_photo',
+           'filter_reasons', 'is_cache', 'image_signature', 'photo_signature', 'signature_vectors', 'duplicate_groups',
+           'settle_splits', 'prepare', 'read_cache', 'prepare_dataset']
 
 # %% ../nbs/04_preprocess.ipynb #4662d628
 CROPS = ('auto', 'center', 'box', 'align')   # ways to frame a face (agevae prepare --crop)
@@ -31,15 +30,16 @@ DEDUPE = ('group', 'drop', 'off')             # what to do with copies of one ph
 # %% ../nbs/04_preprocess.ipynb #83705ef7
 @dataclass
 class PrepareConfig:
+    "Every setting of a cache (`agevae prepare`'s options); impossible ones are refused."
     size: int = 64                 # side of the cached square images (models use 64, 128 or 256)
     min_side: int = 32             # crops whose shorter side is below this many pixels are skipped as too_small
     age_min: float = 0             # ages outside [age_min, age_max] are skipped (UTKFace has centenarians up to 116)
     age_max: float = 120
     min_face_score: float = 1.0    # IMDB-WIKI: faces scoring lower are skipped as low_face_score
     margin: float = 0.4            # face-box / landmark crops grow by this fraction of the box side on each side
-    # auto: face box or landmarks where the table has them, else centre square; or center | box;
+    # auto: face box or landmarks where the table has them, else centre square; or center | box; or align: dlib's
+    # 5 landmarks onto FACE_TEMPLATE, UTKFace's own framing (needs the 'eval' extra)
     crop: str = 'auto'
-                                   # align: dlib's 5 landmarks onto FACE_TEMPLATE, UTKFace's own framing (needs the 'eval' extra)
     workers: int = 0               # decoding processes; 0: one per CPU core
     # group: copies of one photo share a split; drop: keep one per group (first file name); off: leave splits
     dedupe: str = 'group'
@@ -67,7 +67,7 @@ def to_rgb(im:Image.Image) -> Image.Image:
 
 # %% ../nbs/04_preprocess.ipynb #ffbbf76b
 def square_box(w:int, h:int, box=None, margin:float=0.4):
-    "Square crop box (left, top, right, bottom) for a `w`×`h` image: around `box` grown by `margin`, else the centre square."
+    "Square crop box (left, top, right, bottom) of a `w`×`h` image: `box` grown by `margin`, else the centre square."
     if box is None:
         s = min(w, h)
         l, t = (w - s) // 2, (h - s) // 2
@@ -92,7 +92,7 @@ FACE_TEMPLATE = np.array([[0.7619, 0.3013], [0.6085, 0.3103], [0.2250, 0.3011], 
 
 # %% ../nbs/04_preprocess.ipynb #ced92b48
 def similarity_transform(src, dst) -> np.ndarray:
-    "The least-squares similarity (rotation, uniform scale, shift; no reflection) taking points `src` (N, 2) onto `dst` (N, 2), as a 2×3 matrix (Umeyama 1991)."
+    "The least-squares similarity (no reflection) taking points `src` (N, 2) onto `dst` (N, 2), as a 2×3 matrix."
     src, dst = np.asarray(src, float), np.asarray(dst, float)
     s, d = src - src.mean(0), dst - dst.mean(0)                                   # centred (N, 2)
     u, sig, vt = np.linalg.svd(d.T @ s / len(src))                                # cross-covariance (2, 2)
@@ -102,13 +102,13 @@ def similarity_transform(src, dst) -> np.ndarray:
 
 # %% ../nbs/04_preprocess.ipynb #12c3b782
 def chip_matrix(landmarks, size:int, template=FACE_TEMPLATE) -> np.ndarray:
-    "The similarity (2, 3) taking a `size` px chip's coordinates to the photo's, pixel edges at integers, for `landmarks` (5, 2) on `template`."
+    "The similarity (2, 3) from a `size` px chip's coordinates to the photo's, for `landmarks` (5, 2) on `template`."
     # pixel centres at +0.5
     return similarity_transform(np.asarray(template, float) * size, np.asarray(landmarks, float) + 0.5)
 
 # %% ../nbs/04_preprocess.ipynb #be10cfb0
 def align_to_template(img:np.ndarray, landmarks, size:int, template=FACE_TEMPLATE):
-    "`img` (H, W, 3) uint8 warped so that `landmarks` (5, 2) land on `template`, edge pixels repeated outside it: ((size, size, 3) uint8, the crop's side in `img` pixels)."
+    "`img` (H, W, 3) uint8 warped so that `landmarks` (5, 2) land on `template`: (chip, the crop's side in `img` px)."
     m = chip_matrix(landmarks, size, template)                                    # output → input
     side = size * np.sqrt(abs(np.linalg.det(m[:, :2])))                           # input pixels across the crop
     corners = np.array([[0, 0], [size, 0], [0, size], [size, size]]) @ m[:, :2].T + m[:, 2]
@@ -131,7 +131,7 @@ _FACE_MODELS = {}
 
 # %% ../nbs/04_preprocess.ipynb #a2e18c25
 def face_models_dir(needed_by:str='face alignment (crop=\'align\')') -> Path:
-    "Folder of `face_recognition_models`' model files (dlib's landmark and identity models), found without importing the package."
+    "Folder of dlib's landmark and identity models (`face_recognition_models`), found without importing the package."
     spec = importlib.util.find_spec('face_recognition_models')
     if importlib.util.find_spec('dlib') is None or spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(f"{needed_by} needs dlib and face-recognition-models (agevae's 'eval' extra)")
@@ -139,7 +139,7 @@ def face_models_dir(needed_by:str='face alignment (crop=\'align\')') -> Path:
 
 # %% ../nbs/04_preprocess.ipynb #3cef8384
 def _face_models():
-    "(dlib, its frontal face detector, its 5-point landmark predictor); a one-line ModuleNotFoundError naming the extra where absent."
+    "(dlib, its frontal face detector, its 5-point landmark predictor), or an error naming the extra that has them."
     if not _FACE_MODELS:
         model = face_models_dir()/'shape_predictor_5_face_landmarks.dat'
         import dlib
@@ -171,9 +171,7 @@ def detect_faces(img:np.ndarray, max_side:int=1000) -> list:
 
 # %% ../nbs/04_preprocess.ipynb #ffe90999
 def face_landmarks(img:np.ndarray, max_side:int=1000, box=None, every:bool=False):
-    """dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found.
-    With `box` (left, top, right, bottom: the table's face box), the detected face that overlaps it most, else the box itself:
-    the person the row's age belongs to, not whoever is largest in the photo. `every`: a list, one (5, 2) per face, largest first."""
+    "dlib's 5 landmarks (5, 2), in pixels, of the largest face in `img` (H, W, 3) uint8; None where no face is found."
     if every and box is not None: raise ValueError('face_landmarks: every=True finds every face; a box picks one')
     dlib, _, predictor = _face_models()
     img = np.ascontiguousarray(img)
@@ -189,7 +187,7 @@ def face_landmarks(img:np.ndarray, max_side:int=1000, box=None, every:bool=False
 
 # %% ../nbs/04_preprocess.ipynb #6297948d
 def align_photo(img:np.ndarray, size:int, box=None):
-    "The largest face in `img` (H, W, 3) uint8 (or the one in `box`) framed like a UTKFace chip: ((size, size, 3) uint8, the crop's side in `img` pixels), or (None, 0) where no face is found."
+    "The largest face in `img` (or the one in `box`) framed like a UTKFace chip, as `align_to_template` gives it."
     points = face_landmarks(img, box=box)
     return (None, 0.0) if points is None else align_to_template(img, points, size)
 
@@ -234,19 +232,27 @@ def _decode(path, max_pixels:int=MAX_PIXELS, draft=None):
         ends_early = isinstance(e, EOFError) or 'truncated' in msg.lower() or 'broken data stream' in msg.lower()
         return None, 'truncated' if ends_early else 'unreadable', f'{type(e).__name__}: {msg}'
 
+# %% ../nbs/04_preprocess.ipynb #cb819a5f
+@dataclass
+class FaceCrop:
+    "How `load_face` frames a face: the margin around its box, the smallest crop kept, and whether to align it."
+    margin: float = 0.4            # a face box or landmark crop grows by this fraction of the box side on each side
+    min_side: int = 32             # crops whose shorter side is below this many pixels are skipped as too_small
+    align: bool = False            # framed on the landmarks of the face in the box (or the largest): `align_photo`
+
 # %% ../nbs/04_preprocess.ipynb #e3389487
-def load_face(path, size:int=64, box=None, margin:float=0.4, min_side:int=32, max_pixels:int=MAX_PIXELS,
-              align:bool=False):
-    "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file; `align`: framed on the landmarks of the face in `box` (or the largest), see `align_photo`."
-    im, reason, _ = _decode(path, max_pixels, draft=(2 * size, 2 * size) if box is None and not align else None)
+def load_face(path, size:int=64, box=None, crop:FaceCrop=None, max_pixels:int=MAX_PIXELS):
+    "(pixels (size, size, 3) uint8, None) or (None, reason) for one image file, framed on `box` as `crop` says."
+    crop = crop or FaceCrop()
+    im, reason, _ = _decode(path, max_pixels, draft=(2 * size, 2 * size) if box is None and not crop.align else None)
     if reason: return None, reason
-    if align:
+    if crop.align:
         px, side = align_photo(np.asarray(im), size, box)
-        return (None, 'face_not_found') if px is None else (None, 'too_small') if side < min_side else (px, None)
-    try: l, t, r, b = square_box(*im.size, box, margin)
+        return (None, 'face_not_found') if px is None else (None, 'too_small') if side < crop.min_side else (px, None)
+    try: l, t, r, b = square_box(*im.size, box, crop.margin)
     except ValueError: return None, 'bad_box'
     if r <= 0 or b <= 0 or l >= im.size[0] or t >= im.size[1]: return None, 'bad_box'
-    if min(r - l, b - t, *im.size) < min_side: return None, 'too_small'
+    if min(r - l, b - t, *im.size) < crop.min_side: return None, 'too_small'
     return np.asarray(im.crop((l, t, r, b)).resize((size, size), Image.LANCZOS)), None
 
 # %% ../nbs/04_preprocess.ipynb #3b9a38b7
@@ -257,7 +263,7 @@ _PHOTO_PROBLEMS = dict(missing_file='no such file', empty_file='the file is empt
 
 # %% ../nbs/04_preprocess.ipynb #fb169a5b
 class PhotoError(ValueError):
-    "A photo that cannot be used: a one-line message naming the file, and the problem's code in `reason` (`SKIP_REASONS`' or 'folder')."
+    "A photo that cannot be used: a one-line message naming the file, with the problem's code in `reason`."
     def __init__(self, path, reason:str, what:str):
         super().__init__(f"cannot load photo '{path}': "
                          f"{what}" if reason != 'face_not_found' else f"no face found in '{path}': {what}")
@@ -265,7 +271,7 @@ class PhotoError(ValueError):
 
 # %% ../nbs/04_preprocess.ipynb #82c78b21
 def load_photo(path, max_pixels:int=MAX_PIXELS) -> np.ndarray:
-    "The photo at `path` as RGB pixels (H, W, 3) uint8, EXIF orientation applied; a `PhotoError` naming the file otherwise."
+    "The photo at `path` as RGB pixels (H, W, 3) uint8, EXIF orientation applied, or a `PhotoError` naming the file."
     if Path(path).is_dir(): raise PhotoError(path, 'folder', 'it is a folder, not a photo')
     im, reason, detail = _decode(path, max_pixels)
     if reason is None: return np.array(im)
@@ -309,18 +315,12 @@ def _spec(row:dict, cfg:PrepareConfig):
 def _work(args):
     "One spec → (row, pixels, reason, (hash, signature) of the whole photo): what each decoding process returns."
     i, spec, cfg = args
-    # the signature's render at a fixed size: the same at any --size
     if spec[0] == 'synthetic':
         px = render_face(spec[1], cfg.size)
-        return (
-            i,
-            px,
-            None,
-            image_signature(
-                Image.fromarray(px if cfg.size == SIGNATURE_DRAFT else render_face(spec[1], SIGNATURE_DRAFT))
-            ),
-        )
-    px, reason = load_face(spec[1], cfg.size, spec[2], cfg.margin, cfg.min_side, align=cfg.crop == 'align')
+        # the signature's render at a fixed size: the same at any --size
+        whole = px if cfg.size == SIGNATURE_DRAFT else render_face(spec[1], SIGNATURE_DRAFT)
+        return i, px, None, image_signature(Image.fromarray(whole))
+    px, reason = load_face(spec[1], cfg.size, spec[2], FaceCrop(cfg.margin, cfg.min_side, align=cfg.crop == 'align'))
     if px is None: return i, None, reason, None
     try: return i, px, None, photo_signature(spec[1])
     # decoded once, not twice: count it, never crash the pool
@@ -379,31 +379,48 @@ def _reusable(out:Path, key:str):
             return old
     return None
 
+# %% ../nbs/04_preprocess.ipynb #5b68aafc
+@dataclass
+class _Build:
+    "One `prepare` run: its table, settings and cache key, and what became of the rows it decodes."
+    table: pd.DataFrame            # the face table, index reset, with a split column
+    cfg: PrepareConfig
+    why: pd.Series                 # per table row, the reason it is skipped (None: kept)
+    cand: np.ndarray               # the table rows `filter_reasons` keeps, in order: the ones to decode
+    key: str                       # `_cache_key` of the table and settings
+    dataset: str = None            # the dataset's name, for the progress bar and the report
+    root: object = None            # where the dataset was read from, for the report
+    t0: float = 0.0                # when the run started (time.time())
+    ok: np.ndarray = None          # per candidate, whether its face is decoded (and kept)
+    sigs: list = None              # per candidate, its photo's (hash, signature); None where not decoded
+    workers: int = 0               # decoding processes used
+
 # %% ../nbs/04_preprocess.ipynb #9e7a86df
-def _consume(results, images, ok, why, cand, sigs, bar):
+def _consume(results, b:_Build, images, bar):
+    "Write each decoded face of `results` into `images` (and its signature into `b`), or record why it was skipped."
     for i, px, reason, sig in results:
         if px is not None:
             images[i] = px.transpose(2, 0, 1)
-            ok[i] = True
-            sigs[i] = sig
-        else: why.iloc[cand[i]] = reason
+            b.ok[i] = True
+            b.sigs[i] = sig
+        else: b.why.iloc[b.cand[i]] = reason
         bar.update(1)
 
 # %% ../nbs/04_preprocess.ipynb #1b293679
-def _decode_into(images, ok, why, cand, specs, cfg:PrepareConfig, dataset:str=None, progress:bool=True) -> tuple:
-    "Decode `specs` into `images` (in `cfg.workers` processes where worthwhile), setting `ok` or the reason in `why`: (workers, photo signatures)."
-    workers = cfg.workers or os.cpu_count() or 1
-    jobs = ((i, s, cfg) for i, s in enumerate(specs))
-    sigs = [None] * len(specs)
-    bar = tqdm(total=len(cand), desc=f'decode {dataset or "faces"}', unit='img', disable=not progress, mininterval=1)
-    if workers > 1 and len(cand) > 64:
+def _decode_into(b:_Build, images, specs, progress:bool=True):
+    "Decode `specs` into `images`, in `b.cfg.workers` processes where worthwhile, recording in `b` what became of each."
+    b.workers = b.cfg.workers or os.cpu_count() or 1
+    b.ok, b.sigs = np.zeros(len(specs), bool), [None] * len(specs)
+    jobs = ((i, s, b.cfg) for i, s in enumerate(specs))
+    bar = tqdm(total=len(b.cand), desc=f'decode {b.dataset or "faces"}', unit='img', disable=not progress,
+               mininterval=1)
+    if b.workers > 1 and len(b.cand) > 64:
         import multiprocessing as mp
         ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
-        with ctx.Pool(workers) as pool:
-            _consume(pool.imap_unordered(_work, jobs, chunksize=32), images, ok, why, cand, sigs, bar)
-    else: _consume(map(_work, jobs), images, ok, why, cand, sigs, bar)
+        with ctx.Pool(b.workers) as pool:
+            _consume(pool.imap_unordered(_work, jobs, chunksize=32), b, images, bar)
+    else: _consume(map(_work, jobs), b, images, bar)
     bar.close()
-    return workers, sigs
 
 # %% ../nbs/04_preprocess.ipynb #32601c6f
 SIGNATURE_SIDE = 16     # duplicate signatures: the whole photo as SIGNATURE_SIDE × SIGNATURE_SIDE greyscale ...
@@ -414,7 +431,7 @@ NEAR_CORR = 0.96        # ... or correlated at least this much (re-coloured copi
 
 # %% ../nbs/04_preprocess.ipynb #3ed539b6
 def image_signature(im:Image.Image) -> tuple:
-    "(hash, signature) of a decoded photo: 16 hex digits of its pixels' SHA-1 and its (SIGNATURE_SIDE, SIGNATURE_SIDE) uint8 greyscale."
+    "(hash, signature) of a decoded photo: 16 hex digits of its pixels' SHA-1, and its SIGNATURE_SIDE² grey uint8."
     im = to_rgb(im)
     px = np.asarray(im)
     digest = hashlib.sha1(np.array(px.shape).tobytes() + px.tobytes()).hexdigest()[:16]
@@ -422,20 +439,20 @@ def image_signature(im:Image.Image) -> tuple:
 
 # %% ../nbs/04_preprocess.ipynb #ca9e5f2e
 def photo_signature(path) -> tuple:
-    "`image_signature` of the photo at `path` (EXIF orientation applied), decoded at the fixed draft scale `SIGNATURE_DRAFT`."
+    "`image_signature` of the photo at `path`, EXIF orientation applied, decoded at the draft scale `SIGNATURE_DRAFT`."
     with Image.open(path) as im:
         if im.format == 'JPEG': im.draft('RGB', (SIGNATURE_DRAFT, SIGNATURE_DRAFT))
         return image_signature(ImageOps.exif_transpose(im))
 
 # %% ../nbs/04_preprocess.ipynb #8b068eee
 def signature_vectors(signatures) -> tuple:
-    "(grey (N, D) in [0, 1], the same standardised per photo (N, D)) of `signatures` (N, S, S): for RMS and for correlation, |z_i - z_j|² = 2 D (1 - corr)."
+    "(grey (N, D) in [0, 1], the same standardised per photo) of `signatures` (N, S, S): for RMS and for correlation."
     g = np.asarray(signatures, np.float32).reshape(len(signatures), -1) / 255
     z = g - g.mean(1, keepdims=True)
     return g, z / np.maximum(z.std(1, keepdims=True), 2 / 255)             # flat photos: no division by ~0
 
 def duplicate_groups(hashes, signatures=None, corr:float=NEAR_CORR) -> np.ndarray:
-    "Group id (N,) of each photo: the first row of its component of exact copies (equal `hashes`) and near copies (`signatures` (N, S, S); None: exact only; `corr` None: RMS only)."
+    "Group id (N,) of each photo: the first row of its group of exact (same `hashes`) and near (`signatures`) copies."
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from sklearn.neighbors import radius_neighbors_graph
@@ -448,6 +465,7 @@ def duplicate_groups(hashes, signatures=None, corr:float=NEAR_CORR) -> np.ndarra
         g, z = signature_vectors(signatures)                                     # (N, D) each
         D = g.shape[1]
         links = links + radius_neighbors_graph(g, NEAR_RMS * np.sqrt(D))
+        # standardised: |z_i - z_j|² = 2 D (1 - corr)
         if corr is not None: links = links + radius_neighbors_graph(z, np.sqrt(2 * D * (1 - corr)))
     _, comp = connected_components(links, directed=False)
     return pd.Series(rows).groupby(comp).transform('min').to_numpy()
@@ -462,11 +480,11 @@ def _first_split(rank, links, n) -> np.ndarray:
     return pd.Series(rank).groupby(comp).transform('min').to_numpy()
 
 def settle_splits(table:pd.DataFrame, groups, strong=None) -> np.ndarray:
-    "Each row's split (N,) once duplicate `groups` move wholly to their first split in train, val, test; people move with `strong` groups (default `groups`)."
+    "Each row's split (N,) once duplicate `groups` move wholly to their first split; people move with `strong` groups."
     n, rows = len(table), np.arange(len(table))
     bad = sorted(set(table['split'].astype(str)) - set(SPLITS))
     if bad: raise ValueError(f'split labels must be {SPLITS}, got {bad}')
-    strong = groups if strong is None else strong
+    strong = groups if strong is None else strong                        # default: every link
     person = table['person'].astype('string') if 'person' in table else pd.Series(pd.NA, index=table.index,
                                                                                   dtype='string')
     known = person.notna().to_numpy()
@@ -480,7 +498,7 @@ def settle_splits(table:pd.DataFrame, groups, strong=None) -> np.ndarray:
 
 # %% ../nbs/04_preprocess.ipynb #20f77006
 def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str) -> tuple:
-    "(splits (N,), keep (N,) bool, report dict) for the decoded `faces` with their photo `hashes` and duplicate `groups`."
+    "(splits (N,), keep (N,) bool, report) of the decoded `faces` with their photo `hashes` and duplicate `groups`."
     hashes, groups = np.asarray(hashes, str), np.asarray(groups)
     size = pd.Series(groups).map(pd.Series(groups).value_counts()).to_numpy()
     exact = pd.Series(hashes).map(pd.Series(hashes).value_counts()).to_numpy() > 1
@@ -505,57 +523,71 @@ def _dedupe(faces:pd.DataFrame, hashes, groups, mode:str) -> tuple:
         dropped=int((~keep).sum()), conflict_examples=examples)
 
 # %% ../nbs/04_preprocess.ipynb #0d815bce
-def _copies(table, cand, ok, why, sigs, mode:str) -> tuple:
-    "(kept faces' table, duplicate report, their signatures) after `_dedupe` of the decoded rows; sets `ok` False and `why` for dropped copies."
-    dec = np.flatnonzero(ok)
-    faces = table.iloc[cand[dec]].reset_index(drop=True)
-    hashes = np.array([sigs[i][0] for i in dec], dtype=object)
-    signatures = np.stack([sigs[i][1] for i in dec]) if len(dec) else np.zeros((0, SIGNATURE_SIDE, SIGNATURE_SIDE),
-                                                                               np.uint8)
+def _copies(b:_Build) -> tuple:
+    "(kept faces' table, duplicate report, their signatures) once `_dedupe` has settled the decoded rows' copies."
+    dec = np.flatnonzero(b.ok)
+    faces = b.table.iloc[b.cand[dec]].reset_index(drop=True)
+    hashes = np.array([b.sigs[i][0] for i in dec], dtype=object)
+    signatures = (np.stack([b.sigs[i][1] for i in dec]) if len(dec)
+                  else np.zeros((0, SIGNATURE_SIDE, SIGNATURE_SIDE), np.uint8))
     # renders of distinct factors: exact copies only
     synthetic = faces['path'].astype(str).str.startswith('synthetic:').all()
     # person ids: correlation links are mostly different people alike
     corr = None if faces['person'].notna().any() else NEAR_CORR
     groups = duplicate_groups(hashes, None if synthetic else signatures, corr)
-    split, keep, report = _dedupe(faces, hashes, groups, mode)
+    split, keep, report = _dedupe(faces, hashes, groups, b.cfg.dedupe)
     near = f'{SIGNATURE_SIDE}×{SIGNATURE_SIDE} grey within RMS {NEAR_RMS * 255:g}/255' + (
-        f' or correlation ≥ {corr}' if corr else ' (person ids: no correlation links)'
-    )
+        f' or correlation ≥ {corr}' if corr else ' (person ids: no correlation links)')
     report['rule'] = 'exact pixel hash' + (' (synthetic renders: no near copies)' if synthetic else f', or {near}')
     was = faces['split'].to_numpy(object)
-    ok[dec[~keep]] = False
-    for i in dec[~keep]: why.iloc[cand[i]] = 'duplicate'
+    b.ok[dec[~keep]] = False                                                   # dropped copies
+    for i in dec[~keep]: b.why.iloc[b.cand[i]] = 'duplicate'
     new_row = np.cumsum(keep) - 1                                               # row in the cache of each kept face
     faces = faces.assign(split=split, photo_hash=hashes, dup_group=new_row[groups])[keep].reset_index(drop=True)
     faces.insert(0, 'index', np.arange(len(faces)))
-    if mode == 'drop': faces['dup_group'] = faces['index']                     # one face per group is left
+    if b.cfg.dedupe == 'drop': faces['dup_group'] = faces['index']             # one face per group is left
     # a held-out split that shrinks a lot is worth a look
     for s in ('val', 'test'):
         before, after = int((was == s).sum()), int((faces['split'] == s).sum())
         if before and after < 0.8 * before:
-            report.setdefault('warnings',
-                              []).append(f'the {s} split shrank from {before:,} to {after:,} faces: copies of one '
-                                         f'photo '
-                                                     'are many, or their links chain (see duplicates.groups and rows)')
+            report.setdefault('warnings', []).append(
+                f'the {s} split shrank from {before:,} to {after:,} faces: copies of one photo are many, or their '
+                f'links chain (see duplicates.groups and rows)')
             print(f"prepare: warning: {report['warnings'][-1]}", file=sys.stderr)
     return faces, report, signatures[keep]
 
 # %% ../nbs/04_preprocess.ipynb #0c3f1a60
-def _report(table, faces, why, cfg, dataset, root, key, seconds, workers, duplicates=None) -> dict:
-    skipped = why.dropna()
+def _report(b:_Build, faces, duplicates=None) -> dict:
+    "The report of `b`'s cache of `faces`: what was kept and skipped, unknown labels, splits, ages and settings."
+    table, skipped = b.table, b.why.dropna()
+    examples = {r: _examples(table.loc[skipped.index[skipped == r], 'path']) for r in sorted(skipped.unique())}
     unknown = {c: dict(count=int(faces[c].isna().sum()), examples=_examples(faces.loc[faces[c].isna(), 'path']))
                for c in ('gender', 'race') if faces[c].isna().any() and faces[c].notna().any()}
+    splits = {s: int((faces['split'] == s).sum()) for s in ('train', 'val', 'test') if (faces['split'] == s).any()}
+    age = (dict(min=float(faces.age.min()), max=float(faces.age.max()), mean=float(faces.age.mean())) if len(faces)
+           else None)
     from agevae import __version__
-    return dict(dataset=dataset, root=str(root) if root is not None else None, size=cfg.size, total=len(table),
+    return dict(dataset=b.dataset, root=str(b.root) if b.root is not None else None, size=b.cfg.size, total=len(table),
                 kept=len(faces), skipped={r: int(n) for r, n in skipped.value_counts().sort_index().items()},
-                examples={r: _examples(table.loc[skipped.index[skipped == r],
-                                                 'path']) for r in sorted(skipped.unique())},
-                unknown=unknown, duplicates=duplicates,
-                splits={s: int((faces['split'] == s).sum()) for s in ('train', 'val',
-                                                                      'test') if (faces['split'] == s).any()},
-                age=dict(min=float(faces.age.min()), max=float(faces.age.max()),
-                         mean=float(faces.age.mean())) if len(faces) else None,
-                seconds=round(seconds, 2), workers=workers, settings=asdict(cfg), key=key, agevae_version=__version__)
+                examples=examples, unknown=unknown, duplicates=duplicates, splits=splits, age=age,
+                seconds=round(time.time() - b.t0, 2), workers=b.workers, settings=asdict(b.cfg), key=b.key,
+                agevae_version=__version__)
+
+# %% ../nbs/04_preprocess.ipynb #37bf98f5
+def _write_images(b:_Build, tmp:Path, specs, progress:bool=True) -> tuple:
+    "Decode `b`'s faces into tmp/images.npy and keep those `_copies` keeps: (faces, duplicate report, signatures)."
+    shape = (3, b.cfg.size, b.cfg.size)
+    images = np.lib.format.open_memmap(tmp/'images.npy', mode='w+', dtype=np.uint8, shape=(len(b.cand), *shape))
+    _decode_into(b, images, specs, progress)
+    faces, dups, signatures = _copies(b)                                       # may drop copies: ok turns False
+    if not b.ok.all():                                                          # compact: keep only decoded rows
+        full, src = images, np.flatnonzero(b.ok)
+        images = np.lib.format.open_memmap(tmp/'images.kept.npy', mode='w+', dtype=np.uint8, shape=(len(src), *shape))
+        for s in range(0, len(src), 4096): images[s:s + 4096] = full[src[s:s + 4096]]
+        del full                                                                # unmapped before it is replaced
+        os.replace(tmp/'images.kept.npy', tmp/'images.npy')
+    images.flush()
+    return faces, dups, signatures
 
 # %% ../nbs/04_preprocess.ipynb #84b05a71
 def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, root=None, progress:bool=True) -> dict:
@@ -566,33 +598,17 @@ def prepare(table:pd.DataFrame, out, cfg:PrepareConfig=None, dataset:str=None, r
     if 'split' not in table: table = table.assign(split='train')
     why = filter_reasons(table, cfg)
     cand = np.flatnonzero(why.isna().to_numpy())
-    rows = table.iloc[cand].to_dict('records')
-    specs = [_spec(r, cfg) for r in rows]
+    specs = [_spec(r, cfg) for r in table.iloc[cand].to_dict('records')]
     key = _cache_key(table, cfg, specs)
     old = _reusable(out, key)
     if old is not None: return old
     if cfg.crop == 'align': _face_models()              # fail early without dlib; loaded once, before the workers fork
-    tmp = partial_dir(out)
+    b, tmp = _Build(table, cfg, why, cand, key, dataset, root, t0), partial_dir(out)
     try:
-        images = np.lib.format.open_memmap(tmp/'images.npy', mode='w+', dtype=np.uint8,
-                                           shape=(len(cand), 3, cfg.size, cfg.size))
-        ok = np.zeros(len(cand), bool)
-        workers, sigs = _decode_into(images, ok, why, cand, specs, cfg, dataset, progress)
-        faces, dups, signatures = _copies(table, cand, ok, why, sigs, cfg.dedupe)   # may drop copies: ok turns False
-        kept = cand[ok]
-        if not ok.all():                                  # compact: keep only decoded rows, in table order
-            full = images
-            images = np.lib.format.open_memmap(tmp/'images.kept.npy', mode='w+', dtype=np.uint8,
-                                               shape=(len(kept), 3, cfg.size, cfg.size))
-            src = np.flatnonzero(ok)
-            for s in range(0, len(src), 4096): images[s:s + 4096] = full[src[s:s + 4096]]
-            del full
-            os.replace(tmp/'images.kept.npy', tmp/'images.npy')
-        images.flush()
-        del images
+        faces, dups, signatures = _write_images(b, tmp, specs, progress)
         np.save(tmp/'signatures.npy', signatures)
         atomic_write_text(tmp/'faces.csv', _table_to_csv(faces))
-        report = _report(table, faces, why, cfg, dataset, root, key, time.time() - t0, workers, dups)
+        report = _report(b, faces, dups)
         atomic_write_json(tmp/'report.json', report)
         replace_dir(tmp, out)
     except BaseException:
@@ -619,8 +635,7 @@ def read_cache(path):
     return images, faces, report
 
 # %% ../nbs/04_preprocess.ipynb #758bb5e2
-def prepare_dataset(dataset:str, root, out, size:int=64, workers:int=0, n:int=2000, seed:int=0, progress:bool=True,
-                    **kw) -> dict:
-    "Read `dataset` at `root` (or draw `n` synthetic faces), split it with `seed` and cache it in `out`."
-    table = load_faces(dataset, root, seed=seed, n=n)
-    return prepare(table, out, PrepareConfig(size=size, workers=workers, **kw), dataset, root, progress)
+def prepare_dataset(dataset:str, root, out, progress:bool=True, **kw) -> dict:
+    "Read `dataset` at `root`, split it and cache it in `out`; `kw`: `load_faces`' n and seed, `PrepareConfig` fields."
+    table = load_faces(dataset, root, **{k: kw.pop(k) for k in ('n', 'seed') if k in kw})
+    return prepare(table, out, PrepareConfig(**kw), dataset, root, progress)

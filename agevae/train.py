@@ -15,7 +15,7 @@ from .core import atomic_write, atomic_write_json, TARGET_AGES, save_grid
 from .core import resolve_device, stop_signals
 from .data import FaceData
 from .shift import AgeEdit, age_edit, age_mode_of, fit_shift_vector
-from .model import VAEConfig, AgeRegressor, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model
+from .model import VAEConfig, AgeRegressor, device_of, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model
 from .model import age_to_decades
 from .checkpoint import _plain, RunRecord, save_checkpoint, load_checkpoint, check_resume
 
@@ -228,7 +228,7 @@ def grid_rows(data:FaceData, n:int=8, seed:int=0) -> torch.Tensor:
 @torch.no_grad()
 def sample_grids(model, data:FaceData, out_dir, tag:str, n:int=8, seed:int=0):
     "Write `recon_{tag}.png` and `age_sweep_{tag}.png` of `n` validation faces drawn once per `seed`, sorted by age."
-    was, device = model.training, next(model.parameters()).device
+    was, device = model.training, device_of(model)
     model.eval()
     b = {k: v.to(device) for k, v in data.batch(grid_rows(data, n, seed)).items()}
     out = model(b)

@@ -26,7 +26,7 @@ from agevae.core import atomic_write_json
 from agevae.data import FaceData
 from agevae.evaluate import IndependentScorers, TARGETS, benchmark_metrics, bootstrap_intervals, score_edits, stratified_sample
 from agevae import photo
-from agevae.photo import FACE_MASK, PhotoAger, chip_points, chip_region, face_mask, sample_chip
+from agevae.photo import FACE_MASK, Ageing, PhotoAger, chip_points, chip_region, face_mask, sample_chip
 from agevae.preprocess import PhotoError, load_photo
 
 def chip_at_photo_size(chip:np.ndarray, matrix, shape) -> np.ndarray:
@@ -92,7 +92,7 @@ def main(argv=None):
         path = Path(a.root)/Path(f.path).name if a.root else Path(f.path)
         try:
             img = load_photo(path); start = time.perf_counter()
-            r = ager(img, targets, age=float(f.age), gender=int(f.gender), path=path)
+            r = ager(img, Ageing(targets, age=float(f.age), gender=int(f.gender)), path)
             seconds.append(time.perf_counter() - start)
         except PhotoError as e: skipped.append(dict(file=path.name, reason=e.reason)); continue
         w = mask_weight(r['faces'][0]['matrix'], ager.size, img.shape)

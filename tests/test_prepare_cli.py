@@ -197,7 +197,7 @@ def test_crop_align_without_dlib_is_one_line_error(tmp_path):
 def test_align_takes_the_face_in_the_table_box(tmp_path, utkface_root):
     "With two people in a photo, `--crop align` aligns the one whose face box the table gives (its age label), not the largest."
     pytest.importorskip('dlib')
-    from agevae.preprocess import face_landmarks, load_face
+    from agevae.preprocess import FaceCrop, face_landmarks, load_face
     small, big = (np.asarray(Image.open(sorted(utkface_root.glob(f'{a}_*'))[0]).convert('RGB')) for a in (25, 60))
     photo = np.full((300, 500, 3), 128, np.uint8)
     photo[50:250, 0:200] = small                                           # the labelled person: smaller than the other one
@@ -206,6 +206,6 @@ def test_align_takes_the_face_in_the_table_box(tmp_path, utkface_root):
     assert inside(face_landmarks(photo), 200, 500)                        # without a box: the largest face
     assert inside(face_landmarks(photo, box=(20, 80, 180, 230)), 0, 200)  # the box picks the person on the left
     Image.fromarray(photo).save(tmp_path/'two.png')                      # what prepare does with a row's box (IMDB-WIKI, landmark tables)
-    px, why = load_face(tmp_path/'two.png', 32, box=(20, 80, 180, 230), align=True)
+    px, why = load_face(tmp_path/'two.png', 32, box=(20, 80, 180, 230), crop=FaceCrop(align=True))
     left = np.asarray(Image.fromarray(small).resize((32, 32), Image.LANCZOS)).astype(int)
     assert why is None and np.abs(px.astype(int) - left).mean() < 25

@@ -1,6 +1,5 @@
 "The pre-trained VAE baseline end to end: a tiny random AutoencoderKL saved to a folder, `agevae train --model pretrained:FOLDER`, then `agevae evaluate`."
 import json, subprocess, sys
-from pathlib import Path
 import numpy as np
 import pytest
 import torch
