@@ -372,6 +372,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'agevae.sweep._Progress.say': ('sweep.html#_progress.say', 'agevae/sweep.py'),
                               'agevae.sweep._Progress.update': ('sweep.html#_progress.update', 'agevae/sweep.py'),
                               'agevae.sweep._Sweep': ('sweep.html#_sweep', 'agevae/sweep.py'),
+                              'agevae.sweep._as_now': ('sweep.html#_as_now', 'agevae/sweep.py'),
                               'agevae.sweep._cancel': ('sweep.html#_cancel', 'agevae/sweep.py'),
                               'agevae.sweep._check_settings': ('sweep.html#_check_settings', 'agevae/sweep.py'),
                               'agevae.sweep._check_sweep': ('sweep.html#_check_sweep', 'agevae/sweep.py'),

@@ -8,6 +8,7 @@ import json, resource, subprocess, sys, tempfile, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
+from .core import fmt, markdown_table
 
 # %% auto #0
 __all__ = ['BENCH_MODELS', 'DEFAULT_BENCH_MODELS', 'RATIO_KEYS', 'bench_config', 'BenchRow', 'step_flops', 'measure',
@@ -330,42 +331,34 @@ def step_breakdown(row:BenchRow) -> dict:
 def breakdown_table(bd:dict) -> str:
     "Markdown table of a `step_breakdown`."
     r = bd['row']
-    lines = [f"| part of a {r['model']} step ({r['size']} px, {r['dtype']}, batch {r['batch']}) | GFLOP/image | ms "
-             f"per step | share of the step's time |",
-             '|---|---|---|---|']
-    lines += [f"| {p['part']} | {p['gflop_per_image']:.3f} | {p['ms']:.0f} | {p['share_of_time']:.0%} "
-              f"|" for p in bd['parts']]
-    lines.append(f"| full step | {bd['gflop_per_image']:.3f} | {bd['step_ms']:.0f} | 100% |")
-    return '\n'.join(lines) + '\n'
+    head = (f"part of a {r['model']} step ({r['size']} px, {r['dtype']}, batch {r['batch']})", 'GFLOP/image',
+            'ms per step', "share of the step's time")
+    rows = [[p['part'], fmt(p['gflop_per_image'], '.3f'), fmt(p['ms'], '.0f'), fmt(p['share_of_time'], '.0%')]
+            for p in bd['parts']]
+    return markdown_table(head, rows + [['full step', fmt(bd['gflop_per_image'], '.3f'), fmt(bd['step_ms'], '.0f'), '100%']])
 
 # %% ../nbs/18_bench.ipynb #e970e58f
-def _x(r, k): return '–' if not r.get('vs_baseline') else f"{r['vs_baseline'][k]:.2f}×"
+def _x(r, k): return fmt((r.get('vs_baseline') or {}).get(k), '.2f') + ('×' if r.get('vs_baseline') else '')
 
 def bench_table(res:dict) -> str:
     "Markdown table of `run_bench` results."
     head = ('configuration', 'px', 'dtype', 'mode', 'images/s', 'GFLOP/image', 'GFLOP/s', 'MFU',
             'peak MB' + (' (process RSS)' if res['device'] == 'cpu' else ''),
             'images/s vs baseline', 'GFLOP/image vs baseline', 'MFU vs baseline', 'peak MB vs baseline')
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    rows = []
     for r in res['rows']:
-        mode = r['mode'] + (', channels_last' if r['channels_last'] else '')
-        if 'skipped' in r:
-            cells = [r['model'], str(r['size']), r['dtype'], mode, f"skipped: {r['skipped']}"] + ['–'] * 8
-        else:
-            cells = [r['model'], str(r['size']), r['dtype'], mode, f"{r['images_per_s']:,.0f}",
-                     f"{r['gflop_per_image']:.3f}", f"{r['gflops']:.0f}",
-                       f"{r['mfu']:.1%}" if r['mfu'] < 0.1 else f"{r['mfu']:.0%}", f"{r['peak_memory_mb']:,.0f}",
-                     _x(r, 'images_per_s'), _x(r, 'gflop_per_image'), _x(r, 'mfu'),
-                       _x(r, 'peak_memory_mb')]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines) + '\n'
+        cells = [r['model'], r['size'], r['dtype'], r['mode'] + (', channels_last' if r['channels_last'] else '')]
+        if 'skipped' in r: rows.append(cells + [f"skipped: {r['skipped']}"] + ['–'] * 8)
+        else: rows.append(cells + [fmt(r['images_per_s'], ',.0f'), fmt(r['gflop_per_image'], '.3f'),
+                                   fmt(r['gflops'], '.0f'), fmt(r['mfu'], '.1%' if r['mfu'] < 0.1 else '.0%'),
+                                   fmt(r['peak_memory_mb'], ',.0f'), *(_x(r, k) for k in ('images_per_s', 'gflop_per_image', 'mfu', 'peak_memory_mb'))])
+    return markdown_table(head, rows)
 
 def machine_table(res:dict) -> str:
     "Markdown table of what a bench run measured the rows against: the device, its matmul peaks and the data path."
     d, p = res['data_path'], res['peaks_gflops']
-    return ('| device | torch | matmul peak fp32 GFLOP/s | matmul peak bf16 GFLOP/s | data path images/s (cache → '
-            'augmented batches) | bench time |\n'
-            '|---|---|---|---|---|---|\n'
-            f"| {res['device']} ({res['device_name']}) | {res['torch']} | {p['fp32']:.0f} | {p['bf16']:.0f} | "
-            f"{d['images_per_s']:,.0f} (batch {d.get('batch', 64)}) | "
-            f"{res['seconds'] / 60:.1f} min |\n")
+    head = ('device', 'torch', 'matmul peak fp32 GFLOP/s', 'matmul peak bf16 GFLOP/s',
+            'data path images/s (cache → augmented batches)', 'bench time')
+    row = [f"{res['device']} ({res['device_name']})", res['torch'], fmt(p['fp32'], '.0f'), fmt(p['bf16'], '.0f'),
+           f"{d['images_per_s']:,.0f} (batch {d.get('batch', 64)})", f"{res['seconds'] / 60:.1f} min"]
+    return markdown_table(head, [row])

@@ -8,7 +8,7 @@ import argparse, sys, typing
 from dataclasses import fields
 from fastcore.docments import docments
 from pathlib import Path
-from .core import EDITS, FACES, GENDERS, MODELS, MODEL_ALIASES, resolve_device, signal_exit_code
+from .core import EDITS, FACES, GENDERS, MODELS, MODEL_ALIASES, fmt, resolve_device, signal_exit_code
 from .datasets import DATASETS, LAYOUTS
 from .preprocess import CROPS, DEDUPE
 
@@ -296,11 +296,10 @@ def _print_evaluation(r:dict, a, out):
         f"{ac['target_mae']:.1f} "
         f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})"
     )
-    fmt = lambda v: 'n/a' if v is None else f'{v:.3f}'
     print(f"identity kept {idn['retention']:.0%} (mean distance {idn['mean_distance']:.2f}; by the plain "
           f"reconstruction "
           f"{idn['reconstruction_retention']:.0%}); PSNR {rc['psnr']:.1f} dB, SSIM {rc['ssim']:.3f}; "
-          f"MIG age {fmt(r['mig']['age'])}, gender {fmt(r['mig']['gender'])}")
+          f"MIG age {fmt(r['mig']['age'], '.3f')}, gender {fmt(r['mig']['gender'], '.3f')}")
     dc = r['data_check']
     print(f"split: {dc['split']} "
           f"({dc['relation'].replace('_', ' ')}" + (f", trained on "
@@ -423,7 +422,8 @@ def _sweep(a):
         sys.exit(1)
 
 # %% ../nbs/17_cli.ipynb #ecea2f0a
-_NOT_SWEEP_FLAGS = (*_NOT_FLAGS, 'beta', 'device')   # also set by --betas, and the sweep's own --device
+# the cache, --data, --out and --betas set these; the sweep has its own --device
+_NOT_SWEEP_FLAGS = ('image_size', 'data', 'out', 'beta', 'device')
 
 def _sweep_settings(w):
     "Add the setting flags of `agevae sweep`: those of `agevae train`, but β and the device."

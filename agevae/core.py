@@ -174,7 +174,7 @@ def stop_signals(signals=('SIGTERM', 'SIGINT'), on_signal=None):
 # %% ../nbs/00_core.ipynb #7edaba7b
 def fmt(v, spec:str) -> str:
     "`v` formatted by `spec`; '–' for a missing value (None or NaN)."
-    return '–' if v is None or (isinstance(v, float) and v != v) else format(v, spec)
+    return '–' if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) else format(v, spec)
 
 def markdown_table(head, rows) -> str:
     "A markdown table of the column names `head` and `rows` of cells, ending in a newline."

@@ -254,8 +254,12 @@ def disentanglement(codes, ages, genders) -> dict:
 @torch.no_grad()
 def split_recon_metrics(model, data:FaceData, rows, batch_size:int=256, device='cpu', per_image:bool=False) -> dict:
     "`recon_metrics` of the autoencoder's own output D(z, own age) over `rows`, in chunks (`per_image`: each PSNR too)."
-    pairs = ((b['x'], model(b)['x_hat'].float()) for b in data.iter_rows(rows, batch_size, device))
-    return stream_recon_metrics(pairs, per_image)
+    def pairs():
+        for b in data.iter_rows(rows, batch_size, device):
+            x, x_hat = b['x'], model(b)['x_hat'].float()
+            # SSIM 32 images at a time, as recon_metrics scores them
+            for s in range(0, len(x), 32): yield x[s:s + 32], x_hat[s:s + 32]
+    return stream_recon_metrics(pairs(), per_image)
 
 # %% ../nbs/13_evaluate.ipynb #e10270bf
 @torch.no_grad()
@@ -332,7 +336,7 @@ class EvalSpec:
     def __post_init__(self):
         if self.split not in ('val', 'test'):
             raise ValueError(f"split must be 'val' (to choose models) or 'test' (to report them), got {self.split!r}")
-        if self.n < 1: raise ValueError(f'n must be at least 1 face, got {self.n}')
+        if not isinstance(self.n, int) or self.n < 1: raise ValueError(f'n must be at least 1 face, got {self.n!r}')
 
 @dataclass
 class _Scored:

@@ -5,7 +5,7 @@
 # %% ../nbs/04_preprocess.ipynb #da917f4d
 from __future__ import annotations
 import hashlib, importlib.util, json, os, re, shutil, sys, time, warnings
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -638,4 +638,8 @@ def read_cache(path):
 def prepare_dataset(dataset:str, root, out, progress:bool=True, **kw) -> dict:
     "Read `dataset` at `root`, split it and cache it in `out`; `kw`: `load_faces`' n and seed, `PrepareConfig` fields."
     table = load_faces(dataset, root, **{k: kw.pop(k) for k in ('n', 'seed') if k in kw})
-    return prepare(table, out, PrepareConfig(**kw), dataset, root, progress)
+    try: cfg = PrepareConfig(**kw)
+    except TypeError:
+        known = ', '.join(['n', 'seed', *(f.name for f in fields(PrepareConfig))])
+        raise ValueError(f'prepare_dataset: unknown option(s) {sorted(kw)}; known: {known}') from None
+    return prepare(table, out, cfg, dataset, root, progress)

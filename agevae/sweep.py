@@ -464,13 +464,20 @@ def _ended_status(job:_Job) -> dict:
     return _record_end(job, f'the run process ended with {how} before recording a result (see {job.d.name}/run.log)')
 
 # %% ../nbs/15_sweep.ipynb #88710cc9
+def _as_now(settings:dict) -> dict:
+    "A recorded sweep's settings as this version records them: old 'train.steps' keys bare, an `age_mode` among `params`."
+    s = dict(settings)
+    params = {k.rpartition('.')[2]: v for k, v in (s.get('params') or {}).items()}
+    if s.pop('age_mode', None) is not None: params.setdefault('age_mode', settings['age_mode'])
+    return {**s, 'params': params}
+
 def _check_settings(out:Path, settings:dict):
     "Record the sweep's settings in sweep.json, or check that they are those it was started with."
     p = out/'sweep.json'
     if not p.exists():
         atomic_write_json(p, dict(settings=settings, created=_now()))
         return
-    old = json.loads(p.read_text())['settings']
+    old = _as_now(json.loads(p.read_text())['settings'])
     diff = [f'{k}: {old.get(k)!r} there vs {v!r} here' for k, v in settings.items() if old.get(k) != v]
     if diff: raise ValueError(f"sweep folder '{out}' was started with other settings ({'; '.join(diff)}); "
                               "rerun it with the same ones (more β values are fine), or choose another --out")

@@ -97,9 +97,9 @@ def _by_section(settings) -> dict:
     "{'model': {...}, 'train': {...}} of settings by name (an old 'train.steps' key is read as 'steps')."
     known, out = setting_names(), {'model': {}, 'train': {}}
     for key, v in (settings or {}).items():
-        name = key.rpartition('.')[2]
+        prefix, _, name = key.rpartition('.')
         section = next((s for s in known if name in known[s]), None)
-        if section is None:
+        if section is None or prefix not in ('', section):
             raise ValueError(f"unknown setting {key!r}; model settings: {', '.join(sorted(known['model']))}; "
                              f"train settings: {', '.join(sorted(known['train']))}")
         out[section][name] = v
@@ -115,7 +115,7 @@ def layer_configs(data, out, config=None, settings:dict=None) -> tuple:
     m = {**asdict(m0), **cfg.get('model', {}), **given['model']}
     t = {**asdict(t0), **cfg.get('train', {}), **given['train']}
     # --epochs given: the epochs decide, not the config's steps
-    if 'epochs' in given['train'] and 'steps' not in given['train']: t['steps'] = 0
+    if given['train'].get('epochs', 0) > 0 and 'steps' not in given['train']: t['steps'] = 0
     m['image_size'] = read_cache(data)[2]['size']
     t.update(data=str(data), out=str(out), model=name)
     bad = sorted(set(t) - setting_names()['train'])
@@ -441,6 +441,8 @@ def _data_record(data:FaceData) -> tuple:
 # %% ../nbs/09_train.ipynb #e64b8b2e
 def _setup(cfg:TrainConfig, model_cfg:VAEConfig, resume:bool, progress:bool, clock:Clock) -> _Run:
     "Open the cache, build (or resume) the model and its step, and write `config.json`: a run ready for its loop."
+    if clock is not None and clock.budget != cfg.minutes * 60:
+        raise ValueError(f'the clock has a budget of {clock.budget / 60:g} minutes but the run {cfg.minutes:g} (minutes)')
     rank, world, local_rank = _dist()
     run = _Run(cfg, model_cfg, resolve_device(cfg.device, local_rank), clock or Clock(cfg.minutes), rank, world)
     run.data = _open_data(cfg, model_cfg, resume, run.last, run.device)

@@ -62,7 +62,9 @@ def test_line_discipline():
 def test_line_discipline_counts(tmp_path):
     "The yardstick counts what it says: a long line, two joins, one function of 7 parameters, comments and _modidx apart."
     (tmp_path/'m.py').write_text('x = 1; y = 2; z = 3\n# ' + 'c' * 130 + '\ns = "' + 's' * 130 + '"\n'
-                                 'def f(self, a, b, c, d, e, g, h): pass\ndef g(a, b, c, d, e, f): pass\n')
+                                 'def f(a, b, c, d, e, g, h): pass\ndef m(self, a, b, c, d, e, g): pass\n'
+                                 'def k(cls, *a, **kw): pass\n')
     (tmp_path/'_modidx.py').write_text('q = 1; r = 2\n')
     s = _cell_stats().code_stats(tmp_path)
-    assert (s['code_lines'], s['lines_over_120'], s['semicolon_joins'], s['functions_over_6_params']) == (4, 1, 2, 1), s
+    assert (s['code_lines'], s['lines_over_120'], s['semicolon_joins'], s['functions_over_6_params']) == (5, 1, 2, 1), s
+    assert s['those_functions'] == ['m.f: 7'], s                           # self and cls apart

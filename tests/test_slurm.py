@@ -48,7 +48,7 @@ def setup(tmp_path_factory): return tiny_sweep_setup(tmp_path_factory.mktemp('sl
 
 def sweep(setup, out, betas, env, *extra, steps=4, wait=True):
     cmd = [sys.executable, '-c', 'from agevae.cli import main; main()', 'sweep', f'--betas={betas}', '--data', str(setup/'cache'),
-           '--out', str(out), '--config', str(setup/'cfg.json'), '--age-mode', 'posthoc', '--eval-n', '4', '--steps', steps,
+           '--out', str(out), '--config', str(setup/'cfg.json'), '--age-mode', 'posthoc', '--eval-n', '4', '--steps', str(steps),
            '--launcher', 'slurm', '--slurm-cpus', '1', *map(str, extra)]
     if wait: return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
