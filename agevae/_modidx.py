@@ -358,6 +358,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'agevae.shift.decode_at': ('shift.html#decode_at', 'agevae/shift.py'),
                               'agevae.shift.encode_codes': ('shift.html#encode_codes', 'agevae/shift.py'),
                               'agevae.shift.fit_shift_vector': ('shift.html#fit_shift_vector', 'agevae/shift.py'),
+                              'agevae.shift.own_age_decode': ('shift.html#own_age_decode', 'agevae/shift.py'),
                               'agevae.shift.traversal': ('shift.html#traversal', 'agevae/shift.py')},
             'agevae.sweep': { 'agevae.sweep.SlurmSettings': ('sweep.html#slurmsettings', 'agevae/sweep.py'),
                               'agevae.sweep.SlurmSettings.__post_init__': ('sweep.html#slurmsettings.__post_init__', 'agevae/sweep.py'),

@@ -13,7 +13,7 @@ from .model import latent_age_target, residual_edit
 
 # %% auto #0
 __all__ = ['SHIFT_METHODS', 'age_shift_vector', 'apply_shift', 'encode_codes', 'age_mode_of', 'fit_shift_vector', 'decode_at',
-           'AgeEdit', 'age_edit', 'traversal']
+           'own_age_decode', 'AgeEdit', 'age_edit', 'traversal']
 
 # %% ../nbs/08_shift.ipynb #53cb929d
 SHIFT_METHODS = ('mean_diff', 'regression')
@@ -80,6 +80,13 @@ def decode_at(model, mu, age_years, gender, target_years, vector=None) -> torch.
         z[:, :model.cfg.age_units] = latent_age_target(target_years / AGE_MAX)[:, None]
         return model.decode(z)
     return model.decode(mu, model.condition(target_years / AGE_MAX, gender))
+
+# %% ../nbs/08_shift.ipynb #728363a2
+@torch.no_grad()
+def own_age_decode(model, mu, age_years, gender, vector=None, recon=None) -> torch.Tensor:
+    "D(z, own age) of `mu` (B, D): `recon` (the reconstruction) where that is the same, else decoded at `age_years`."
+    if recon is not None and age_mode_of(model) != 'latent': return recon
+    return decode_at(model, mu, age_years, gender, age_years, vector)
 
 # %% ../nbs/08_shift.ipynb #0b5ac816
 @dataclass

@@ -15,7 +15,7 @@ from PIL import Image
 from .core import AGE_MAX, TARGET_AGES, atomic_write, from_uint8
 from .data import FaceData
 from .preprocess import is_cache, read_cache
-from .shift import age_mode_of, decode_at
+from .shift import age_mode_of, decode_at, own_age_decode
 from .model import residual_edit
 
 # %% auto #0
@@ -278,7 +278,7 @@ def _encode(self:AgeExplorer):
         self.mu = m.encode(self.x, cond)[0]                                                      # (1, D)
         recon = m.decode(self.mu, cond)                                                          # (1, 3, S, S)
         # D(z, own age), where the model can decode at an age
-        self.own = recon if self.why_no_age else decode_at(m, self.mu, a, g, a, self.vector)
+        self.own = recon if self.why_no_age else own_age_decode(m, self.mu, a, g, self.vector, recon)
         self.recon = _uint8(recon)
     self.recon_image.value = png_bytes(self.recon)
     self.input_caption.value = f'input · {self.face_age:.0f} y · ' + {0: 'male', 1: 'female'}.get(self.gender.value,
