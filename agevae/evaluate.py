@@ -23,15 +23,14 @@ from .shift import AgeEdit, age_edit, encode_codes, age_mode_of, fit_shift_vecto
 from .model import device_of
 
 # %% auto #0
-__all__ = ['SAME_PERSON', 'TARGETS', 'MOVED', 'N_BOOT', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample',
-           'benchmark_metrics', 'bootstrap_intervals', 'identity_chance', 'run_record', 'copies_of_training',
-           'check_split', 'kept_shift_vector', 'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement',
+__all__ = ['SAME_PERSON', 'MOVED', 'N_BOOT', 'OLD_AGE_VIA', 'IndependentScorers', 'stratified_sample', 'benchmark_metrics',
+           'bootstrap_intervals', 'identity_chance', 'run_record', 'copies_of_training', 'check_split',
+           'kept_shift_vector', 'run_shift_vector', 'shipped_model', 'edit_settings', 'disentanglement',
            'split_recon_metrics', 'edit_sample', 'input_images', 'score_edits', 'EvalSpec', 'evaluate', 'age_mode_in',
            'comparison_table']
 
 # %% ../nbs/13_evaluate.ipynb #3ea507ee
 SAME_PERSON = 0.6     # dlib's threshold on embedding distance
-TARGETS = TARGET_AGES  # every face is decoded at these (core)
 MOVED = 10            # an edit moves the age when its target lies at least this many years from the face's labelled age
 
 # %% ../nbs/13_evaluate.ipynb #5929b1c9
@@ -326,7 +325,7 @@ class EvalSpec:
     split: str = 'test'              # val to choose between models, test to report one
     n: int = 300                     # faces in the age-stratified sample
     seed: int = 0                    # of the sample and of the bootstrap
-    targets: tuple = TARGETS         # target ages in years
+    targets: tuple = TARGET_AGES         # target ages in years
     edit: str = None                 # decode | residual | extrapolate (None: the run's edit.json, else decode)
     gain: float = None               # the edit's gain (None: the run's edit.json, else 1)
     allow_other_split: bool = False  # score a cache whose splits differ from the run's (its faces may be trained on)

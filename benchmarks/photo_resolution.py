@@ -24,7 +24,8 @@ from scipy.ndimage import gaussian_filter
 from tqdm.auto import tqdm
 from agevae.core import atomic_write_json
 from agevae.data import FaceData
-from agevae.evaluate import IndependentScorers, TARGETS, benchmark_metrics, bootstrap_intervals, score_edits, stratified_sample
+from agevae.core import TARGET_AGES
+from agevae.evaluate import IndependentScorers, benchmark_metrics, bootstrap_intervals, score_edits, stratified_sample
 from agevae import photo
 from agevae.photo import FACE_MASK, Ageing, PhotoAger, chip_points, chip_region, face_mask, sample_chip
 from agevae.preprocess import PhotoError, load_photo
@@ -86,7 +87,7 @@ def main(argv=None):
         FACE_MASK.update(radii=tuple(v[:2]), power=v[2] if len(v) == 4 else 2.0, solid=v[-1])
     data, ager = FaceData(a.data), PhotoAger.from_run(a.run)
     rows = stratified_sample(data.faces, data.splits[a.split], a.n, seed=0)
-    targets, ins_c, outs_c, ins_p, outs_p, ages, seconds, ratios, skipped = list(TARGETS), [], [], [], [], [], [], [], []
+    targets, ins_c, outs_c, ins_p, outs_p, ages, seconds, ratios, skipped = list(TARGET_AGES), [], [], [], [], [], [], [], []
     for i in tqdm(rows, desc='ageing photos', unit='photo'):
         f = data.faces.iloc[i]
         path = Path(a.root)/Path(f.path).name if a.root else Path(f.path)

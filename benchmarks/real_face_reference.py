@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 from agevae.age_response import response_stats
 from agevae.core import atomic_write_json
 from agevae.data import FaceData
-from agevae.evaluate import IndependentScorers, TARGETS, input_images
+from agevae.core import TARGET_AGES
+from agevae.evaluate import IndependentScorers, input_images
 
 def near_targets(ages, targets, window:float) -> dict:
     "{target: indices into `ages` within `window` years of it}; an error naming the target where none is."
@@ -70,16 +71,16 @@ def main():
     dataset = data.report.get('dataset') or Path(a.data).name
     out = Path(a.out or f'figures/{dataset}/real_face_reference_{data.size}.json')
     scorers = IndependentScorers()
-    res = dict(kind='real_face_reference', command='python ' + ' '.join(sys.argv), data=str(a.data), size=int(data.size), targets=list(TARGETS),
+    res = dict(kind='real_face_reference', command='python ' + ' '.join(sys.argv), data=str(a.data), size=int(data.size), targets=list(TARGET_AGES),
                per_target=a.per_target, window_years=a.window, seed=a.seed, repeats=a.repeats,
                description=(f'For each target age, real faces of the split whose labelled age is within {a.window:g} years of it, read by the '
                             f'independent age estimator at the cache size; the benchmark statistics of {a.per_target} of them per target, '
                             f'bootstrapped over {a.repeats} draws: what an edit as old-looking as real people of each target age would score.'), splits={})
     for split in splits:
         rows = data.splits[split].numpy()
-        near = near_targets(data.age_years[rows].numpy(), TARGETS, a.window)
-        est_of = {t: scorers.ages(input_images(data, rows[near[t]])) for t in tqdm(TARGETS, desc=f'{split}: estimate')}   # every face near each target, read once
-        r = res['splits'][split] = bootstrap_reference(TARGETS, est_of, a.per_target, a.repeats, a.seed)
+        near = near_targets(data.age_years[rows].numpy(), TARGET_AGES, a.window)
+        est_of = {t: scorers.ages(input_images(data, rows[near[t]])) for t in tqdm(TARGET_AGES, desc=f'{split}: estimate')}   # every face near each target, read once
+        r = res['splits'][split] = bootstrap_reference(TARGET_AGES, est_of, a.per_target, a.repeats, a.seed)
         print(f"{split}: mean estimated age {', '.join(f'{v:.0f}' for v in r['mean_estimated_age'])}; ρ {r['spearman']:.3f} ± {r['spearman_sd']:.3f}; "
               f"target MAE {r['target_mae']:.2f} ± {r['target_mae_sd']:.2f} (bootstrap, {a.repeats} draws; faces near each target: {r['faces_available']})")
     res['seconds'] = round(time.time() - t0, 1)

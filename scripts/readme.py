@@ -31,7 +31,7 @@ def _ci(m, key, value, spec):
     return _f(value, spec) + ('' if ci is None or value is None else f' [{format(ci[0], spec)}, {format(ci[1], spec)}]')
 
 # The project's targets on the test split, judged on the point estimate: (label, metric, section, key, sign, target, format).
-TARGETS = (('Spearman ρ ≥ 0.85', 'spearman', 'age_control', 'spearman', 1, 0.85, '.3f'),
+GOALS = (('Spearman ρ ≥ 0.85', 'spearman', 'age_control', 'spearman', 1, 0.85, '.3f'),
            ('target MAE ≤ 9 years', 'target_mae', 'age_control', 'target_mae', -1, 9, '.2f'),
            ('identity kept, moved edits ≥ 85 %', 'retention_moved', 'identity', 'retention_moved', 1, 0.85, '.1%'),
            ('PSNR ≥ 24 dB', 'psnr', 'recon', 'psnr', 1, 24, '.2f'))
@@ -47,7 +47,7 @@ def targets_table(res) -> str:
     "The first model of a comparison against the project's targets, each with its interval and verdict, and the identity metric's chance level."
     m = next(iter(res['models'].values()))
     split, chance, rows = m['data_check']['split'], m['identity'].get('chance') or {}, []
-    for label, key, sec, k, sign, target, spec in TARGETS:
+    for label, key, sec, k, sign, target, spec in GOALS:
         v, ci = m[sec].get(k), (m.get('intervals') or {}).get(key)
         v = None if v is not None and v != v else v                                # NaN: not measured
         rows.append([label, _f(v, spec), '–' if ci is None else f'[{format(ci[0], spec)}, {format(ci[1], spec)}]', verdict(v, ci, sign, target)])

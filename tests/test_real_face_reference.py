@@ -8,29 +8,29 @@ from agevae.age_response import response_stats
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location('real_face_reference', ROOT/'benchmarks'/'real_face_reference.py')
 rf = importlib.util.module_from_spec(spec); spec.loader.exec_module(rf)
-TARGETS = (10, 20, 30, 40, 50, 60, 70)
+from agevae.core import TARGET_AGES
 
 def test_the_statistics_are_the_benchmarks_own():
-    est = np.random.default_rng(0).normal(np.array(TARGETS, float), 8, (30, len(TARGETS)))
-    r, b = rf.reference_stats(TARGETS, est), response_stats(TARGETS, est)
+    est = np.random.default_rng(0).normal(np.array(TARGET_AGES, float), 8, (30, len(TARGET_AGES)))
+    r, b = rf.reference_stats(TARGET_AGES, est), response_stats(TARGET_AGES, est)
     assert r['spearman'] == b['spearman'] and r['target_mae'] == b['target_mae'] and r['mean_estimated_age'] == b['mean_estimated_age']
     assert np.allclose(r['sd_estimated_age'], est.std(0), atol=0.01)
 
 def test_faces_read_at_their_target_score_one_and_faces_read_blind_score_none():
-    perfect = {t: np.full(9, float(t)) for t in TARGETS}
-    r = rf.bootstrap_reference(TARGETS, perfect, per_target=5, repeats=10)
+    perfect = {t: np.full(9, float(t)) for t in TARGET_AGES}
+    r = rf.bootstrap_reference(TARGET_AGES, perfect, per_target=5, repeats=10)
     assert r['spearman'] == pytest.approx(1.0) and r['target_mae'] == 0 and r['spearman_sd'] == 0 and r['faces_available'] == [9] * 7
     noise = np.random.default_rng(1).normal(40, 10, 400)                       # the same ages read at every target
-    blind = rf.bootstrap_reference(TARGETS, {t: noise for t in TARGETS}, per_target=60, repeats=20, seed=2)
+    blind = rf.bootstrap_reference(TARGET_AGES, {t: noise for t in TARGET_AGES}, per_target=60, repeats=20, seed=2)
     assert abs(blind['spearman']) < 0.1 and 15 < blind['target_mae'] < 25
 
 def test_the_bootstrap_draws_from_each_targets_own_faces_with_replacement():
-    est_of = {t: np.array([t, t + 10.0]) for t in TARGETS}                        # two faces per target: read t and t + 10
-    r = rf.bootstrap_reference(TARGETS, est_of, per_target=3, repeats=300, seed=0)
-    assert np.allclose(np.array(r['mean_estimated_age']) - TARGETS, 5, atol=0.6)   # each target's own faces, half and half on average
+    est_of = {t: np.array([t, t + 10.0]) for t in TARGET_AGES}                        # two faces per target: read t and t + 10
+    r = rf.bootstrap_reference(TARGET_AGES, est_of, per_target=3, repeats=300, seed=0)
+    assert np.allclose(np.array(r['mean_estimated_age']) - TARGET_AGES, 5, atol=0.6)   # each target's own faces, half and half on average
     assert r['target_mae'] == pytest.approx(5, abs=0.6) and r['target_mae_sd'] > 0.8   # 3 draws of 2 faces: only with replacement can all 3 read t + 10
-    one = rf.bootstrap_reference(TARGETS, est_of, per_target=3, repeats=1, seed=0)
-    k = (np.array(one['mean_estimated_age']) - TARGETS) * 3 / 10                  # how many of a draw's 3 faces read t + 10
+    one = rf.bootstrap_reference(TARGET_AGES, est_of, per_target=3, repeats=1, seed=0)
+    k = (np.array(one['mean_estimated_age']) - TARGET_AGES) * 3 / 10                  # how many of a draw's 3 faces read t + 10
     assert np.allclose(k, k.round(), atol=0.01) and ((k >= 0) & (k <= 3)).all(), k
 
 def test_a_target_with_no_face_near_it_is_a_clear_error():
@@ -64,7 +64,7 @@ def test_main_reads_faces_through_evaluates_pixels_and_estimator_call(tmp_path, 
     from agevae.train import TrainConfig, train
     from agevae.model import VAEConfig
     from agevae.data import FaceData
-    from agevae.evaluate import EvalSpec, evaluate, TARGETS
+    from agevae.evaluate import EvalSpec, evaluate
     class Recorder:                                                                 # reads 'age' from brightness, keeps what it was shown
         def __init__(self): self.read = []
         def ages(self, ims): self.read.append(np.array(ims)); return ims.reshape(len(ims), -1).mean(1) / 3
@@ -85,8 +85,8 @@ def test_main_reads_faces_through_evaluates_pixels_and_estimator_call(tmp_path, 
     monkeypatch.setattr(sys, 'argv', ['real_face_reference.py', '--data', str(cache), '--splits', 'test', '--window', '4.5',
                                       '--per-target', '2', '--repeats', '2', '--out', str(tmp_path/'ref.json')])
     rfr.main()
-    near = rfr.near_targets(data.age_years[test].numpy(), TARGETS, 4.5)
-    assert len(ref.read) == len(TARGETS)
-    for t, ims in zip(TARGETS, ref.read):
+    near = rfr.near_targets(data.age_years[test].numpy(), TARGET_AGES, 4.5)
+    assert len(ref.read) == len(TARGET_AGES)
+    for t, ims in zip(TARGET_AGES, ref.read):
         rows = test[near[t]]
         assert len(ims) == len(rows) and all(np.array_equal(im, scored[r]) for im, r in zip(ims, rows.tolist())), t
