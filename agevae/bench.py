@@ -242,9 +242,8 @@ def run_bench(rows:list, device='cpu', cache=None, progress:bool=True) -> dict:
         else: data = dict(cache=str(cache), batch=batch, images_per_s=data_path_rate(cache, dev, batch))
     tf32 = dict(matmul=torch.backends.cuda.matmul.allow_tf32,
                 cudnn=torch.backends.cudnn.allow_tf32) if dev.type == 'cuda' else None
-    return dict(kind='bench', device=str(dev),
-                device_name=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{torch.get_num_threads()} '
-                                                                                       f'CPU threads',
+    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{torch.get_num_threads()} CPU threads'
+    return dict(kind='bench', device=str(dev), device_name=name,
                 torch=torch.__version__, tf32=tf32, peaks_gflops=peaks, data_path=data, rows=with_ratios(out, peaks),
                 seconds=round(time.time() - t0, 1),
                 note='GFLOP per image: torch.utils.flop_counter over one forward and backward pass (matmuls and '

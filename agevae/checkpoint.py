@@ -72,9 +72,9 @@ def check_resume(ck:dict, cfg, fingerprint:dict, path):
     old = {**old, 'model': canonical_model(old['model'])} if 'model' in old else old
     diff = {k: (old[k], v) for k, v in asdict(cfg).items() if k in old and k not in RESUMABLE_CHANGES and old[k] != v}
     if diff:
-        raise ValueError(f"cannot resume '{path}' with other training settings: "
-                         f"" + ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items()) +
-                              f'; only {", ".join(RESUMABLE_CHANGES)} may change on --resume')
+        what = ', '.join(f'{k}={a!r} there vs {b!r} here' for k, (a, b) in diff.items())
+        raise ValueError(f"cannot resume '{path}' with other training settings: {what}; "
+                         f"only {', '.join(RESUMABLE_CHANGES)} may change on --resume")
     # the same faces in the same splits at the same size (the key also hashes paths and times)
     was = ck.get('data_fingerprint')
     if was and (compare_fingerprints(was, fingerprint) != 'same_splits' or was.get('size') != fingerprint.get('size')):

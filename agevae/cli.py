@@ -288,22 +288,17 @@ def _evaluate(a):
 # %% ../nbs/17_cli.ipynb #3ba3dd73
 def _print_evaluation(r:dict, a, out):
     ac, idn, rc = r['age_control'], r['identity'], r['recon']
-    print(
-        f"age control ({r['age_mode']}, {a.edit} "
-        f"edit" + (f", gain {a.gain:g}" if a.edit != 'decode' else '') + f"): targets "
-        f"{', '.join(f'{t:.0f}' for t in ac['targets'])} -> estimated "
-        f"{', '.join(f'{v:.0f}' for v in ac['mean_estimated_age'])}; Spearman {ac['spearman']:.2f}, target MAE "
-        f"{ac['target_mae']:.1f} "
-        f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})"
-    )
+    edit = a.edit + (f', gain {a.gain:g}' if a.edit != 'decode' else '')
+    targets, means = (', '.join(f'{v:.0f}' for v in ac[k]) for k in ('targets', 'mean_estimated_age'))
+    print(f"age control ({r['age_mode']}, {edit} edit): targets {targets} -> estimated {means}; "
+          f"Spearman {ac['spearman']:.2f}, target MAE {ac['target_mae']:.1f} "
+          f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})")
     print(f"identity kept {idn['retention']:.0%} (mean distance {idn['mean_distance']:.2f}; by the plain "
-          f"reconstruction "
-          f"{idn['reconstruction_retention']:.0%}); PSNR {rc['psnr']:.1f} dB, SSIM {rc['ssim']:.3f}; "
+          f"reconstruction {idn['reconstruction_retention']:.0%}); PSNR {rc['psnr']:.1f} dB, SSIM {rc['ssim']:.3f}; "
           f"MIG age {fmt(r['mig']['age'], '.3f')}, gender {fmt(r['mig']['gender'], '.3f')}")
     dc = r['data_check']
-    print(f"split: {dc['split']} "
-          f"({dc['relation'].replace('_', ' ')}" + (f", trained on "
-                                                    f"{dc['trained_on']}" if dc['cross_dataset'] else '') + ')')
+    trained_on = f", trained on {dc['trained_on']}" if dc['cross_dataset'] else ''
+    print(f"split: {dc['split']} ({dc['relation'].replace('_', ' ')}{trained_on})")
     print(f'metrics: {Path(out)/"metrics.json"}')
 
 # %% ../nbs/17_cli.ipynb #dbefd625
@@ -355,16 +350,15 @@ def _shift(a):
             sys.exit(signal_exit_code('SIGINT'))
         fails = ''.join(f'\n  {n}: {m}' for n, m in r['failures'].items())
         skips = ', '.join(f'{n} {k}' for k, n in r['skipped'].items())
+        skipped = f"{sum(r['skipped'].values())}" + (f': {skips}' if skips else '')
         print(f"aged {r['aged']} of {r['entries']} in '{a.images}' ({r['already_done']} already done; skipped "
-              f"{sum(r['skipped'].values())}"
-              + (f': {skips}' if skips else '') + f"): {out}, report {out/'report.json'}" + fails)
+              f"{skipped}): {out}, report {out/'report.json'}{fails}")
     else:
         r = ager.shift_photo(a.image, job, out)
-        who = '; '.join(f"{f['age']:.0f} y, "
-                        f"{GENDERS[f['gender']]}" + (f" ({' and '.join(f['estimated'])} "
-                                                     f"estimated)" if f['estimated'] else '') for f in r['faces'])
-        print(f"aged '{a.image}' ({len(r['faces'])} face: {who}) in {r['seconds']:.1f} s: "
-              f"" + ', '.join(str(out/f) for f in r['files']))
+        said = lambda f: f" ({' and '.join(f['estimated'])} estimated)" if f['estimated'] else ''
+        who = '; '.join(f"{f['age']:.0f} y, {GENDERS[f['gender']]}{said(f)}" for f in r['faces'])
+        files = ', '.join(str(out/f) for f in r['files'])
+        print(f"aged '{a.image}' ({len(r['faces'])} face: {who}) in {r['seconds']:.1f} s: {files}")
 
 # %% ../nbs/17_cli.ipynb #34bdc7fc
 def _shift_parser(sub):
@@ -517,8 +511,8 @@ def _breakdown(res:dict, row, out):
     from agevae.core import atomic_write_json
     try: res['breakdown'] = step_breakdown(row)
     except Exception as e: res['breakdown'] = dict(skipped=f'{type(e).__name__}: {e}'[:300])
-    print(breakdown_table(res['breakdown']) if 'parts' in res['breakdown'] else f"breakdown skipped: "
-                                                                                f"{res['breakdown']['skipped']}")
+    bd = res['breakdown']
+    print(breakdown_table(bd) if 'parts' in bd else f"breakdown skipped: {bd['skipped']}")
     if out:
         atomic_write_json(out, res)
         print(f'results: {out}')

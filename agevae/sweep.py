@@ -71,9 +71,8 @@ device = 'auto'     # auto | cpu | cuda"""
 RUN_CELLS = (
     (
         'markdown',
-        "# One run of a β sweep\nWritten by `agevae sweep`: train a model with the injected parameters, then score it "
-        "with the "
-        "independent age-control benchmark on the validation split.",
+        "# One run of a β sweep\nWritten by `agevae sweep`: train a model with the injected parameters, then score "
+        "it with the independent age-control benchmark on the validation split.",
     ),
     ('parameters', RUN_PARAMETERS),
     (

@@ -372,10 +372,10 @@ def _check_finite(terms:dict, step:int, last:Path, world:int=1):
     bad = [k for k, v in terms.items() if not torch.isfinite(v)]
     if world > 1 and _any_rank(bool(bad)) and not bad: bad = ['(on another rank)']
     if bad:
-        raise NonFiniteLoss(f"loss term(s) {bad} became non-finite at step {step} " +
-                            f"({ {k: v.item() for k, v in terms.items()} }); last good checkpoint: " +
-                            (f"'{last}'" if last.exists() else 'none yet') + '. Lower the learning rate or check the '
-                                                                             'data.')
+        values = {k: v.item() for k, v in terms.items()}
+        good = f"'{last}'" if last.exists() else 'none yet'
+        raise NonFiniteLoss(f"loss term(s) {bad} became non-finite at step {step} ({values}); last good checkpoint: "
+                            f"{good}. Lower the learning rate or check the data.")
 
 # %% ../nbs/09_train.ipynb #0e2248a9
 def _clip(model, max_norm:float) -> torch.Tensor:

@@ -281,8 +281,8 @@ def _encode(self:AgeExplorer):
         self.own = recon if self.why_no_age else own_age_decode(m, self.mu, a, g, self.vector, recon)
         self.recon = _uint8(recon)
     self.recon_image.value = png_bytes(self.recon)
-    self.input_caption.value = f'input · {self.face_age:.0f} y · ' + {0: 'male', 1: 'female'}.get(self.gender.value,
-                                                                                                  'gender unknown')
+    gender = {0: 'male', 1: 'female'}.get(self.gender.value, 'gender unknown')
+    self.input_caption.value = f'input · {self.face_age:.0f} y · {gender}'
     self.frames, self.readings, self.photo_frames = {}, {}, {}
     self._show()
 
