@@ -288,9 +288,9 @@ def _evaluate(a):
 # %% ../nbs/17_cli.ipynb #3ba3dd73
 def _print_evaluation(r:dict, a, out):
     ac, idn, rc = r['age_control'], r['identity'], r['recon']
-    edit = a.edit + (f', gain {a.gain:g}' if a.edit != 'decode' else '')
+    edit = f'{a.edit} edit' + (f', gain {a.gain:g}' if a.edit != 'decode' else '')
     targets, means = (', '.join(f'{v:.0f}' for v in ac[k]) for k in ('targets', 'mean_estimated_age'))
-    print(f"age control ({r['age_mode']}, {edit} edit): targets {targets} -> estimated {means}; "
+    print(f"age control ({r['age_mode']}, {edit}): targets {targets} -> estimated {means}; "
           f"Spearman {ac['spearman']:.2f}, target MAE {ac['target_mae']:.1f} "
           f"(estimator on the inputs: {ac['estimator_mae_on_inputs']:.1f})")
     print(f"identity kept {idn['retention']:.0%} (mean distance {idn['mean_distance']:.2f}; by the plain "
