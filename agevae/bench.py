@@ -11,9 +11,9 @@ import torch
 from .core import fmt, markdown_table
 
 # %% auto #0
-__all__ = ['BENCH_MODELS', 'DEFAULT_BENCH_MODELS', 'RATIO_KEYS', 'bench_config', 'BenchRow', 'step_flops', 'measure',
-           'matmul_peak', 'data_path_rate', 'run_row', 'with_ratios', 'bench_rows', 'bench_device', 'run_bench',
-           'step_parts', 'step_breakdown', 'breakdown_table', 'bench_table', 'machine_table']
+__all__ = ['BENCH_MODELS', 'DEFAULT_BENCH_MODELS', 'RATIO_KEYS', 'TABLE_RATIOS', 'bench_config', 'BenchRow', 'step_flops',
+           'measure', 'matmul_peak', 'data_path_rate', 'run_row', 'with_ratios', 'bench_rows', 'bench_device',
+           'run_bench', 'step_parts', 'step_breakdown', 'breakdown_table', 'bench_table', 'machine_table']
 
 # %% ../nbs/18_bench.ipynb #a7a9c349
 BENCH_MODELS = ('baseline', 'default', 'shipped', 'cpu-small', 'disc8')   # agevae bench --models
@@ -334,9 +334,12 @@ def breakdown_table(bd:dict) -> str:
             'ms per step', "share of the step's time")
     rows = [[p['part'], fmt(p['gflop_per_image'], '.3f'), fmt(p['ms'], '.0f'), fmt(p['share_of_time'], '.0%')]
             for p in bd['parts']]
-    return markdown_table(head, rows + [['full step', fmt(bd['gflop_per_image'], '.3f'), fmt(bd['step_ms'], '.0f'), '100%']])
+    full = ['full step', fmt(bd['gflop_per_image'], '.3f'), fmt(bd['step_ms'], '.0f'), '100%']
+    return markdown_table(head, rows + [full])
 
 # %% ../nbs/18_bench.ipynb #e970e58f
+TABLE_RATIOS = ('images_per_s', 'gflop_per_image', 'mfu', 'peak_memory_mb')   # the ratio columns of bench_table
+
 def _x(r, k): return fmt((r.get('vs_baseline') or {}).get(k), '.2f') + ('×' if r.get('vs_baseline') else '')
 
 def bench_table(res:dict) -> str:
@@ -350,7 +353,7 @@ def bench_table(res:dict) -> str:
         if 'skipped' in r: rows.append(cells + [f"skipped: {r['skipped']}"] + ['–'] * 8)
         else: rows.append(cells + [fmt(r['images_per_s'], ',.0f'), fmt(r['gflop_per_image'], '.3f'),
                                    fmt(r['gflops'], '.0f'), fmt(r['mfu'], '.1%' if r['mfu'] < 0.1 else '.0%'),
-                                   fmt(r['peak_memory_mb'], ',.0f'), *(_x(r, k) for k in ('images_per_s', 'gflop_per_image', 'mfu', 'peak_memory_mb'))])
+                                   fmt(r['peak_memory_mb'], ',.0f'), *(_x(r, k) for k in TABLE_RATIOS)])
     return markdown_table(head, rows)
 
 def machine_table(res:dict) -> str:

@@ -166,7 +166,8 @@ def given_settings(a, skip=_NOT_FLAGS) -> dict:
 def _train_configs(a):
     "(model name, VAEConfig, TrainConfig) from defaults, --config / the run's config.json, and the flags."
     from agevae.train import layer_configs
-    return layer_configs(a.data, a.out, _config_file(a), {**given_settings(a), **({'model': a.model} if a.model else {})})
+    model = {'model': a.model} if a.model else {}
+    return layer_configs(a.data, a.out, _config_file(a), {**given_settings(a), **model})
 
 # %% ../nbs/17_cli.ipynb #b2ad4d11
 def _train(a):

@@ -77,7 +77,7 @@ def photo_mask(matrix, size:int, shape) -> np.ndarray:
 
 # %% ../nbs/19_photo.ipynb #509517ad
 def paste_change(photo, changes, matrices) -> np.ndarray:
-    "`photo` (H, W, C≥3) or (T, H, W, C) uint8 plus each face's change (T, 3, S, S), through its matrix: (T, H, W, C)."
+    "`photo` (H, W, C≥3) or (T, H, W, C) uint8 plus each face's change (T, 3, S, S) through its matrix: (T, H, W, C)."
     if np.ndim(matrices) == 2: changes, matrices = [changes], [matrices]                 # one face
     T, S = np.shape(changes[0])[0], np.shape(changes[0])[-1]
     out = np.array(np.broadcast_to(photo, (T, *np.shape(photo)[-3:])), np.uint8)         # (T, H, W, C), a copy

@@ -464,7 +464,7 @@ def _ended_status(job:_Job) -> dict:
 
 # %% ../nbs/15_sweep.ipynb #88710cc9
 def _as_now(settings:dict) -> dict:
-    "A recorded sweep's settings as this version records them: old 'train.steps' keys bare, an `age_mode` among `params`."
+    "A recorded sweep's settings as recorded today: old 'train.steps' keys bare, an `age_mode` among `params`."
     s = dict(settings)
     params = {k.rpartition('.')[2]: v for k, v in (s.get('params') or {}).items()}
     if s.pop('age_mode', None) is not None: params.setdefault('age_mode', settings['age_mode'])

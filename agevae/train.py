@@ -15,7 +15,8 @@ from .core import atomic_write, atomic_write_json, TARGET_AGES, save_grid
 from .core import resolve_device, stop_signals
 from .data import FaceData
 from .shift import AgeEdit, age_edit, age_mode_of, fit_shift_vector
-from .model import VAEConfig, AgeRegressor, device_of, fit_age_regressor, build_model, MODELS, MODEL_ALIASES, canonical_model
+from .model import VAEConfig, AgeRegressor, device_of, fit_age_regressor, build_model
+from .model import MODELS, MODEL_ALIASES, canonical_model
 from .model import age_to_decades
 from .checkpoint import _plain, RunRecord, save_checkpoint, load_checkpoint, check_resume
 
@@ -442,7 +443,8 @@ def _data_record(data:FaceData) -> tuple:
 def _setup(cfg:TrainConfig, model_cfg:VAEConfig, resume:bool, progress:bool, clock:Clock) -> _Run:
     "Open the cache, build (or resume) the model and its step, and write `config.json`: a run ready for its loop."
     if clock is not None and clock.budget != cfg.minutes * 60:
-        raise ValueError(f'the clock has a budget of {clock.budget / 60:g} minutes but the run {cfg.minutes:g} (minutes)')
+        raise ValueError(f'the clock has a budget of {clock.budget / 60:g} minutes but the run '
+                         f'{cfg.minutes:g} (minutes)')
     rank, world, local_rank = _dist()
     run = _Run(cfg, model_cfg, resolve_device(cfg.device, local_rank), clock or Clock(cfg.minutes), rank, world)
     run.data = _open_data(cfg, model_cfg, resume, run.last, run.device)
